@@ -1,0 +1,71 @@
+"""Data stage: the synthetic data set of the seed and the per-epoch sample orders."""
+
+from __future__ import annotations
+
+import functools
+from typing import NamedTuple
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+
+class Dataset(NamedTuple):
+    """A linear-regression data set and the parameters that generated it."""
+
+    X: jax.Array  # (n, d)
+    y: jax.Array  # (n, 1), as the seed returns labels
+    true_w: jax.Array  # (d,)
+    true_b: jax.Array  # ()
+
+
+def synthetic_data(w=(3.5,), b=4.0, num_examples=1000, *, seed=0, noise_std=0.5, dtype=None):
+    """The seed's data set: y = X w + b + eps with X ~ N(0, 1) and eps ~ N(0, noise_std^2).
+
+    Mirrors the seed's ``synthetic_data(w, b, num_examples)`` (defaults: w = [3.5], b = 4,
+    1000 examples, noise N(0, 0.5^2)) with the randomness made explicit by ``seed``.
+
+    Returns:
+      ``Dataset(X, y, true_w, true_b)``; ``X`` is (n, d) and ``y`` is (n, 1).
+    """
+    w = jnp.asarray(w, dtype=dtype if dtype is not None else jnp.result_type(float))
+    if w.ndim != 1 or w.shape[0] < 1:
+        raise ValueError(f"w must be a non-empty 1-D vector of true weights, got shape {w.shape}")
+    if int(num_examples) != num_examples or num_examples < 1:
+        raise ValueError(f"num_examples must be a positive integer, got {num_examples!r}")
+    if not (np.isfinite(noise_std) and noise_std >= 0):
+        raise ValueError(f"noise_std must be finite and >= 0, got {noise_std!r}")
+    key_x, key_noise = jax.random.split(jax.random.key(seed))
+    X = jax.random.normal(key_x, (int(num_examples), w.shape[0]), dtype=w.dtype)
+    y = X @ w + jnp.asarray(b, w.dtype)
+    y = y + noise_std * jax.random.normal(key_noise, y.shape, dtype=w.dtype)
+    return Dataset(X, y.reshape(-1, 1), w, jnp.asarray(b, w.dtype))
+
+
+def run_keys(seed):
+    """The two keys a training run draws from ``seed``: (initial parameters, epoch orders)."""
+    return jax.random.split(jax.random.key(seed))
+
+
+def epoch_order(order_key, epoch, n):
+    """The permutation of range(n) used in ``epoch``; a pure function of (key, epoch, n)."""
+    return jax.random.permutation(jax.random.fold_in(order_key, epoch), n).astype(jnp.int32)
+
+
+@functools.partial(jax.jit, static_argnames=("n", "epochs"))
+def _epoch_orders(seed, n, epochs):
+    order_key = run_keys(seed)[1]
+    return jax.vmap(lambda e: epoch_order(order_key, e, n))(jnp.arange(epochs))
+
+
+def epoch_orders(seed, n, epochs):
+    """The per-epoch permutations that ``jaxgd.train(..., seed=seed)`` uses, shape (epochs, n).
+
+    Row ``e`` is the order in which epoch ``e`` visits the samples. Feed these to another
+    framework (``torchref.train(..., orders=...)``) to replay a jaxgd run exactly.
+    Full-batch GD sums over every sample each update, so there the order only changes the
+    summation order and ``train`` does not draw it.
+    """
+    if int(n) != n or n < 1 or int(epochs) != epochs or epochs < 1:
+        raise ValueError(f"n and epochs must be positive integers, got n={n!r}, epochs={epochs!r}")
+    return _epoch_orders(seed, n=int(n), epochs=int(epochs))

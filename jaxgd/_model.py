@@ -1,0 +1,54 @@
+"""Model and loss: the seed's ``line_regression`` and ``squared_loss``, as pure functions."""
+
+from __future__ import annotations
+
+from typing import NamedTuple, Optional
+
+import jax
+import jax.numpy as jnp
+
+
+class Params(NamedTuple):
+    """Linear-regression parameters, shaped as the seed shapes them."""
+
+    w: jax.Array  # (d, 1)
+    b: jax.Array  # (1,)
+
+
+class Batch(NamedTuple):
+    """A batch of ``batch_size`` rows; ``weight`` (0/1) marks the padding of a short last batch.
+
+    ``weight`` is None when every row is real. The nominal batch size is ``X.shape[0]``: the seed
+    divides a short last batch by the nominal size too, so padding with weight 0 is exact.
+    """
+
+    X: jax.Array  # (b, d)
+    y: jax.Array  # (b, 1)
+    weight: Optional[jax.Array] = None  # (b, 1) or None
+
+
+def init_params(key, d, dtype=jnp.float32):
+    """The seed's initialisation: w ~ N(0, 0.01^2) of shape (d, 1), b = 0 of shape (1,)."""
+    return Params(0.01 * jax.random.normal(key, (d, 1), dtype=dtype), jnp.zeros((1,), dtype))
+
+
+def predict(params, X):
+    """The seed's ``line_regression``: X @ w + b, shape (n, 1)."""
+    return X @ params.w + params.b
+
+
+def squared_loss(y_hat, y, batch_size):
+    """The seed's per-sample loss (y_hat - y)^2 / (2 * batch_size), shape of ``y_hat``."""
+    return (y_hat - y.reshape(y_hat.shape)) ** 2 / (2 * batch_size)
+
+
+def batch_loss(params, batch):
+    """Sum of the seed's per-sample losses over a batch, divided by the nominal batch size.
+
+    This is the seed's ``l.sum()``: with ``batch_size = n`` it is the full-data loss
+    1/(2n) * sum (y_hat - y)^2 that the seed prints per epoch.
+    """
+    per_sample = squared_loss(predict(params, batch.X), batch.y, batch.X.shape[0])
+    if batch.weight is not None:
+        per_sample = per_sample * batch.weight
+    return jnp.sum(per_sample)

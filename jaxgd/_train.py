@@ -1,0 +1,198 @@
+"""The compiled run: every epoch and batch of a training run as one XLA program."""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import math
+from typing import Any, NamedTuple, Optional
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from . import _validate
+from ._data import epoch_order, run_keys
+from ._model import Batch, Params, batch_loss, init_params
+from ._step import _update_step, optimizer
+
+
+@dataclasses.dataclass(frozen=True)
+class Plan:
+    """The static shape of a run: everything that, when changed, needs a new program."""
+
+    n: int
+    batch_size: int
+    epochs: int
+    order_given: bool  # orders come in as an (epochs, n) array, else drawn in the program
+    unroll: int
+
+    @property
+    def num_batches(self) -> int:
+        return math.ceil(self.n / self.batch_size)
+
+    @property
+    def full_batch(self) -> bool:
+        return self.batch_size == self.n
+
+    @property
+    def padded(self) -> bool:
+        return self.n % self.batch_size != 0
+
+
+class Config(NamedTuple):
+    batch_size: int
+    lr: float
+    epochs: int
+    seed: int
+    variant: str  # "GD", "SGD" or "mini-batch"
+
+
+class TrainResult(NamedTuple):
+    """What a run produced; every array field converts with ``np.asarray``.
+
+    ``epoch_loss[e]`` is the full-data seed loss 1/(2n) sum (y_hat - y)^2 after ``e`` epochs
+    (index 0: at the initial parameters); ``step_loss[k]`` is the batch loss of update ``k``
+    at the parameters before that update.
+    """
+
+    w: jax.Array  # (d, 1)
+    b: jax.Array  # (1,)
+    w_history: jax.Array  # (epochs + 1, d, 1)
+    b_history: jax.Array  # (epochs + 1, 1)
+    epoch_loss: jax.Array  # (epochs + 1,)
+    step_loss: jax.Array  # (updates,)
+    updates: int
+    config: Config
+
+
+def variant_name(batch_size, n):
+    return "GD" if batch_size == n else "SGD" if batch_size == 1 else "mini-batch"
+
+
+def _full_loss(params, X, y):
+    return batch_loss(params, Batch(X, y))
+
+
+def _default_unroll(batch_size):
+    # The scan body of a small batch is a handful of scalar ops, so the loop's own
+    # per-iteration cost dominates; unrolling amortises it. Large batches gain nothing.
+    return 8 if batch_size <= 4 else 2 if batch_size <= 64 else 1
+
+
+@functools.partial(jax.jit, static_argnames=("plan",))
+def _run(X, y, params0, lr, orders, plan: Plan):
+    """Train for ``plan.epochs`` epochs; ``orders`` is (epochs, n) int32 or a key."""
+    opt_state0 = optimizer(lr).init(params0)
+    n, b, nb = plan.n, plan.batch_size, plan.num_batches
+
+    if plan.full_batch:
+        # GD: one update per epoch over every sample. The order only permutes the summation,
+        # so no gather; the update's loss is the full-data loss before it, i.e. the epoch loss.
+        def epoch(carry, _):
+            params, opt_state = carry
+            params, opt_state, loss = _update_step(params, opt_state, Batch(X, y))
+            return (params, opt_state), (params, loss)
+
+        (params, _), (history, losses) = jax.lax.scan(
+            epoch, (params0, opt_state0), None, length=plan.epochs
+        )
+        epoch_loss = jnp.concatenate([losses, _full_loss(params, X, y)[None]])
+        step_loss = losses
+    else:
+        if plan.padded:
+            # The short last batch is padded to the nominal size with weight 0 rows.
+            pad = nb * b - n
+            weight = (jnp.arange(nb * b) < n).astype(X.dtype).reshape(nb, b, 1)
+        order_key = None if plan.order_given else orders
+
+        def batch_step(carry, xs):
+            params, opt_state = carry
+            idx, w = xs
+            batch = Batch(jnp.take(X, idx, axis=0), jnp.take(y, idx, axis=0), w)
+            params, opt_state, loss = _update_step(params, opt_state, batch)
+            return (params, opt_state), loss
+
+        def epoch(carry, xs):
+            order = xs if plan.order_given else epoch_order(order_key, xs, n)
+            if plan.padded:
+                order = jnp.concatenate([order, jnp.zeros((pad,), order.dtype)])
+            idx = order.reshape(nb, b)
+            carry, losses = jax.lax.scan(
+                batch_step, carry, (idx, weight if plan.padded else None), unroll=plan.unroll
+            )
+            params = carry[0]
+            return carry, (params, losses, _full_loss(params, X, y))
+
+        xs = orders if plan.order_given else jnp.arange(plan.epochs)
+        (params, _), (history, losses, after) = jax.lax.scan(epoch, (params0, opt_state0), xs)
+        epoch_loss = jnp.concatenate([_full_loss(params0, X, y)[None], after])
+        step_loss = losses.reshape(-1)
+
+    w_history = jnp.concatenate([params0.w[None], history.w])
+    b_history = jnp.concatenate([params0.b[None], history.b])
+    return params, w_history, b_history, epoch_loss, step_loss
+
+
+def train(
+    X,
+    y,
+    *,
+    batch_size: Optional[int],
+    lr: float,
+    epochs: int,
+    seed: int = 0,
+    init: Optional[tuple[Any, Any]] = None,
+    order: Optional[Any] = None,
+    unroll: Optional[int] = None,
+) -> TrainResult:
+    """Train y ~ X w + b by gradient descent with the seed's loss, as one compiled program.
+
+    Args:
+      X: features, (n, d); numpy or JAX array. float64 is kept when JAX x64 is enabled.
+      y: targets, (n,) or (n, 1).
+      batch_size: ``None`` or ``n`` for full-batch GD, ``1`` for SGD, anything between for
+        mini-batch SGD. A short last batch is kept and, as in the seed, divided by the nominal
+        batch size.
+      lr: learning rate (> 0). A runtime value: changing it reuses the compiled program.
+      epochs: passes over the data (>= 1).
+      seed: draws the initial parameters (w ~ N(0, 0.01^2), b = 0) and the epoch orders.
+      init: optional ``(w0, b0)`` with shapes (d, 1) and (1,), replacing the drawn ones.
+      order: optional int array (epochs, n); row e is the permutation of range(n) used in
+        epoch e. Default: ``jaxgd.epoch_orders(seed, n, epochs)``.
+      unroll: how many batch updates one iteration of the compiled loop performs (a speed
+        knob only; the results do not depend on it). Default: by batch size.
+
+    Returns:
+      A ``TrainResult``.
+
+    Raises:
+      ValueError: for malformed data, hyperparameters, ``init`` or ``order``.
+    """
+    X, y = _validate.data(X, y)
+    n, d = X.shape
+    batch_size = _validate.batch_size(batch_size, n)
+    lr = _validate.lr(lr)
+    epochs = _validate.epochs(epochs)
+    seed = _validate.seed(seed)
+    init_key, order_key = run_keys(seed)
+    if init is None:
+        params0 = init_params(init_key, d, X.dtype)
+    else:
+        params0 = Params(*_validate.init(init, d, X.dtype))
+    if order is not None:
+        orders = _validate.order(order, epochs, n)
+    else:
+        orders = order_key
+    if unroll is None:
+        unroll = _default_unroll(batch_size)
+    elif int(unroll) != unroll or unroll < 1:
+        raise ValueError(f"unroll must be a positive integer, got {unroll!r}")
+    plan = Plan(n, batch_size, epochs, order is not None, int(unroll))
+    params, w_hist, b_hist, epoch_loss, step_loss = _run(
+        X, y, params0, jnp.asarray(lr, X.dtype), orders, plan
+    )
+    config = Config(batch_size, lr, epochs, seed, variant_name(batch_size, n))
+    return TrainResult(
+        params.w, params.b, w_hist, b_hist, epoch_loss, step_loss, epochs * plan.num_batches, config
+    )
