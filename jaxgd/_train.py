@@ -24,7 +24,7 @@ class Plan:
     n: int
     batch_size: int
     epochs: int
-    order_given: bool  # orders come in as an (epochs, n) array, else drawn in the program
+    dtype: str
     unroll: int
 
     @property
@@ -77,13 +77,18 @@ def _full_loss(params, X, y):
 def _default_unroll(batch_size):
     # The scan body of a small batch is a handful of scalar ops, so the loop's own
     # per-iteration cost dominates; unrolling amortises it. Large batches gain nothing.
-    return 8 if batch_size <= 4 else 2 if batch_size <= 64 else 1
+    return 1
 
 
 @functools.partial(jax.jit, static_argnames=("plan",))
-def _run(X, y, params0, lr, orders, plan: Plan):
-    """Train for ``plan.epochs`` epochs; ``orders`` is (epochs, n) int32 or a key."""
-    opt_state0 = optimizer(lr).init(params0)
+def _run(X, y, seed, lr, init, order, plan: Plan):
+    """The whole run as one program. ``init`` and ``order`` may be None: then drawn from ``seed``."""
+    X = jnp.asarray(X, plan.dtype)
+    y = jnp.asarray(y, plan.dtype).reshape(plan.n, 1)
+    init_key, order_key = run_keys(seed)
+    params0 = init_params(init_key, X.shape[1], X.dtype) if init is None else Params(*init)
+    params0 = jax.tree.map(lambda p: p.astype(X.dtype), params0)
+    opt_state0 = optimizer(jnp.asarray(lr, X.dtype)).init(params0)
     n, b, nb = plan.n, plan.batch_size, plan.num_batches
 
     if plan.full_batch:
@@ -101,10 +106,9 @@ def _run(X, y, params0, lr, orders, plan: Plan):
         step_loss = losses
     else:
         if plan.padded:
-            # The short last batch is padded to the nominal size with weight 0 rows.
+            # The short last batch is padded to the nominal size with weight-0 rows.
             pad = nb * b - n
             weight = (jnp.arange(nb * b) < n).astype(X.dtype).reshape(nb, b, 1)
-        order_key = None if plan.order_given else orders
 
         def batch_step(carry, xs):
             params, opt_state = carry
@@ -114,17 +118,17 @@ def _run(X, y, params0, lr, orders, plan: Plan):
             return (params, opt_state), loss
 
         def epoch(carry, xs):
-            order = xs if plan.order_given else epoch_order(order_key, xs, n)
+            order_e = epoch_order(order_key, xs, n) if order is None else xs
             if plan.padded:
-                order = jnp.concatenate([order, jnp.zeros((pad,), order.dtype)])
-            idx = order.reshape(nb, b)
+                order_e = jnp.concatenate([order_e, jnp.zeros((pad,), order_e.dtype)])
+            idx = order_e.reshape(nb, b)
             carry, losses = jax.lax.scan(
                 batch_step, carry, (idx, weight if plan.padded else None), unroll=plan.unroll
             )
             params = carry[0]
             return carry, (params, losses, _full_loss(params, X, y))
 
-        xs = orders if plan.order_given else jnp.arange(plan.epochs)
+        xs = jnp.arange(plan.epochs) if order is None else order
         (params, _), (history, losses, after) = jax.lax.scan(epoch, (params0, opt_state0), xs)
         epoch_loss = jnp.concatenate([_full_loss(params0, X, y)[None], after])
         step_loss = losses.reshape(-1)
@@ -169,29 +173,26 @@ def train(
     Raises:
       ValueError: for malformed data, hyperparameters, ``init`` or ``order``.
     """
-    X, y = _validate.data(X, y)
+    X, y, dtype = _validate.data(X, y)
     n, d = X.shape
     batch_size = _validate.batch_size(batch_size, n)
     lr = _validate.lr(lr)
     epochs = _validate.epochs(epochs)
     seed = _validate.seed(seed)
-    init_key, order_key = run_keys(seed)
-    if init is None:
-        params0 = init_params(init_key, d, X.dtype)
-    else:
-        params0 = Params(*_validate.init(init, d, X.dtype))
+    if init is not None:
+        init = _validate.init(init, d)
     if order is not None:
-        orders = _validate.order(order, epochs, n)
-    else:
-        orders = order_key
+        order = _validate.order(order, epochs, n)
     if unroll is None:
         unroll = _default_unroll(batch_size)
-    elif int(unroll) != unroll or unroll < 1:
+    elif isinstance(unroll, bool) or int(unroll) != unroll or unroll < 1:
         raise ValueError(f"unroll must be a positive integer, got {unroll!r}")
-    plan = Plan(n, batch_size, epochs, order is not None, int(unroll))
-    params, w_hist, b_hist, epoch_loss, step_loss = _run(
-        X, y, params0, jnp.asarray(lr, X.dtype), orders, plan
-    )
+    plan = Plan(n, batch_size, epochs, str(dtype), int(unroll))
+    params, w_hist, b_hist, epoch_loss, step_loss = _run(X, y, seed, lr, init, order, plan)
+    # Non-finite data (or data so large the loss overflows) makes the initial loss non-finite:
+    # checked on the one scalar the run already computed instead of another pass over X.
+    if not np.isfinite(epoch_loss[0]):
+        _validate.explain_nonfinite_loss(X, y, init)
     config = Config(batch_size, lr, epochs, seed, variant_name(batch_size, n))
     return TrainResult(
         params.w, params.b, w_hist, b_hist, epoch_loss, step_loss, epochs * plan.num_batches, config

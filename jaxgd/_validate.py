@@ -22,29 +22,43 @@ def _all_finite(a):
     return bool(np.isfinite(a).all())
 
 
+def _as_array(a, name):
+    if isinstance(a, (jax.Array, np.ndarray)):
+        arr = a
+    else:
+        try:
+            arr = np.asarray(a)
+        except Exception as e:  # ragged nested lists and the like
+            raise ValueError(f"{name} must be a numeric array: {e}") from None
+    if not (jnp.issubdtype(arr.dtype, jnp.number) or arr.dtype == bool):
+        raise ValueError(f"{name} must be numeric, got dtype {arr.dtype}")
+    return arr
+
+
 def data(X, y):
-    try:
-        X_shape, y_shape = np.shape(X), np.shape(y)
-    except Exception as e:  # ragged lists and the like
-        raise ValueError(f"X and y must be numeric arrays: {e}") from None
-    if len(X_shape) != 2:
-        raise ValueError(f"X must be 2-D with shape (n, d), got shape {X_shape}")
-    n, d = X_shape
+    """Shape and dtype checks on the host; values are checked through the initial loss."""
+    X, y = _as_array(X, "X"), _as_array(y, "y")
+    if X.ndim != 2:
+        raise ValueError(f"X must be 2-D with shape (n, d), got shape {X.shape}")
+    n, d = X.shape
     if n == 0 or d == 0:
-        raise ValueError(f"X is empty: shape {X_shape}; need at least one sample and one feature")
-    if not (y_shape == (n,) or y_shape == (n, 1)):
-        raise ValueError(f"y must have shape ({n},) or ({n}, 1) to match X {X_shape}, got {y_shape}")
-    dtype = _float_dtype(X)
+        raise ValueError(f"X is empty: shape {X.shape}; need at least one sample and one feature")
+    if not (y.shape == (n,) or y.shape == (n, 1)):
+        raise ValueError(f"y must have shape ({n},) or ({n}, 1) to match X {X.shape}, got {y.shape}")
+    return X, y, _float_dtype(X)
+
+
+def explain_nonfinite_loss(X, y, init):
+    """Raise the ValueError that names why the loss at the initial parameters is not finite."""
     for name, a in (("X", X), ("y", y)):
-        if not isinstance(a, jax.Array):
-            a = np.asarray(a)
-            if not (np.issubdtype(a.dtype, np.number) or a.dtype == bool):
-                raise ValueError(f"{name} must be numeric, got dtype {a.dtype}")
         if not _all_finite(a):
             raise ValueError(f"{name} contains NaN or infinite values")
-    X = jnp.asarray(X, dtype)
-    y = jnp.asarray(y, dtype).reshape(n, 1)
-    return X, y
+    if init is not None and not all(_all_finite(p) for p in init):
+        raise ValueError("init contains NaN or infinite values")
+    raise ValueError(
+        "the loss at the initial parameters overflows the floating-point range; "
+        "scale X and y (or enable float64)"
+    )
 
 
 def _positive_int(value, name):
@@ -81,18 +95,17 @@ def seed(value):
     return _positive_int(value, "seed") if value != 0 else 0
 
 
-def init(value, d, dtype):
+def init(value, d):
     try:
         w0, b0 = value
     except (TypeError, ValueError):
         raise ValueError("init must be a pair (w0, b0)") from None
-    if np.shape(w0) != (d, 1):
-        raise ValueError(f"init w0 must have shape ({d}, 1), got {np.shape(w0)}")
-    if np.shape(b0) != (1,):
-        raise ValueError(f"init b0 must have shape (1,), got {np.shape(b0)}")
-    if not (_all_finite(w0) and _all_finite(b0)):
-        raise ValueError("init contains NaN or infinite values")
-    return jnp.asarray(w0, dtype), jnp.asarray(b0, dtype)
+    w0, b0 = _as_array(w0, "init w0"), _as_array(b0, "init b0")
+    if w0.shape != (d, 1):
+        raise ValueError(f"init w0 must have shape ({d}, 1), got {w0.shape}")
+    if b0.shape != (1,):
+        raise ValueError(f"init b0 must have shape (1,), got {b0.shape}")
+    return w0, b0
 
 
 def order(value, epochs, n):

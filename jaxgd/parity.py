@@ -1,0 +1,95 @@
+"""Cross-framework parity: replay one configuration in torchref and jaxgd and compare.
+
+Both runs get the same data, initial parameters and per-epoch orders, so they perform the
+same arithmetic; what differs is summation order and fused multiply-adds, bounded by:
+
+- float32: rtol 1e-5, atol 1e-6. One float32 rounding is 6e-8 relative; a run of up to
+  ~10^5 updates accumulates a few hundred of them in the worst case, and the losses are
+  contractive for the stable learning rates tested, so differences stay well below 1e-5.
+- float64: rtol = atol = 1e-12, for the same reason at 1.1e-16 per rounding.
+
+Needs torch (``pip install 'jaxgd[dev]'``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from typing import NamedTuple
+
+import jax
+import numpy as np
+
+TOLERANCES = {"float32": (1e-5, 1e-6), "float64": (1e-12, 1e-12)}  # dtype: (rtol, atol)
+
+
+def x64_enabled(enabled=True):
+    """Context manager that switches JAX's 64-bit mode."""
+    if hasattr(jax, "enable_x64"):
+        return jax.enable_x64(enabled)
+    from jax.experimental import enable_x64, disable_x64  # older JAX
+
+    return enable_x64() if enabled else disable_x64()
+
+
+class ParityReport(NamedTuple):
+    variant: str
+    batch_size: int
+    dtype: str
+    max_param_diff: float  # max |jax - torch| over every epoch's w and b
+    max_epoch_loss_diff: float
+    max_step_loss_diff: float
+    max_violation: float  # max |diff| / (atol + rtol |torch|); <= 1 passes
+    ok: bool
+
+
+def _violation(a, b, rtol, atol):
+    a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
+    return float(np.max(np.abs(a - b) / (atol + rtol * np.abs(b)))), float(np.max(np.abs(a - b)))
+
+
+def compare(X, y, *, batch_size, lr, epochs, init, order, dtype="float32"):
+    """Run torchref and jaxgd on identical inputs; return a ``ParityReport``.
+
+    ``X`` (n, d), ``y`` (n, 1), ``init = (w0 (d, 1), b0 (1,))`` and ``order`` (epochs, n) are
+    numpy arrays; they are cast to ``dtype`` for both frameworks.
+    """
+    import torch
+
+    import jaxgd
+    import torchref
+
+    rtol, atol = TOLERANCES[dtype]
+    X, y = np.asarray(X, dtype), np.asarray(y, dtype).reshape(-1, 1)
+    w0, b0 = (np.asarray(p, dtype) for p in init)
+    order = np.asarray(order)
+    with x64_enabled(dtype == "float64"):
+        res = jaxgd.train(X, y, batch_size=batch_size, lr=lr, epochs=epochs, init=(w0, b0), order=order)
+        jax_out = [np.asarray(a) for a in (res.w_history, res.b_history, res.epoch_loss, res.step_loss)]
+    ref = torchref.train(
+        torch.tensor(X), torch.tensor(y), batch_size, lr, epochs,
+        w=torch.tensor(w0), b=torch.tensor(b0), orders=order,
+    )
+    ref_out = [ref[k].numpy() for k in ("w_history", "b_history", "epoch_loss", "step_loss")]
+    viol_w, diff_w = _violation(jax_out[0], ref_out[0], rtol, atol)
+    viol_b, diff_b = _violation(jax_out[1], ref_out[1], rtol, atol)
+    viol_e, diff_e = _violation(jax_out[2], ref_out[2], rtol, atol)
+    viol_s, diff_s = _violation(jax_out[3], ref_out[3], rtol, atol)
+    violation = max(viol_w, viol_b, viol_e, viol_s)
+    return ParityReport(
+        res.config.variant, batch_size, dtype, max(diff_w, diff_b), diff_e, diff_s, violation,
+        bool(violation <= 1.0 and all(np.isfinite(a).all() for a in jax_out)),
+    )
+
+
+def seed_problem(n=1000, d=1, epochs=50, seed=0, dtype="float32"):
+    """The seed's workload as numpy arrays: (X, y, init, order), replayable in both frameworks."""
+    import jaxgd
+
+    with x64_enabled(dtype == "float64"):
+        true_w = [3.5] if d == 1 else list(np.linspace(-2.0, 3.5, d))
+        data = jaxgd.synthetic_data(true_w, 4.0, n, seed=seed, dtype=dtype)
+        X, y = np.asarray(data.X), np.asarray(data.y)
+    rng = np.random.default_rng(seed)
+    init = (rng.normal(0.0, 0.01, (d, 1)).astype(dtype), np.zeros(1, dtype))
+    order = np.asarray(jaxgd.epoch_orders(seed, n, epochs))
+    return X, y, init, order
