@@ -1,0 +1,220 @@
+"""Command line: ``jaxgd compare | train | parity`` (also ``python -m jaxgd``)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+
+import numpy as np
+
+SEED_N, SEED_LR, SEED_EPOCHS, SEED_BATCH = 1000, 0.02, 50, 50
+
+
+class UsageError(Exception):
+    """A command-line mistake: reported in one line with exit code 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):  # one line, no usage dump
+        raise UsageError(f"{self.prog}: error: {message}")
+
+
+def _positive_int(text):
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+    return value
+
+
+def _positive_float(text):
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}") from None
+    if not (np.isfinite(value) and value > 0):
+        raise argparse.ArgumentTypeError(f"expected a finite number > 0, got {text!r}")
+    return value
+
+
+def _batch_sizes(text):
+    try:
+        values = [None if t.strip().lower() in ("n", "gd", "full") else int(t) for t in text.split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected comma-separated batch sizes (integers, or 'n' for full batch), got {text!r}"
+        ) from None
+    return values
+
+
+def _timed_train(X, y, repeats=5, **kwargs):
+    """Returns (result, median steady-state wall time, first call's time including compilation)."""
+    import jax
+
+    import jaxgd
+
+    t0 = time.perf_counter()
+    result = jax.block_until_ready(jaxgd.train(X, y, **kwargs))
+    first = time.perf_counter() - t0
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        jax.block_until_ready(jaxgd.train(X, y, **kwargs))
+        times.append(time.perf_counter() - t0)
+    return result, float(np.median(times)), first
+
+
+def _print_table(rows, header):
+    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
+    line = "  ".join(f"{h:>{w}}" for h, w in zip(header, widths))
+    print(line)
+    print("-" * len(line))
+    for r in rows:
+        print("  ".join(f"{str(c):>{w}}" for c, w in zip(r, widths)))
+
+
+def _fmt_vec(a):
+    a = np.asarray(a).ravel()
+    return f"{a[0]:.4f}" if a.size == 1 else "[" + ", ".join(f"{v:.3f}" for v in a[:3]) + (", …]" if a.size > 3 else "]")
+
+
+def _seed_data(args):
+    import jaxgd
+
+    true_w = [3.5] if args.d == 1 else list(np.linspace(-2.0, 3.5, args.d))
+    return jaxgd.synthetic_data(true_w, 4.0, args.n, seed=args.data_seed)
+
+
+def cmd_compare(args):
+    from . import plots
+    from ._train import variant_name
+
+    data = _seed_data(args)
+    if args.batch_size > args.n:
+        raise ValueError(f"--batch-size {args.batch_size} is larger than --n {args.n}")
+    results, rows = {}, []
+    for batch_size in (args.n, args.batch_size, 1):
+        label = f"{variant_name(batch_size, args.n)} (batch {batch_size})"
+        r, wall, first = _timed_train(
+            data.X, data.y, batch_size=batch_size, lr=args.lr, epochs=args.epochs, seed=args.seed
+        )
+        results[label] = r
+        rows.append([r.config.variant, batch_size, r.updates, f"{float(r.epoch_loss[-1]):.5f}",
+                     _fmt_vec(r.w), _fmt_vec(r.b), f"{wall * 1e3:.2f}", f"{first:.2f}"])
+    print(f"Linear regression y = Xw + b + N(0, 0.5²): n={args.n}, d={args.d}, true w={_fmt_vec(data.true_w)}, "
+          f"b={float(data.true_b):g}; lr={args.lr}, epochs={args.epochs}, seed={args.seed}\n")
+    _print_table(rows, ["variant", "batch", "updates", "final loss", "w", "b", "wall ms", "first call s"])
+    print("\nwall ms: one whole training run, median of 5 after the first call;"
+          " first call s: the first call, compilation included.")
+    path = plots.compare_figure(data.X, data.y, data.true_w, data.true_b, results, args.out)
+    print(f"figure: {path}")
+    return 0
+
+
+def cmd_train(args):
+    import jaxgd
+
+    data = _seed_data(args)
+    batch_size = None if args.batch_size is None else args.batch_size
+    r, wall, first = _timed_train(
+        data.X, data.y, batch_size=batch_size, lr=args.lr, epochs=args.epochs, seed=args.seed
+    )
+    loss = np.asarray(r.epoch_loss)
+    every = max(1, args.epochs // 10)
+    for e in range(0, args.epochs + 1):
+        if e % every == 0 or e == args.epochs:
+            print(f"epoch {e:4d}  loss {loss[e]:.6f}")
+    print(f"{r.config.variant}: batch {r.config.batch_size}, {r.updates} updates, "
+          f"w={_fmt_vec(r.w)}, b={_fmt_vec(r.b)}, final loss {loss[-1]:.6f}, "
+          f"{wall * 1e3:.2f} ms ({first:.2f} s first call, with compilation)")
+    if not np.isfinite(loss[-1]):
+        print("warning: the loss diverged (non-finite); try a smaller --lr", file=sys.stderr)
+    return 0
+
+
+def cmd_parity(args):
+    from . import parity
+    from ._train import variant_name
+
+    try:
+        import torch  # noqa: F401
+    except ImportError:
+        raise UsageError("parity needs torch: pip install 'jaxgd[dev]'") from None
+    X, y, init, order = parity.seed_problem(args.n, args.d, args.epochs, args.seed, args.dtype)
+    rtol, atol = parity.TOLERANCES[args.dtype]
+    print(f"torchref vs jaxgd, {args.dtype}: n={args.n}, d={args.d}, lr={args.lr}, epochs={args.epochs}; "
+          f"tolerance |jax - torch| <= {atol:g} + {rtol:g}·|torch|\n")
+    rows, ok = [], True
+    for bs in args.batch_sizes:
+        bs = args.n if bs is None else bs
+        if not 1 <= bs <= args.n:
+            raise ValueError(f"batch size {bs} is outside [1, n={args.n}]")
+        rep = parity.compare(X, y, batch_size=bs, lr=args.lr, epochs=args.epochs, init=init,
+                             order=order, dtype=args.dtype)
+        ok &= rep.ok
+        rows.append([variant_name(bs, args.n), bs, f"{rep.max_param_diff:.2e}", f"{rep.max_epoch_loss_diff:.2e}",
+                     f"{rep.max_step_loss_diff:.2e}", f"{rep.max_violation:.3f}", "ok" if rep.ok else "FAIL"])
+    _print_table(rows, ["variant", "batch", "max |Δparam|", "max |Δepoch loss|", "max |Δstep loss|",
+                        "worst / tol", "parity"])
+    print("\nparity holds" if ok else "\nparity BROKEN: a difference exceeds the tolerance")
+    return 0 if ok else 1
+
+
+def build_parser():
+    parser = _Parser(prog="jaxgd", description="GD, SGD and mini-batch SGD as one compiled JAX program.")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    def common(p, epochs=SEED_EPOCHS):
+        p.add_argument("--n", type=_positive_int, default=SEED_N, help="number of examples (default: %(default)s)")
+        p.add_argument("--d", type=_positive_int, default=1, help="number of features (default: %(default)s)")
+        p.add_argument("--lr", type=_positive_float, default=SEED_LR, help="learning rate (default: %(default)s)")
+        p.add_argument("--epochs", type=_positive_int, default=epochs, help="epochs (default: %(default)s)")
+        p.add_argument("--seed", type=int, default=0, help="seed of the initial parameters and orders (default: %(default)s)")
+        p.add_argument("--data-seed", type=int, default=0, help="seed of the synthetic data (default: %(default)s)")
+
+    p = sub.add_parser("compare", help="the seed's experiment: GD, mini-batch and SGD side by side, with a figure",
+                       description="Train GD (batch n), mini-batch SGD and SGD (batch 1) on the seed's data and "
+                                   "hyperparameters; print a table and write a PNG figure.")
+    common(p)
+    p.add_argument("--batch-size", type=_positive_int, default=SEED_BATCH, help="mini-batch size (default: %(default)s)")
+    p.add_argument("--out", default="jaxgd_compare.png", help="figure path (default: %(default)s)")
+    p.set_defaults(func=cmd_compare)
+
+    p = sub.add_parser("train", help="train one variant", description="Train one variant on the seed's synthetic data.")
+    common(p)
+    p.add_argument("--batch-size", type=_positive_int, default=None,
+                   help="1 = SGD, n or omitted = full-batch GD, between = mini-batch (default: full batch)")
+    p.set_defaults(func=cmd_train)
+
+    p = sub.add_parser("parity", help="check jaxgd against the PyTorch reference",
+                       description="Replay identical runs (same data, init and orders) in torchref and jaxgd; print "
+                                   "the largest differences over all epochs; exit 1 if a tolerance is broken.")
+    common(p)
+    p.add_argument("--batch-sizes", type=_batch_sizes, default=[None, SEED_BATCH, 1],
+                   help="comma-separated batch sizes, 'n' = full batch (default: n,50,1)")
+    p.add_argument("--dtype", choices=["float32", "float64"], default="float32", help="(default: %(default)s)")
+    p.set_defaults(func=cmd_parity)
+    return parser
+
+
+def main(argv=None):
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+        return args.func(args)
+    except UsageError as e:
+        print(e, file=sys.stderr)
+        return 2
+    except (ValueError, OSError) as e:
+        print(f"jaxgd: error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("jaxgd: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
