@@ -34,7 +34,7 @@ def init_params(key, d, dtype=jnp.float32):
 
 def predict(params, X):
     """The seed's ``line_regression``: X @ w + b, shape (n, 1)."""
-    return X @ params.w + params.b
+    return X @ params.w + params.b[None, :]  # (n, 1) + (1, 1): no implicit rank promotion
 
 
 def squared_loss(y_hat, y, batch_size):

@@ -1,0 +1,70 @@
+"""The command line as a user runs it: a fresh process, real output, real exit codes."""
+
+import subprocess
+import sys
+
+import matplotlib.image
+import pytest
+
+
+def run(*args, cwd=None):
+    return subprocess.run([sys.executable, "-m", "jaxgd", *args], capture_output=True, text=True, cwd=cwd, timeout=300)
+
+
+def test_compare_reproduces_the_seed_experiment(tmp_path):
+    out = tmp_path / "fig.png"
+    p = run("compare", "--out", str(out))
+    assert p.returncode == 0, p.stderr
+    lines = p.stdout.splitlines()
+    rows = {l.split()[0]: l.split() for l in lines if l.split() and l.split()[0] in ("GD", "mini-batch", "SGD")}
+    assert rows["GD"][1:3] == ["1000", "50"]
+    assert rows["mini-batch"][1:3] == ["50", "1000"]
+    assert rows["SGD"][1:3] == ["1", "50000"]
+    # The seed's conclusion in numbers: mini-batch and SGD fit w ~ 3.5, GD after 50 epochs does not.
+    assert abs(float(rows["mini-batch"][4]) - 3.5) < 0.1 and abs(float(rows["SGD"][4]) - 3.5) < 0.2
+    assert float(rows["GD"][4]) < 3.0
+    assert f"figure: {out}" in p.stdout
+    img = matplotlib.image.imread(out)
+    assert img.shape[0] > 300 and img.shape[1] > 1000 and img.std() > 0.05  # a real, non-blank figure
+
+
+def test_train_prints_the_loss_curve():
+    p = run("train", "--batch-size", "10", "--epochs", "4", "--lr", "0.05")
+    assert p.returncode == 0, p.stderr
+    assert "epoch    4" in p.stdout and "mini-batch: batch 10, 400 updates" in p.stdout
+
+
+def test_parity_command_passes_and_reports_every_variant():
+    p = run("parity", "--epochs", "3", "--n", "200", "--batch-sizes", "n,7,1")
+    assert p.returncode == 0, p.stdout + p.stderr
+    assert "parity holds" in p.stdout
+    for name in ("GD", "mini-batch", "SGD"):
+        assert f"\n{name:>10}" in p.stdout or f"{name} " in p.stdout
+
+
+@pytest.mark.parametrize(
+    "args,needle",
+    [
+        (["train", "--lr", "-1"], "--lr"),
+        (["train", "--lr", "abc"], "--lr"),
+        (["train", "--epochs", "0"], "--epochs"),
+        (["train", "--batch-size", "5000"], "batch_size must be between 1 and n=1000"),
+        (["compare", "--batch-size", "2000"], "--batch-size 2000 is larger than --n 1000"),
+        (["parity", "--batch-sizes", "x,1"], "--batch-sizes"),
+        (["parity", "--batch-sizes", "0"], "batch size 0 is outside"),
+        (["compare", "--out", "/nonexistent-dir/fig.png"], "No such file or directory"),
+        (["frobnicate"], "invalid choice"),
+        ([], "required"),
+    ],
+)
+def test_bad_input_is_one_line_and_exit_code_2(args, needle):
+    p = run(*args)
+    assert p.returncode == 2
+    err = p.stderr.strip().splitlines()
+    assert len(err) == 1 and needle in err[0], p.stderr
+    assert "Traceback" not in p.stderr
+
+
+def test_help_is_useful():
+    p = run("compare", "--help")
+    assert p.returncode == 0 and "--batch-size" in p.stdout and "--out" in p.stdout

@@ -1,0 +1,163 @@
+"""Behaviour of jaxgd.train on its own: semantics, shapes, determinism, compilation."""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+import jaxgd
+from jaxgd.parity import x64_enabled
+
+
+@pytest.fixture(scope="module")
+def seed_data():
+    return jaxgd.synthetic_data(seed=0)
+
+
+def numpy_reference(X, y, batch_size, lr, epochs, w0, b0, orders):
+    """The seed's arithmetic written out in float64 numpy: the expected result of train."""
+    X, y = np.asarray(X, np.float64), np.asarray(y, np.float64).reshape(-1, 1)
+    w, b = np.array(w0, np.float64), np.array(b0, np.float64)
+    n = len(X)
+    ws, bs, epoch_loss, step_loss = [w.copy()], [b.copy()], [((X @ w + b - y) ** 2).sum() / (2 * n)], []
+    for e in range(epochs):
+        for i in range(0, n, batch_size):
+            idx = orders[e][i : i + batch_size]
+            r = X[idx] @ w + b - y[idx]
+            step_loss.append((r**2).sum() / (2 * batch_size))  # nominal batch size, as the seed
+            w = w - lr * X[idx].T @ r / batch_size
+            b = b - lr * r.sum(0) / batch_size
+        ws.append(w.copy()), bs.append(b.copy())
+        epoch_loss.append(((X @ w + b - y) ** 2).sum() / (2 * n))
+    return np.array(ws), np.array(bs), np.array(epoch_loss), np.array(step_loss)
+
+
+@pytest.mark.parametrize("n,d,batch_size", [(7, 1, 3), (12, 3, 5), (10, 2, 10), (9, 2, 1), (16, 1, 4)])
+def test_train_matches_the_seed_arithmetic_in_float64(n, d, batch_size):
+    # Same formula, float64 both sides: only summation order differs, ~1e-16 per op.
+    with x64_enabled():
+        rng = np.random.default_rng(n * 10 + d)
+        X, y = rng.normal(size=(n, d)), rng.normal(size=(n,))
+        w0, b0 = rng.normal(size=(d, 1)) * 0.1, np.array([0.3])
+        orders = np.stack([rng.permutation(n) for _ in range(4)])
+        r = jaxgd.train(X, y, batch_size=batch_size, lr=0.05, epochs=4, init=(w0, b0), order=orders)
+        ws, bs, el, sl = numpy_reference(X, y, batch_size, 0.05, 4, w0, b0, orders)
+        assert r.w.dtype == jnp.float64
+    for got, want in ((r.w_history, ws), (r.b_history, bs), (r.epoch_loss, el), (r.step_loss, sl)):
+        np.testing.assert_allclose(np.asarray(got), want, rtol=1e-12, atol=1e-12)
+    assert r.updates == 4 * -(-n // batch_size) == len(sl)
+
+
+def test_result_fields_have_the_documented_shapes(seed_data):
+    r = jaxgd.train(seed_data.X, seed_data.y, batch_size=300, lr=0.02, epochs=3)
+    assert r.w.shape == (1, 1) and r.b.shape == (1,)
+    assert r.w_history.shape == (4, 1, 1) and r.b_history.shape == (4, 1)
+    assert r.epoch_loss.shape == (4,)
+    assert r.updates == 3 * 4 and r.step_loss.shape == (12,)
+    assert r.config.variant == "mini-batch" and r.config.batch_size == 300
+    np.testing.assert_array_equal(np.asarray(r.w_history[-1]), np.asarray(r.w))
+    # Initial parameters as the seed draws them: b0 = 0, |w0| ~ 0.01.
+    assert float(r.b_history[0, 0]) == 0.0 and abs(float(r.w_history[0, 0, 0])) < 0.05
+
+
+@pytest.mark.parametrize("batch_size,variant,updates", [(None, "GD", 50), (1000, "GD", 50), (1, "SGD", 50_000), (50, "mini-batch", 1000)])
+def test_batch_size_selects_the_variant(seed_data, batch_size, variant, updates):
+    r = jaxgd.train(seed_data.X, seed_data.y, batch_size=batch_size, lr=0.02, epochs=50)
+    assert r.config.variant == variant and r.updates == updates and r.step_loss.shape == (updates,)
+
+
+def test_the_seed_conclusions_hold_on_the_seed_run(seed_data):
+    X, y = np.asarray(seed_data.X, np.float64), np.asarray(seed_data.y, np.float64)
+    A = np.column_stack([X, np.ones(len(X))])
+    coef = np.linalg.lstsq(A, y[:, 0], rcond=None)[0]
+    best = ((A @ coef - y[:, 0]) ** 2).sum() / (2 * len(X))
+    runs = {b: jaxgd.train(seed_data.X, seed_data.y, batch_size=b, lr=0.02, epochs=50) for b in (1000, 50, 1)}
+    final = {b: float(r.epoch_loss[-1]) for b, r in runs.items()}
+    # GD at lr 0.02 contracts the error by ~(1 - 0.02)^50: still far from the optimum.
+    assert final[1000] > 5 * best
+    # mini-batch reaches the optimum to 0.1%; SGD hovers above it.
+    assert final[50] < best * 1.001
+    assert best < final[1] < best * 1.1
+    sgd_tail, mb_tail = np.asarray(runs[1].epoch_loss[-20:]), np.asarray(runs[50].epoch_loss[-20:])
+    assert sgd_tail.std() > 10 * mb_tail.std()
+
+
+def test_same_seed_same_result_bit_for_bit(seed_data):
+    a = jaxgd.train(seed_data.X, seed_data.y, batch_size=50, lr=0.02, epochs=5, seed=3)
+    b = jaxgd.train(seed_data.X, seed_data.y, batch_size=50, lr=0.02, epochs=5, seed=3)
+    c = jaxgd.train(seed_data.X, seed_data.y, batch_size=50, lr=0.02, epochs=5, seed=4)
+    for f in ("w_history", "b_history", "epoch_loss", "step_loss"):
+        np.testing.assert_array_equal(np.asarray(getattr(a, f)), np.asarray(getattr(b, f)))
+    assert not np.array_equal(np.asarray(a.step_loss), np.asarray(c.step_loss))
+
+
+@pytest.mark.parametrize("batch_size", [1, 50, 300])
+def test_epoch_orders_replay_the_default_run(seed_data, batch_size):
+    # Passing the published orders and the drawn init must reproduce the default run exactly.
+    a = jaxgd.train(seed_data.X, seed_data.y, batch_size=batch_size, lr=0.02, epochs=4, seed=9)
+    init = (a.w_history[0], a.b_history[0])
+    b = jaxgd.train(seed_data.X, seed_data.y, batch_size=batch_size, lr=0.02, epochs=4, seed=123,
+                    init=init, order=jaxgd.epoch_orders(9, 1000, 4))
+    np.testing.assert_array_equal(np.asarray(a.w_history), np.asarray(b.w_history))
+    np.testing.assert_array_equal(np.asarray(a.step_loss), np.asarray(b.step_loss))
+
+
+def test_gd_ignores_the_order_up_to_summation_order(seed_data):
+    # GD sums over all samples: any order gives the same update up to float32 rounding
+    # (a 1000-term sum: ~1e-6 relative at most).
+    a = jaxgd.train(seed_data.X, seed_data.y, batch_size=None, lr=0.02, epochs=5, seed=1)
+    rev = np.tile(np.arange(999, -1, -1), (5, 1))
+    b = jaxgd.train(seed_data.X, seed_data.y, batch_size=None, lr=0.02, epochs=5, seed=1, order=rev)
+    np.testing.assert_allclose(np.asarray(a.w_history), np.asarray(b.w_history), rtol=1e-6)
+
+
+def test_input_forms_agree(seed_data):
+    # numpy or JAX arrays, y as (n,) or (n, 1), nested lists: the same float32 values give
+    # the same program and so the same bits.
+    X, y = np.asarray(seed_data.X), np.asarray(seed_data.y)
+    ref = jaxgd.train(X, y, batch_size=50, lr=0.02, epochs=3)
+    for Xi, yi in ((seed_data.X, seed_data.y), (X, y[:, 0]), (X.tolist(), y[:, 0].tolist())):
+        r = jaxgd.train(Xi, yi, batch_size=50, lr=0.02, epochs=3)
+        np.testing.assert_array_equal(np.asarray(r.w_history), np.asarray(ref.w_history))
+    r = jaxgd.train(np.round(X * 10).astype(int), y, batch_size=50, lr=1e-4, epochs=1)
+    assert r.w.dtype == jnp.float32  # integer features are cast to the default float
+
+
+def test_unroll_is_only_a_speed_knob(seed_data):
+    # Unrolling can change XLA's fusion and so float32 rounding: 1e-6 relative covers it.
+    a = jaxgd.train(seed_data.X, seed_data.y, batch_size=7, lr=0.02, epochs=3, unroll=1)
+    b = jaxgd.train(seed_data.X, seed_data.y, batch_size=7, lr=0.02, epochs=3, unroll=4)
+    np.testing.assert_allclose(np.asarray(a.w_history), np.asarray(b.w_history), rtol=1e-6)
+
+
+def test_a_new_learning_rate_or_seed_does_not_recompile(seed_data, compile_counter):
+    X, y = seed_data.X, seed_data.y
+    first = jaxgd.train(X, y, batch_size=50, lr=0.02, epochs=5, seed=0)
+    jax.block_until_ready(first)
+    before = compile_counter()
+    others = [jaxgd.train(X, y, batch_size=50, lr=lr, epochs=5, seed=s) for lr, s in ((0.05, 0), (0.001, 1), (0.3, 2))]
+    jax.block_until_ready(others)
+    assert compile_counter() == before
+    assert len({float(r.epoch_loss[-1]) for r in [first, *others]}) == 4  # and they really differ
+    jaxgd.train(X, y, batch_size=40, lr=0.02, epochs=5)  # a new batch size is a new program
+    assert compile_counter() > before
+
+
+def test_divergence_is_reported_as_non_finite_not_raised(seed_data):
+    # Too large a learning rate diverges; that is a result, not an input error.
+    r = jaxgd.train(seed_data.X, seed_data.y, batch_size=None, lr=5.0, epochs=200)
+    assert not np.isfinite(float(r.epoch_loss[-1]))
+
+
+def test_update_step_is_one_sgd_step():
+    params = jaxgd.Params(jnp.array([[1.0], [-1.0]]), jnp.array([0.5]))
+    X = jnp.array([[1.0, 2.0], [3.0, -1.0], [0.0, 1.0]])
+    y = jnp.array([[1.0], [2.0], [-1.0]])
+    state = jaxgd.optimizer(0.1).init(params)
+    new, state, loss = jaxgd.update_step(params, state, jaxgd.Batch(X, y))
+    r = np.asarray(X) @ np.asarray(params.w) + np.asarray(params.b) - np.asarray(y)
+    np.testing.assert_allclose(float(loss), (r**2).sum() / 6, rtol=1e-6)
+    np.testing.assert_allclose(np.asarray(new.w), np.asarray(params.w) - 0.1 * np.asarray(X).T @ r / 3, rtol=1e-6)
+    np.testing.assert_allclose(np.asarray(new.b), np.asarray(params.b) - 0.1 * r.sum(0) / 3, rtol=1e-6)
+    # The learning rate lives in the state: a new one is a new state, not a new program.
+    assert float(state.hyperparams["learning_rate"]) == pytest.approx(0.1)
