@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import math
+import warnings
 from typing import Any, NamedTuple, Optional
 
 import jax
@@ -64,6 +65,12 @@ class TrainResult(NamedTuple):
     step_loss: jax.Array  # (updates,)
     updates: int
     config: Config
+
+    @property
+    def diverged_at(self) -> Optional[int]:
+        """The first epoch whose loss is not finite, or None if the run stayed finite."""
+        bad = np.flatnonzero(~np.isfinite(np.asarray(self.epoch_loss)))
+        return int(bad[0]) if bad.size else None
 
 
 def variant_name(batch_size, n):
@@ -197,6 +204,14 @@ def train(
     if not np.isfinite(epoch_loss[0]):
         _validate.explain_nonfinite_loss(X, y, init)
     config = Config(batch_size, lr, epochs, seed, variant_name(batch_size, n))
-    return TrainResult(
+    result = TrainResult(
         params.w, params.b, w_hist, b_hist, epoch_loss, step_loss, epochs * plan.num_batches, config
     )
+    if not np.isfinite(epoch_loss[-1]):  # never a silent NaN: divergence is a result, announced
+        warnings.warn(
+            f"training diverged: the loss is not finite from epoch {result.diverged_at} on "
+            f"(lr={lr}, batch_size={batch_size}); try a smaller learning rate",
+            RuntimeWarning,
+            stacklevel=2,
+        )
+    return result

@@ -130,8 +130,6 @@ def cmd_train(args):
     print(f"{r.config.variant}: batch {r.config.batch_size}, {r.updates} updates, "
           f"w={_fmt_vec(r.w)}, b={_fmt_vec(r.b)}, final loss {loss[-1]:.6f}, "
           f"{wall * 1e3:.2f} ms ({first:.2f} s first call, with compilation)")
-    if not np.isfinite(loss[-1]):
-        print("warning: the loss diverged (non-finite); try a smaller --lr", file=sys.stderr)
     return 0
 
 
@@ -201,6 +199,11 @@ def build_parser():
 
 
 def main(argv=None):
+    import warnings
+
+    # Divergence warnings from train: one plain line, not a Python warning dump.
+    warnings.simplefilter("once", RuntimeWarning)
+    warnings.showwarning = lambda message, category, *a, **k: print(f"jaxgd: warning: {message}", file=sys.stderr)
     parser = build_parser()
     try:
         args = parser.parse_args(argv)

@@ -145,8 +145,12 @@ def test_a_new_learning_rate_or_seed_does_not_recompile(seed_data, compile_count
 
 def test_divergence_is_reported_as_non_finite_not_raised(seed_data):
     # Too large a learning rate diverges; that is a result, not an input error.
-    r = jaxgd.train(seed_data.X, seed_data.y, batch_size=None, lr=5.0, epochs=200)
+    with pytest.warns(RuntimeWarning, match="training diverged: the loss is not finite from epoch"):
+        r = jaxgd.train(seed_data.X, seed_data.y, batch_size=None, lr=5.0, epochs=200)
     assert not np.isfinite(float(r.epoch_loss[-1]))
+    assert r.diverged_at is not None and np.isfinite(r.epoch_loss[r.diverged_at - 1])
+    ok = jaxgd.train(seed_data.X, seed_data.y, batch_size=None, lr=0.02, epochs=2)
+    assert ok.diverged_at is None
 
 
 def test_update_step_is_one_sgd_step():
