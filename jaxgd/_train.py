@@ -201,13 +201,15 @@ def train(
     params, w_hist, b_hist, epoch_loss, step_loss = _run(X, y, seed, lr, init, order, plan)
     # Non-finite data (or data so large the loss overflows) makes the initial loss non-finite:
     # checked on the one scalar the run already computed instead of another pass over X.
-    if not np.isfinite(epoch_loss[0]):
+    # One host copy of the (epochs + 1) losses; indexing the device array would dispatch ops.
+    losses = np.asarray(epoch_loss)
+    if not np.isfinite(losses[0]):
         _validate.explain_nonfinite_loss(X, y, init)
     config = Config(batch_size, lr, epochs, seed, variant_name(batch_size, n))
     result = TrainResult(
         params.w, params.b, w_hist, b_hist, epoch_loss, step_loss, epochs * plan.num_batches, config
     )
-    if not np.isfinite(epoch_loss[-1]):  # never a silent NaN: divergence is a result, announced
+    if not np.isfinite(losses[-1]):  # never a silent NaN: divergence is a result, announced
         warnings.warn(
             f"training diverged: the loss is not finite from epoch {result.diverged_at} on "
             f"(lr={lr}, batch_size={batch_size}); try a smaller learning rate",
