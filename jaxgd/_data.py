@@ -74,8 +74,22 @@ def _bijection(keys, bits):
     return permute
 
 
-def epoch_order(order_key, epoch, n):
-    """The permutation of range(n) used in ``epoch``; a pure function of (key, epoch, n).
+def _domain_bits(n):
+    return max(2, int(np.ceil(np.log2(n))))
+
+
+def epoch_round_keys(order_key, epoch, n):
+    """The Feistel round keys of ``epoch``: all the randomness of that epoch's order.
+
+    Split from ``permutation`` so a run can draw every epoch's keys in one vectorised call
+    before its loop (threefry is a small loop of its own on CPU) instead of once per epoch.
+    """
+    rounds = _feistel_rounds(_domain_bits(n))
+    return jax.random.bits(jax.random.fold_in(order_key, epoch), (rounds,), jnp.uint32)
+
+
+def permutation(round_keys, n):
+    """The permutation of range(n) that ``round_keys`` select.
 
     Not a sort: each position is mapped through a keyed pseudo-random bijection of the
     smallest power-of-two domain >= n (a Feistel network), and values that land outside
@@ -83,15 +97,19 @@ def epoch_order(order_key, epoch, n):
     keeps it a bijection of [0, n). O(n) elementwise work with no sort, no host round trip and
     the same bits on every backend; XLA's CPU sort is ~10x slower at n = 1000.
     """
-    bits = max(2, int(np.ceil(np.log2(n))))
-    keys = jax.random.bits(jax.random.fold_in(order_key, epoch), (_feistel_rounds(bits),), jnp.uint32)
-    permute = _bijection([keys[r] for r in range(keys.shape[0])], bits)
+    bits = _domain_bits(n)
+    permute = _bijection([round_keys[r] for r in range(round_keys.shape[0])], bits)
     x = permute(jnp.arange(n, dtype=jnp.uint32))
     if n < (1 << bits):
         x = jax.lax.while_loop(
             lambda x: jnp.any(x >= n), lambda x: jnp.where(x >= n, permute(x), x), x
         )
     return x.astype(jnp.int32)
+
+
+def epoch_order(order_key, epoch, n):
+    """The permutation of range(n) used in ``epoch``; a pure function of (key, epoch, n)."""
+    return permutation(epoch_round_keys(order_key, epoch, n), n)
 
 
 @functools.partial(jax.jit, static_argnames=("n", "epochs"))

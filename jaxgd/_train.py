@@ -13,7 +13,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from . import _validate
-from ._data import epoch_order, run_keys
+from ._data import epoch_round_keys, permutation, run_keys
 from ._model import Batch, Params, batch_loss, init_params
 from ._step import _update_step, optimizer
 
@@ -128,7 +128,7 @@ def _run(X, y, seed, lr, init, order, plan: Plan):
             return (params, opt_state), loss
 
         def epoch(carry, xs):
-            order_e = epoch_order(order_key, xs, n) if order is None else xs
+            order_e = permutation(xs, n) if order is None else xs
             if plan.padded:
                 order_e = jnp.concatenate([order_e, jnp.zeros((pad,), order_e.dtype)])
             idx = order_e.reshape(nb, b)
@@ -138,7 +138,10 @@ def _run(X, y, seed, lr, init, order, plan: Plan):
             params = carry[0]
             return carry, (params, losses, _full_loss(params, X, y))
 
-        xs = jnp.arange(plan.epochs) if order is None else order
+        if order is None:  # every epoch's round keys in one vectorised draw, before the loop
+            xs = jax.vmap(epoch_round_keys, (None, 0, None))(order_key, jnp.arange(plan.epochs), n)
+        else:
+            xs = order
         (params, _), (history, losses, after) = jax.lax.scan(epoch, (params0, opt_state0), xs)
         epoch_loss = jnp.concatenate([_full_loss(params0, X, y)[None], after])
         step_loss = losses.reshape(-1)
