@@ -7,7 +7,7 @@
 """
 
 from ._data import Dataset, epoch_orders, synthetic_data
-from ._model import Batch, Params, batch_loss, init_params, predict, squared_loss
+from ._model import Batch, Params, batch_loss, init_params, loss_and_grad, predict, squared_loss
 from ._step import optimizer, update_step
 from ._train import Config, TrainResult, train
 
@@ -20,6 +20,7 @@ __all__ = [
     "batch_loss",
     "epoch_orders",
     "init_params",
+    "loss_and_grad",
     "optimizer",
     "predict",
     "squared_loss",

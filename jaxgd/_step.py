@@ -5,7 +5,7 @@ from __future__ import annotations
 import jax
 import optax
 
-from ._model import batch_loss
+from ._model import loss_and_grad
 
 
 def optimizer(lr):
@@ -19,7 +19,7 @@ def optimizer(lr):
 
 
 def _update_step(params, opt_state, batch):
-    loss, grads = jax.value_and_grad(batch_loss)(params, batch)
+    loss, grads = loss_and_grad(params, batch)
     # The optimizer is stateless apart from its injected hyperparameters; the learning rate
     # comes from ``opt_state``, so the transformation can be built with a placeholder.
     updates, opt_state = optimizer(0.0).update(grads, opt_state, params)

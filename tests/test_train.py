@@ -165,3 +165,20 @@ def test_update_step_is_one_sgd_step():
     np.testing.assert_allclose(np.asarray(new.b), np.asarray(params.b) - 0.1 * r.sum(0) / 3, rtol=1e-6)
     # The learning rate lives in the state: a new one is a new state, not a new program.
     assert float(state.hyperparams["learning_rate"]) == pytest.approx(0.1)
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+def test_closed_form_gradient_equals_autodiff(weighted):
+    # loss_and_grad is written out for speed; it must be jax.value_and_grad(batch_loss).
+    # float64, so only rounding order differs: 1e-13 relative.
+    with x64_enabled():
+        rng = np.random.default_rng(1)
+        params = jaxgd.Params(jnp.asarray(rng.normal(size=(3, 1))), jnp.asarray(rng.normal(size=(1,))))
+        weight = jnp.asarray((np.arange(7) < 5).astype(float)[:, None]) if weighted else None
+        batch = jaxgd.Batch(jnp.asarray(rng.normal(size=(7, 3))), jnp.asarray(rng.normal(size=(7, 1))), weight, 9)
+        loss, grads = jaxgd.loss_and_grad(params, batch)
+        ref_loss, ref_grads = jax.value_and_grad(jaxgd.batch_loss)(params, batch)
+    np.testing.assert_allclose(float(loss), float(ref_loss), rtol=1e-13)
+    for g, ref in zip(grads, ref_grads):
+        assert g.shape == ref.shape
+        np.testing.assert_allclose(np.asarray(g), np.asarray(ref), rtol=1e-13)
