@@ -79,4 +79,5 @@ def large_data(large: Large, seed=0):
 def large_orders(large: Large, seed=0):
     import jaxgd
 
-    return np.asarray(jaxgd.epoch_orders(seed, large.n, large.mb_epochs))
+    # enough rows for either variant; each variant uses the first `epochs` rows
+    return np.asarray(jaxgd.epoch_orders(seed, large.n, max(large.gd_epochs, large.mb_epochs)))
