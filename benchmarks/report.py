@@ -1,0 +1,226 @@
+"""Turn ``pytest benchmarks --benchmark-only --benchmark-json=bench.json`` output into markdown.
+
+    python benchmarks/report.py bench.json > BENCHMARKS.md          # add --no-hlo to skip HLO stats
+
+Per group: every contender's median, jaxgd's speed-up over it, jaxgd / floor; then the targets,
+each marked met / MISSED, and for every missed target the compiled HLO's op counts
+(``benchmarks/hlo.py``) that bear on it.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import os
+import platform
+import subprocess
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+SEED_GROUPS = ["seed-GD", "seed-mini-batch", "seed-SGD"]
+LARGE_GROUPS = ["large-GD", "large-mini-batch"]
+TORCHREF_TARGET = {"seed-SGD": 1000, "seed-mini-batch": 100, "seed-GD": 30}
+
+
+def fmt_t(s):
+    if s is None:
+        return "–"
+    return f"{s * 1e6:.0f} µs" if s < 1e-3 else f"{s * 1e3:.2f} ms" if s < 1 else f"{s:.2f} s"
+
+
+def fmt_x(r):
+    return "–" if r is None else f"{r:,.0f}×" if r >= 100 else f"{r:.2f}×"
+
+
+def load(path):
+    data = json.load(open(path))
+    groups = {}
+    for b in data["benchmarks"]:
+        info = b.get("extra_info", {})
+        groups.setdefault(b["group"], {})[info.get("contender", b["name"]) + (
+            f" {info['variant']}" if b["group"] in ("memory", "compile") else "")] = dict(
+            median=b["stats"]["median"], min=b["stats"]["min"], rounds=b["stats"]["rounds"], info=info, name=b["name"])
+    return data, groups
+
+
+def machine(data):
+    lines = []
+    try:
+        model = [l.split(":", 1)[1].strip() for l in subprocess.run(["lscpu"], capture_output=True, text=True).stdout.splitlines()
+                 if l.startswith("Model name")][0]
+    except Exception:
+        model = data.get("machine_info", {}).get("cpu", {}).get("brand_raw", "?")
+    try:
+        import psutil
+
+        ram = f"{psutil.virtual_memory().total / 2**30:.1f} GiB"
+    except Exception:
+        ram = "?"
+    vers = []
+    for mod in ("jax", "jaxlib", "optax", "torch", "numba", "sklearn", "numpy"):
+        try:
+            vers.append(f"{mod} {__import__(mod).__version__}")
+        except Exception:
+            pass
+    mi = data.get("machine_info", {})
+    ci = data.get("commit_info", {})
+    lines.append(f"- Machine: {os.cpu_count()} cores, {model}, {ram} RAM, {platform.platform()}")
+    lines.append(f"- Python {mi.get('python_version', platform.python_version())}; " + ", ".join(vers))
+    lines.append(f"- Run: {data.get('datetime', '?')} (UTC); commit {ci.get('id', '?')[:10]} on `{ci.get('branch', '?')}`"
+                 f"{' (dirty)' if ci.get('dirty') else ''}")
+    lines.append("- Command: `pytest benchmarks --benchmark-only --benchmark-json=bench.json && "
+                 "python benchmarks/report.py bench.json > BENCHMARKS.md`")
+    return lines
+
+
+def table(rows, header):
+    out = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    out += ["| " + " | ".join(str(c) for c in r) + " |" for r in rows]
+    return out
+
+
+def main(argv):
+    path = argv[0]
+    with_hlo = "--no-hlo" not in argv
+    data, groups = load(path)
+    out = ["# jaxgd benchmarks", "", *machine(data), "",
+           "Medians of steady-state calls (after a warm-up call; `block_until_ready` on JAX results). "
+           "Speed-up = contender median / jaxgd median (jaxgd with its default, on-device drawn orders). "
+           "Every contender's answer is asserted equal to jaxgd's in the same run (see benchmarks/README.md).", ""]
+    targets = []  # (name, value, limit, met, why-key)
+
+    for g in SEED_GROUPS:
+        rows_g = groups.get(g)
+        if not rows_g:
+            continue
+        j = rows_g.get("jaxgd")
+        floor = rows_g.get("numba")
+        info = j["info"]
+        out += [f"## {g} (n={info['n']}, d={info['d']}, batch {info['batch_size']}, {info['epochs']} epochs, "
+                f"{info['updates']:,} updates)", ""]
+        rows = []
+        for name, r in sorted(rows_g.items(), key=lambda kv: kv[1]["median"]):
+            rows.append([name, fmt_t(r["median"]), r["rounds"], f"{r['median'] * 1e9 / info['updates']:,.0f}",
+                         fmt_x(r["median"] / j["median"]),
+                         fmt_x(r["median"] / floor["median"]) if floor else "–"])
+        out += table(rows, ["contender", "median", "rounds", "ns/update", "jaxgd speed-up", "÷ numba floor"]) + [""]
+        if floor:
+            for jn in ("jaxgd", "jaxgd(order=)"):
+                if jn in rows_g:
+                    ratio = rows_g[jn]["median"] / floor["median"]
+                    targets.append((f"{g}: {jn} ≤ 1.5× numba floor", fmt_x(ratio), ratio <= 1.5, ("seed-floor", g, jn)))
+        if "torchref" in rows_g:
+            s = rows_g["torchref"]["median"] / j["median"]
+            targets.append((f"{g}: ≥ {TORCHREF_TARGET[g]}× faster than torchref", fmt_x(s), s >= TORCHREF_TARGET[g], None))
+        if "sklearn" in rows_g:
+            s = rows_g["sklearn"]["median"] / j["median"]
+            targets.append((f"{g}: faster than SGDRegressor", fmt_x(s), s > 1, None))
+
+    for g in LARGE_GROUPS:
+        rows_g = groups.get(g)
+        if not rows_g:
+            continue
+        j = rows_g.get("jaxgd")
+        info = j["info"]
+        floors = {k: v for k, v in rows_g.items() if v["info"].get("floor")}
+        best = min(floors.values(), key=lambda v: v["median"]) if floors else None
+        passes = best["info"]["passes_per_epoch"] if best else None
+        out += [f"## {g} (n={info['n']:,}, d={info['d']}, float32, batch {info['batch_size']}, {info['epochs']} epochs; "
+                f"X+y = {info['dataset_bytes'] / 1e6:.0f} MB)", "",
+                f"Floors: {passes} pass(es) over X per epoch (`X @ w`{' and `X.T @ r`' if passes == 2 else ''}), "
+                f"repeated once per epoch; ÷ floor uses the fastest floor ({best['info']['contender'] if best else '–'}).", ""]
+        rows = []
+        for name, r in sorted(rows_g.items(), key=lambda kv: kv[1]["median"]):
+            ep = r["median"] / info["epochs"]
+            rows.append([name, fmt_t(r["median"]), r["rounds"], fmt_t(ep),
+                         f"{info['dataset_bytes'] * (passes or 1) / ep / 1e9:.1f}" if r["info"].get("floor") else "–",
+                         fmt_x(r["median"] / j["median"]), fmt_x(r["median"] / best["median"]) if best else "–"])
+        out += table(rows, ["contender", "median", "rounds", "per epoch", "GB/s", "jaxgd speed-up", "÷ floor"]) + [""]
+        lim = 1.5 if g == "large-GD" else 2.0
+        for jn in ("jaxgd", "jaxgd(order=)"):
+            if jn in rows_g and best:
+                ratio = rows_g[jn]["median"] / best["median"]
+                what = "two-pass" if g == "large-GD" else "one-pass"
+                targets.append((f"{g}: {jn} epoch ≤ {lim}× the {what} floor", fmt_x(ratio), ratio <= lim, ("large", g, jn)))
+
+    if "compile" in groups:
+        out += ["## compile (seed workload, `jaxgd.train` with the compiled-program cache cleared before each round)", ""]
+        rows = []
+        for name, r in groups["compile"].items():
+            i = r["info"]
+            st = i.get("compile_stages_s", {})
+            rows.append([i["variant"], fmt_t(r["median"]), r["rounds"], st.get("jaxpr_trace_duration", "–"),
+                         st.get("jaxpr_to_mlir_module_duration", "–"), st.get("backend_compile_duration", "–"),
+                         i.get("recompiles_for_new_lr")])
+            targets.append((f"compile {i['variant']}: ≤ 0.5 s", fmt_t(r["median"]), r["median"] <= 0.5, ("compile", i["variant"])))
+        out += table(rows, ["variant", "median (compile + 1 run)", "rounds", "trace s", "lower s", "XLA compile s",
+                            "recompiles for a 2nd lr (asserted 0)"]) + [""]
+
+    if "memory" in groups:
+        out += ["## memory (large workload, fresh subprocess per row; `benchmarks/memprobe.py`)", "",
+                "peak ÷ data = (peak RSS of the timed run − RSS of the warmed-up runtime before the data existed) "
+                "÷ bytes of X and y.", ""]
+        rows = []
+        for name, r in sorted(groups["memory"].items()):
+            i = r["info"]
+            rows.append([i["contender"], i["variant"], f"{i['dataset_bytes'] / 1e6:.0f} MB", f"{i['baseline_rss'] / 1e6:.0f} MB",
+                         f"{i['rss_before_run'] / 1e6:.0f} MB", f"{i['peak_rss'] / 1e6:.0f} MB", f"{i['extra_peak_ratio']:.2f}",
+                         i["peak_method"]])
+            if i["contender"] == "jaxgd":
+                targets.append((f"memory {i['variant']}: peak ≤ 1.3× the dataset", f"{i['extra_peak_ratio']:.2f}×",
+                                i["extra_peak_ratio"] <= 1.3, ("memory", i["variant"])))
+        out += table(rows, ["contender", "variant", "X+y", "runtime baseline", "RSS before run", "peak RSS", "peak ÷ data",
+                            "method"]) + [""]
+
+    out += ["## Targets", ""]
+    out += table([[t[0], t[1], "met" if t[2] else "**MISSED**"] for t in targets], ["target", "measured", "status"]) + [""]
+
+    missed = [t for t in targets if not t[2]]
+    if missed:
+        out += ["## Why the missed targets are missed", ""]
+        if with_hlo:
+            out += hlo_section(groups, missed)
+        notes = os.path.join(os.path.dirname(os.path.abspath(__file__)), "NOTES.md")
+        if os.path.exists(notes):
+            out += ["", open(notes).read().strip(), ""]
+    print("\n".join(out))
+
+
+def hlo_section(groups, missed):
+    from benchmarks import hlo
+
+    out = ["Op counts of the optimised HLO of `jaxgd._train._run` for each missed case "
+           "(`python -m benchmarks.hlo --dump DIR` writes the full text). One row per `while` loop: "
+           "top-level ops of its body (fusions count once), all ops including fused computations, and the "
+           "data-movement ops (gather, dynamic-slice, copy).", ""]
+    cases = {}
+    for _, _, _, key in missed:
+        if not key:
+            continue
+        g = key[1] if key[0] != "compile" and key[0] != "memory" else None
+        if key[0] == "seed-floor" or key[0] == "large":
+            info = groups[g][key[2]]["info"]
+            cases[(g, key[2])] = (info["n"], info["d"], info["batch_size"], info["epochs"], key[2] == "jaxgd(order=)")
+        elif key[0] == "compile":
+            info = groups["compile"][f"jaxgd {key[1]}"]["info"]
+            cases[("compile", key[1])] = (info["n"], info["d"], info["batch_size"], info["epochs"], False)
+        elif key[0] == "memory":
+            info = groups["memory"][f"jaxgd {key[1]}"]["info"]
+            cases[("memory", key[1])] = (info["n"], info["d"], info["batch_size"], info["epochs"], False)
+    rows = []
+    for (g, who), args in cases.items():
+        s = hlo.stats(*args)
+        if "error" in s:
+            rows.append([f"{g} {who}", s["error"], "", "", "", "", "", "", ""])
+            continue
+        for i, L in enumerate(s["loops"]):
+            rows.append([f"{g} {who}" if i == 0 else "", f"{s['whiles']} whiles, {s['total_ops']} ops, {s['copies']} copies" if i == 0 else "",
+                         L["body"][:28], L["top_level_ops"], L["all_ops_incl_fused"], L["gathers"], L["dynamic_slices"],
+                         L["copies"], L["dots"]])
+    return table(rows, ["case", "whole program", "while body", "body ops", "ops incl. fused", "gathers", "dyn-slices",
+                        "copies", "dots"]) + [""]
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
