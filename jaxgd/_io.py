@@ -222,7 +222,7 @@ def _load_csv(path, target, standardize, drop_nonfinite):
             if over.any():
                 r, c = np.argwhere(over)[0]
                 raise ValueError(
-                    f"{name} line {lines[r]}, column {header[c]!r}: {vals[r, c]!r} is too large for float32"
+                    f"{name} line {lines[r]}, column {header[c]!r}: {float(vals[r, c])!r} is too large for float32"
                 )
             good = finite.all(axis=1)
             nbad = k - int(good.sum())
@@ -407,7 +407,7 @@ def _finish_arrays(X, y, names, target_name, source, standardize, drop_nonfinite
             over = fin & ~np.isfinite(X32[i:j])
             if over.any():
                 r, c = np.argwhere(over)[0]
-                raise ValueError(f"{xname} row {i + r}, column {c}: {src[r, c]!r} is too large for float32")
+                raise ValueError(f"{xname} row {i + r}, column {c}: {float(src[r, c])!r} is too large for float32")
         good[i:j] = fin.all(axis=1)
     y_src = np.asarray(y)
     with np.errstate(over="ignore", invalid="ignore"):
@@ -416,7 +416,7 @@ def _finish_arrays(X, y, names, target_name, source, standardize, drop_nonfinite
     over = y_fin & ~np.isfinite(y32)
     if over.any():
         r = int(np.flatnonzero(over)[0])
-        raise ValueError(f"{yname} row {r}: {y_src[r]!r} is too large for float32")
+        raise ValueError(f"{yname} row {r}: {float(y_src[r])!r} is too large for float32")
     good &= y_fin
     nbad = n - int(good.sum())
     if nbad:
