@@ -115,8 +115,10 @@ def load_dataset(path, *, target: Optional[str] = None, standardize: bool = Fals
     * ``*.npz``: arrays named ``X`` (n, d) — or (n,) for a single feature — and ``y`` (n,) or
       (n, 1); an optional string array ``feature_names`` of length d names the features.
     * a pair of ``.npy`` files given as ``"X.npy,y.npy"`` (features file, a comma, targets
-      file; any names ending in ``.npy``). The features are memory-mapped: a float32 C-contiguous
-      X is kept as a read-only memory map (no copy); any other dtype is converted block by block.
+      file; any names ending in ``.npy``; no other form is accepted for .npy). The features are
+      memory-mapped: a float32 C-contiguous X is kept as a read-only memory map (no copy, unless
+      rows are dropped or the features standardized, which make one float32 copy); any other
+      dtype or layout is converted to float32 block by block (one float32 copy).
 
     ``target`` applies to CSV only (for arrays the target is ``y``).
 
