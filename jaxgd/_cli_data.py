@@ -1,0 +1,109 @@
+"""Command-line pieces for training on a data file: ``--data``, ``--target``, ``--standardize``,
+``--drop-nonfinite``, and one-line summaries of the data and of the fitted parameters."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Optional
+
+import numpy as np
+
+from ._io import LoadedData, load_dataset
+
+__all__ = ["add_data_arguments", "data_from_args", "describe", "report_parameters"]
+
+
+def add_data_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    """Add ``--data``, ``--target``, ``--standardize`` and ``--drop-nonfinite`` (in a group)."""
+    g = parser.add_argument_group("data file", "train on a data file instead of the synthetic data")
+    g.add_argument(
+        "--data", metavar="PATH", default=None,
+        help="a CSV (.csv, or .tsv for tabs) whose first line names the columns; an .npz with "
+             "arrays X and y; or two .npy files given as 'X.npy,y.npy'",
+    )
+    g.add_argument(
+        "--target", metavar="COLUMN", default=None,
+        help="the CSV column to predict; every other column is a feature (default: the last column)",
+    )
+    g.add_argument(
+        "--standardize", action="store_true",
+        help="train on features rescaled to mean 0 and standard deviation 1 (targets are left as "
+             "they are); the parameters are also reported in the original units",
+    )
+    g.add_argument(
+        "--drop-nonfinite", action="store_true",
+        help="drop rows holding NaN, infinite or empty values instead of stopping with an error",
+    )
+    return parser
+
+
+def data_from_args(args: argparse.Namespace) -> Optional[LoadedData]:
+    """Load the data named by ``--data``, or return None when ``--data`` was not given.
+
+    ``--target``, ``--standardize`` or ``--drop-nonfinite`` without ``--data`` is a ValueError
+    rather than being silently ignored.
+    """
+    path = getattr(args, "data", None)
+    target = getattr(args, "target", None)
+    standardize = bool(getattr(args, "standardize", False))
+    drop = bool(getattr(args, "drop_nonfinite", False))
+    if path is None:
+        given = [flag for flag, on in (("--target", target is not None), ("--standardize", standardize),
+                                       ("--drop-nonfinite", drop)) if on]
+        if given:
+            raise ValueError(f"{', '.join(given)} needs --data PATH")
+        return None
+    return load_dataset(path, target=target, standardize=standardize, drop_nonfinite=drop)
+
+
+def describe(loaded: LoadedData) -> str:
+    """One line: source, rows, features, target, dropped rows and whether standardized."""
+    n, d = loaded.X.shape
+    names = loaded.feature_names
+    shown = ", ".join(names) if d <= 6 else ", ".join(names[:5]) + f", … ({d - 5} more)"
+    parts = [
+        f"{loaded.source}: {n} rows",
+        f"{d} feature{'s' if d != 1 else ''} ({shown})",
+        f"target {loaded.target_name!r}",
+        f"{loaded.dropped_rows} row{'s' if loaded.dropped_rows != 1 else ''} dropped (non-finite)",
+    ]
+    if loaded.standardized:
+        parts.append("features standardized")
+    return "; ".join(parts)
+
+
+def _fmt(v: float) -> str:
+    return f"{v:.6g}"
+
+
+def report_parameters(loaded: LoadedData, w, b) -> str:
+    """The fitted parameters by feature name, one per line, and in original units when standardized.
+
+    Example (standardized)::
+
+        target 'y' = b + sum of w * feature
+        feature        w (standardized)  w (original units)
+        x1                      1.16007             2.00068
+        x2                     -1.72969            -2.99941
+        b (intercept)          -0.49961             1.00052
+    """
+    w64 = np.asarray(w, dtype=np.float64).reshape(-1)
+    b64 = float(np.asarray(b, dtype=np.float64).reshape(-1)[0])
+    names = loaded.feature_names
+    if w64.size != len(names):
+        raise ValueError(f"w has {w64.size} entries but the data has {len(names)} features")
+    rows = [[name, _fmt(v)] for name, v in zip(names, w64)] + [["b (intercept)", _fmt(b64)]]
+    header = ["feature", "w"]
+    if loaded.standardized:
+        w_orig, b_orig = loaded.to_original_units(w64, b64)
+        for row, v in zip(rows, [*w_orig.reshape(-1), float(np.asarray(b_orig).reshape(-1)[0])]):
+            row.append(_fmt(v))
+        header = ["feature", "w (standardized)", "w (original units)"]
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
+
+    def line(r):
+        return "  ".join([r[0].ljust(widths[0])] + [c.rjust(wd) for c, wd in zip(r[1:], widths[1:])])
+
+    out = [f"target {loaded.target_name!r} = b + sum of w * feature", line(header)]
+    out += [line(r) for r in rows]
+    return "\n".join(out)

@@ -1,0 +1,471 @@
+"""Load real data sets for ``jaxgd.train``: CSV with a header, ``.npz``, or a pair of ``.npy`` files.
+
+    from jaxgd._io import load_dataset
+    data = load_dataset("house.csv", target="price", standardize=True)
+    result = jaxgd.train(data.X, data.y, batch_size=50, lr=0.05, epochs=30)
+    w, b = data.to_original_units(result.w, result.b)
+
+Every problem with the file is reported as a one-line ``ValueError`` that names the file and,
+where there is one, the line and column (a missing file is a ``FileNotFoundError``).
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+from dataclasses import dataclass, field
+from typing import Optional
+
+import numpy as np
+
+__all__ = ["LoadedData", "check_batch_size", "load_dataset"]
+
+# Rows parsed per block when reading CSV, and rows visited per block when scanning arrays.
+# Bounds the temporaries to a block while the result is built in float32.
+_CSV_BLOCK = 16384
+_ARRAY_BLOCK = 1 << 16
+
+_F32_MAX = float(np.finfo(np.float32).max)
+
+
+@dataclass(frozen=True, eq=False)
+class LoadedData:
+    """A loaded data set.
+
+    Attributes:
+      X: features, float32 array of shape (n, d). Standardized (each column has mean 0 and
+        standard deviation 1) when loaded with ``standardize=True``. May be a read-only
+        memory map for an already float32, C-contiguous ``.npy`` file.
+      y: targets, float32 array of shape (n,). Never standardized.
+      feature_names: the d feature names (CSV header names; ``x0 ... x{d-1}`` for arrays).
+      target_name: the target's name (the CSV column; ``"y"`` for arrays).
+      dropped_rows: rows dropped because they held NaN, infinite or missing values
+        (only with ``drop_nonfinite=True``; otherwise 0).
+      mean, scale: float64 arrays (d,) with the column means and standard deviations
+        (population, ddof=0) of the raw features when standardized, else ``None``.
+      source: the path the data came from.
+    """
+
+    X: np.ndarray
+    y: np.ndarray
+    feature_names: list[str]
+    target_name: str
+    dropped_rows: int = 0
+    mean: Optional[np.ndarray] = None
+    scale: Optional[np.ndarray] = None
+    source: str = field(default="")
+
+    @property
+    def standardized(self) -> bool:
+        return self.mean is not None
+
+    @property
+    def n_rows(self) -> int:
+        return int(self.X.shape[0])
+
+    def to_original_units(self, w, b):
+        """Map parameters fitted on the standardized features back to the raw features' units.
+
+        With z = (x - mean) / scale, the model w·z + b equals w_orig·x + b_orig where
+        ``w_orig = w / scale`` and ``b_orig = b - sum(w * mean / scale)``. ``w`` may have shape
+        (d,) or (d, 1) and ``b`` may be a scalar or shape (1,); the results are float64 with the
+        same shapes. Without standardization the parameters are returned unchanged (as float64).
+        """
+        w64 = np.asarray(w, dtype=np.float64)
+        b64 = np.asarray(b, dtype=np.float64)
+        d = len(self.feature_names)
+        if w64.size != d:
+            raise ValueError(f"w has {w64.size} entries but the data has {d} features")
+        if b64.size != 1:
+            raise ValueError(f"b must hold one value, got shape {b64.shape}")
+        if not self.standardized:
+            return w64.copy(), b64.copy()
+        flat = w64.reshape(d) / self.scale
+        b_orig = b64 - float(np.dot(w64.reshape(d), self.mean / self.scale))
+        return flat.reshape(w64.shape), b_orig
+
+
+def check_batch_size(n_rows: int, batch_size: Optional[int], what: str = "the data") -> Optional[int]:
+    """Raise ``ValueError("<what> has N rows, fewer than the batch size B")`` when B > N.
+
+    ``batch_size=None`` (full batch) always passes. Returns ``batch_size``.
+    """
+    if batch_size is None:
+        return None
+    if batch_size < 1:
+        raise ValueError(f"the batch size must be at least 1, got {batch_size}")
+    if n_rows < batch_size:
+        raise ValueError(f"{what} has {n_rows} rows, fewer than the batch size {batch_size}")
+    return batch_size
+
+
+def load_dataset(path, *, target: Optional[str] = None, standardize: bool = False,
+                 drop_nonfinite: bool = False) -> LoadedData:
+    """Load features X (n, d) and targets y (n,) as float32 from a file.
+
+    Formats, chosen by the file name:
+
+    * ``*.csv`` (comma-separated) or ``*.tsv`` (tab-separated): the first line is a header of
+      column names (unique, non-empty). Every other column is a feature; ``target`` names the y
+      column, default the last column. Cells are parsed as Python ``float`` (``1.5``, ``-2e3``,
+      ``nan``, ``inf``); an empty cell is a missing value and counts as non-finite. Blank lines
+      are skipped. Line numbers in errors are the file's 1-based line numbers (the header is
+      line 1). The file is read in blocks into float32, so at most about two copies of the data
+      are held at once.
+    * ``*.npz``: arrays named ``X`` (n, d) — or (n,) for a single feature — and ``y`` (n,) or
+      (n, 1); an optional string array ``feature_names`` of length d names the features.
+    * a pair of ``.npy`` files given as ``"X.npy,y.npy"`` (features file, a comma, targets
+      file; any names ending in ``.npy``; no other form is accepted for .npy). The features are
+      memory-mapped: a float32 C-contiguous X is kept as a read-only memory map (no copy, unless
+      rows are dropped or the features standardized, which make one float32 copy); any other
+      dtype or layout is converted to float32 block by block (one float32 copy).
+
+    ``target`` applies to CSV only (for arrays the target is ``y``).
+
+    Args:
+      standardize: rescale each feature column to mean 0, standard deviation 1 (population).
+        Only X is standardized, never y. The means and scales are kept in ``mean``/``scale``
+        and ``to_original_units`` maps fitted parameters back. A constant column is an error.
+      drop_nonfinite: drop the rows holding NaN, infinite or missing values and count them in
+        ``dropped_rows``; by default such rows are an error.
+
+    Raises:
+      FileNotFoundError: a file does not exist.
+      ValueError: anything wrong with the contents, in one line naming the file, line and column.
+    """
+    path = os.fspath(path)
+    lower = path.lower()
+    parts = [p.strip() for p in path.split(",")]
+    if len(parts) == 2 and all(p.lower().endswith(".npy") for p in parts):
+        if target is not None:
+            raise ValueError("target applies to CSV files only; a .npy pair holds y in its second file")
+        X, y, names, tname, source = _load_npy_pair(*parts)
+    elif lower.endswith(".npy"):
+        raise ValueError(
+            f"{path}: a .npy file holds one array; pass the features and targets as "
+            f"'X.npy,y.npy' or use an .npz file with arrays X and y"
+        )
+    elif lower.endswith(".npz"):
+        if target is not None:
+            raise ValueError("target applies to CSV files only; an .npz file holds y as its array 'y'")
+        X, y, names, tname, source = _load_npz(path)
+    elif lower.endswith(".csv") or lower.endswith(".tsv"):
+        return _load_csv(path, target, standardize, drop_nonfinite)
+    else:
+        raise ValueError(
+            f"{path}: unknown data format; expected a .csv, .tsv or .npz file or an 'X.npy,y.npy' pair"
+        )
+    return _finish_arrays(X, y, names, tname, source, standardize, drop_nonfinite)
+
+
+# ----------------------------------------------------------------------------------------------
+# CSV
+
+
+def _open_text(path):
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"data file not found: {path}")
+    if os.path.isdir(path):
+        raise ValueError(f"{path} is a directory, not a data file")
+    # utf-8-sig drops a byte-order mark (spreadsheet exports); newline="" as csv requires.
+    return open(path, newline="", encoding="utf-8-sig")
+
+
+def _parse_cell(text):
+    s = text.strip()
+    if not s:
+        return float("nan")  # a missing value
+    return float(s)
+
+
+def _load_csv(path, target, standardize, drop_nonfinite):
+    name = os.path.basename(path)
+    delimiter = "\t" if path.lower().endswith(".tsv") else ","
+    with _open_text(path) as f:
+        reader = csv.reader(f, delimiter=delimiter)
+        try:
+            header = next(reader, None)
+            while header is not None and not any(c.strip() for c in header):
+                header = next(reader, None)  # leading blank lines
+        except (csv.Error, UnicodeDecodeError) as e:
+            raise ValueError(f"{name}: cannot read the header: {e}") from None
+        if header is None:
+            raise ValueError(f"{name} is empty: expected a header row of column names and data rows")
+        header = [c.strip() for c in header]
+        header_line = reader.line_num
+        _check_header(name, header, header_line)
+        ncol = len(header)
+        if ncol < 2:
+            raise ValueError(
+                f"{name} has {ncol} column ({header[0]!r}); need at least one feature column and a target column"
+            )
+        if target is None:
+            t = ncol - 1
+        elif target in header:
+            t = header.index(target)
+        else:
+            available = ", ".join(repr(c) for c in header)
+            raise ValueError(f"{name} has no column {target!r}; available columns: {available}")
+        feat = [i for i in range(ncol) if i != t]
+        feature_names = [header[i] for i in feat]
+
+        X_blocks, y_blocks = [], []
+        total = dropped = 0
+        first_bad = None  # (line, column name, cell text)
+        block = np.empty((_CSV_BLOCK, ncol), dtype=np.float64)
+        lines = np.empty(_CSV_BLOCK, dtype=np.int64)
+        k = 0
+
+        def flush(k):
+            nonlocal total, dropped, first_bad
+            vals = block[:k]
+            finite = np.isfinite(vals)
+            over = finite & (np.abs(vals) > _F32_MAX)
+            if over.any():
+                r, c = np.argwhere(over)[0]
+                raise ValueError(
+                    f"{name} line {lines[r]}, column {header[c]!r}: {float(vals[r, c])!r} is too large for float32"
+                )
+            good = finite.all(axis=1)
+            nbad = k - int(good.sum())
+            if nbad:
+                if first_bad is None:
+                    r, c = np.argwhere(~finite)[0]
+                    first_bad = (int(lines[r]), header[c])
+                dropped += nbad
+                vals = vals[good]
+            total += k
+            X_blocks.append(vals[:, feat].astype(np.float32))
+            y_blocks.append(vals[:, t].astype(np.float32))
+
+        try:
+            for row in reader:
+                if not row or (len(row) == 1 and not row[0].strip()):
+                    continue  # blank line
+                line = reader.line_num
+                if len(row) != ncol:
+                    raise ValueError(
+                        f"{name} line {line}: expected {ncol} fields as in the header, got {len(row)}"
+                    )
+                try:
+                    block[k] = [_parse_cell(c) for c in row]
+                except ValueError:
+                    for c, text in enumerate(row):
+                        try:
+                            _parse_cell(text)
+                        except ValueError:
+                            raise ValueError(
+                                f"{name} line {line}, column {header[c]!r}: {text.strip()!r} is not a number"
+                            ) from None
+                    raise
+                lines[k] = line
+                k += 1
+                if k == _CSV_BLOCK:
+                    flush(k)
+                    k = 0
+        except csv.Error as e:
+            raise ValueError(f"{name} line {reader.line_num}: malformed CSV: {e}") from None
+        except UnicodeDecodeError as e:
+            raise ValueError(f"{name}: not UTF-8 text ({e.reason} at byte {e.start})") from None
+        if k:
+            flush(k)
+
+    if total == 0:
+        raise ValueError(f"{name} has a header but no data rows")
+    if dropped and not drop_nonfinite:
+        line, col = first_bad
+        raise ValueError(
+            f"{name}: {dropped} of {total} rows contain NaN, infinite or missing values "
+            f"(first: line {line}, column {col!r}); pass drop_nonfinite=True (--drop-nonfinite) to drop them"
+        )
+    if dropped == total:
+        raise ValueError(f"{name}: all {total} rows contain NaN, infinite or missing values; no rows left")
+    del block
+    X = np.concatenate(X_blocks) if len(X_blocks) > 1 else X_blocks[0]
+    X_blocks.clear()
+    y = np.concatenate(y_blocks) if len(y_blocks) > 1 else y_blocks[0]
+    X = np.ascontiguousarray(X)
+    return _standardize_if(X, y, feature_names, header[t], dropped, path, name, standardize)
+
+
+def _check_header(name, header, line):
+    for i, c in enumerate(header):
+        if not c:
+            raise ValueError(f"{name} line {line}: column {i + 1} of the header has no name")
+        try:
+            number = np.isfinite(float(c))
+        except ValueError:
+            number = False
+        if number:
+            raise ValueError(
+                f"{name} line {line}: the first row must be a header of column names, found the number {c!r}"
+            )
+    seen = set()
+    for c in header:
+        if c in seen:
+            raise ValueError(f"{name} line {line}: the header names column {c!r} twice")
+        seen.add(c)
+
+
+# ----------------------------------------------------------------------------------------------
+# Arrays
+
+
+def _check_exists(path):
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"data file not found: {path}")
+    if os.path.isdir(path):
+        raise ValueError(f"{path} is a directory, not a data file")
+
+
+def _load_npy(path, mmap):
+    _check_exists(path)
+    name = os.path.basename(path)
+    try:
+        return np.load(path, mmap_mode="r" if mmap else None, allow_pickle=False)
+    except ValueError as e:  # object arrays, corrupt headers
+        raise ValueError(f"{name}: cannot load the array: {e}") from None
+    except (OSError, EOFError) as e:
+        raise ValueError(f"{name}: not a readable .npy file ({e})") from None
+
+
+def _load_npy_pair(x_path, y_path):
+    X = _load_npy(x_path, mmap=True)
+    y = _load_npy(y_path, mmap=False)
+    names = None
+    source = f"{x_path},{y_path}"
+    return X, y, names, "y", (source, os.path.basename(x_path), os.path.basename(y_path))
+
+
+def _load_npz(path):
+    _check_exists(path)
+    name = os.path.basename(path)
+    try:
+        archive = np.load(path, allow_pickle=False)
+    except (ValueError, OSError, EOFError) as e:
+        raise ValueError(f"{name}: not a readable .npz file ({e})") from None
+    if not hasattr(archive, "files"):
+        raise ValueError(f"{name}: not an .npz archive")
+    with archive:
+        keys = list(archive.files)
+        for key in ("X", "y"):
+            if key not in keys:
+                found = ", ".join(repr(k) for k in keys) or "none"
+                raise ValueError(f"{name} has no array {key!r} (arrays found: {found}); expected arrays 'X' and 'y'")
+        try:
+            X, y = archive["X"], archive["y"]
+            names = archive["feature_names"] if "feature_names" in keys else None
+        except ValueError as e:
+            raise ValueError(f"{name}: cannot load the arrays: {e}") from None
+    if names is not None:
+        if names.dtype.kind not in "US" or names.ndim != 1:
+            raise ValueError(f"{name}: 'feature_names' must be a 1-D array of strings, got {names.dtype} {names.shape}")
+        names = [str(s) for s in names]
+    return X, y, names, "y", (path, f"{name} array 'X'", f"{name} array 'y'")
+
+
+def _row_blocks(n):
+    for i in range(0, n, _ARRAY_BLOCK):
+        yield i, min(n, i + _ARRAY_BLOCK)
+
+
+def _finish_arrays(X, y, names, target_name, source, standardize, drop_nonfinite):
+    path, xname, yname = source
+    name = os.path.basename(path.split(",")[0]) if "," in path else os.path.basename(path)
+    for label, a in ((xname, X), (yname, y)):
+        if not (np.issubdtype(a.dtype, np.number) or a.dtype == bool) or np.iscomplexobj(a):
+            raise ValueError(f"{label} must hold real numbers, got dtype {a.dtype}")
+    if X.ndim == 1:
+        X = X.reshape(-1, 1)
+    if X.ndim != 2:
+        raise ValueError(f"{xname} must have shape (n, d) or (n,), got {X.shape}")
+    if y.ndim == 2 and y.shape[1] == 1:
+        y = y.reshape(-1)
+    if y.ndim != 1:
+        raise ValueError(f"{yname} must have shape (n,) or (n, 1), got {y.shape}")
+    n, d = X.shape
+    if len(y) != n:
+        raise ValueError(f"length mismatch: {xname} has {n} rows but {yname} has {len(y)}")
+    if n == 0:
+        raise ValueError(f"{xname} has no rows")
+    if d == 0:
+        raise ValueError(f"{xname} has no feature columns (shape {X.shape})")
+    if names is None:
+        names = [f"x{i}" for i in range(d)]
+    elif len(names) != d:
+        raise ValueError(f"{name}: 'feature_names' has {len(names)} names but X has {d} columns")
+
+    # float32 conversion block by block, checking values on the way: a float32 C-contiguous
+    # array (e.g. a memory-mapped .npy) is kept as it is, anything else is converted once.
+    keep = X.dtype == np.float32 and X.flags.c_contiguous
+    X32 = X if keep else np.empty((n, d), dtype=np.float32)
+    good = np.ones(n, dtype=bool)
+    for i, j in _row_blocks(n):
+        src = np.asarray(X[i:j])
+        fin = np.isfinite(src) if src.dtype.kind == "f" else np.ones(src.shape, dtype=bool)
+        if not keep:
+            with np.errstate(over="ignore", invalid="ignore"):
+                X32[i:j] = src
+            over = fin & ~np.isfinite(X32[i:j])
+            if over.any():
+                r, c = np.argwhere(over)[0]
+                raise ValueError(f"{xname} row {i + r}, column {c}: {float(src[r, c])!r} is too large for float32")
+        good[i:j] = fin.all(axis=1)
+    y_src = np.asarray(y)
+    with np.errstate(over="ignore", invalid="ignore"):
+        y32 = y_src.astype(np.float32)
+    y_fin = np.isfinite(y_src) if y_src.dtype.kind == "f" else np.ones(n, dtype=bool)
+    over = y_fin & ~np.isfinite(y32)
+    if over.any():
+        r = int(np.flatnonzero(over)[0])
+        raise ValueError(f"{yname} row {r}: {float(y_src[r])!r} is too large for float32")
+    good &= y_fin
+    nbad = n - int(good.sum())
+    if nbad:
+        if not drop_nonfinite:
+            first = int(np.flatnonzero(~good)[0])
+            raise ValueError(
+                f"{name}: {nbad} of {n} rows contain NaN or infinite values (first: row {first}, 0-based); "
+                f"pass drop_nonfinite=True (--drop-nonfinite) to drop them"
+            )
+        if nbad == n:
+            raise ValueError(f"{name}: all {n} rows contain NaN or infinite values; no rows left")
+        X32 = X32[good]
+        y32 = y32[good]
+    return _standardize_if(X32, y32, names, target_name, nbad, path, name, standardize)
+
+
+# ----------------------------------------------------------------------------------------------
+# Standardization
+
+
+def _column_stats(X):
+    """Means and population standard deviations of X's columns in float64, block by block."""
+    n, d = X.shape
+    total = np.zeros(d, dtype=np.float64)
+    for i, j in _row_blocks(n):
+        total += X[i:j].sum(axis=0, dtype=np.float64)
+    mean = total / n
+    sq = np.zeros(d, dtype=np.float64)
+    for i, j in _row_blocks(n):
+        dev = X[i:j].astype(np.float64) - mean
+        sq += np.einsum("ij,ij->j", dev, dev)
+    return mean, np.sqrt(sq / n)
+
+
+def _standardize_if(X, y, feature_names, target_name, dropped, source, name, standardize):
+    if not standardize:
+        return LoadedData(X, y, list(feature_names), str(target_name), int(dropped), source=source)
+    mean, scale = _column_stats(X)
+    for c in range(X.shape[1]):
+        # Zero spread, or a spread at the level of float32 rounding of the values: not scalable.
+        if not scale[c] > 4 * np.finfo(np.float32).eps * abs(mean[c]):
+            raise ValueError(
+                f"{name}: feature column {feature_names[c]!r} is constant (value {mean[c]:.6g}); "
+                f"cannot standardize it — remove the column or load without standardize"
+            )
+    out = X if (X.flags.writeable and X.flags.owndata) else np.empty(X.shape, dtype=np.float32)
+    for i, j in _row_blocks(X.shape[0]):
+        block = X[i:j].astype(np.float64)
+        out[i:j] = (block - mean) / scale
+    return LoadedData(out, y, list(feature_names), str(target_name), int(dropped), mean, scale, source)
