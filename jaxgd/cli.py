@@ -88,40 +88,61 @@ def _seed_data(args):
     return jaxgd.synthetic_data(true_w, 4.0, args.n, seed=args.data_seed)
 
 
+def _training_data(args):
+    """(X, y, true_w, true_b, loaded): a data file from --data, else the seed's synthetic data."""
+    from ._cli_data import data_from_args, describe
+
+    loaded = data_from_args(args)
+    if loaded is None:
+        data = _seed_data(args)
+        return data.X, data.y, data.true_w, data.true_b, None
+    print(describe(loaded))
+    return loaded.X, loaded.y, None, None, loaded
+
+
 def cmd_compare(args):
     from . import plots
+    from ._cli_data import report_parameters
+    from ._io import check_batch_size
     from ._train import variant_name
 
-    data = _seed_data(args)
-    if args.batch_size > args.n:
-        raise ValueError(f"--batch-size {args.batch_size} is larger than --n {args.n}")
+    X, y, true_w, true_b, loaded = _training_data(args)
+    n = X.shape[0]
+    if loaded is not None:
+        check_batch_size(n, args.batch_size, loaded.source)
+    elif args.batch_size > n:
+        raise ValueError(f"--batch-size {args.batch_size} is larger than --n {n}")
     results, rows = {}, []
-    for batch_size in (args.n, args.batch_size, 1):
-        label = f"{variant_name(batch_size, args.n)} (batch {batch_size})"
-        r, wall, first = _timed_train(
-            data.X, data.y, batch_size=batch_size, lr=args.lr, epochs=args.epochs, seed=args.seed
-        )
+    for batch_size in (n, args.batch_size, 1):
+        label = f"{variant_name(batch_size, n)} (batch {batch_size})"
+        r, wall, first = _timed_train(X, y, batch_size=batch_size, lr=args.lr, epochs=args.epochs, seed=args.seed)
         results[label] = r
         rows.append([r.config.variant, batch_size, r.updates, f"{float(r.epoch_loss[-1]):.5f}",
                      _fmt_vec(r.w), _fmt_vec(r.b), f"{wall * 1e3:.2f}", f"{first:.2f}"])
-    print(f"Linear regression y = Xw + b + N(0, 0.5²): n={args.n}, d={args.d}, true w={_fmt_vec(data.true_w)}, "
-          f"b={float(data.true_b):g}; lr={args.lr}, epochs={args.epochs}, seed={args.seed}\n")
+    if loaded is None:
+        print(f"Linear regression y = Xw + b + N(0, 0.5²): n={n}, d={X.shape[1]}, true w={_fmt_vec(true_w)}, "
+              f"b={float(true_b):g}; lr={args.lr}, epochs={args.epochs}, seed={args.seed}\n")
+    else:
+        print(f"lr={args.lr}, epochs={args.epochs}, seed={args.seed}\n")
     _print_table(rows, ["variant", "batch", "updates", "final loss", "w", "b", "wall ms", "first call s"])
     print("\nwall ms: one whole training run, median of 5 after the first call;"
           " first call s: the first call, compilation included.")
-    path = plots.compare_figure(data.X, data.y, data.true_w, data.true_b, results, args.out)
+    if loaded is not None and loaded.standardized:
+        for label, r in results.items():
+            print(f"\n{label}:\n{report_parameters(loaded, np.asarray(r.w), np.asarray(r.b))}")
+    path = plots.compare_figure(X, y, true_w, true_b, results, args.out)
     print(f"figure: {path}")
     return 0
 
 
 def cmd_train(args):
-    import jaxgd
+    from ._cli_data import report_parameters
+    from ._io import check_batch_size
 
-    data = _seed_data(args)
-    batch_size = None if args.batch_size is None else args.batch_size
-    r, wall, first = _timed_train(
-        data.X, data.y, batch_size=batch_size, lr=args.lr, epochs=args.epochs, seed=args.seed
-    )
+    X, y, _, _, loaded = _training_data(args)
+    if loaded is not None:
+        check_batch_size(X.shape[0], args.batch_size, loaded.source)
+    r, wall, first = _timed_train(X, y, batch_size=args.batch_size, lr=args.lr, epochs=args.epochs, seed=args.seed)
     loss = np.asarray(r.epoch_loss)
     every = max(1, args.epochs // 10)
     for e in range(0, args.epochs + 1):
@@ -130,6 +151,8 @@ def cmd_train(args):
     print(f"{r.config.variant}: batch {r.config.batch_size}, {r.updates} updates, "
           f"w={_fmt_vec(r.w)}, b={_fmt_vec(r.b)}, final loss {loss[-1]:.6f}, "
           f"{wall * 1e3:.2f} ms ({first:.2f} s first call, with compilation)")
+    if loaded is not None:
+        print(report_parameters(loaded, np.asarray(r.w), np.asarray(r.b)))
     return 0
 
 
@@ -162,6 +185,8 @@ def cmd_parity(args):
 
 
 def build_parser():
+    from ._cli_data import add_data_arguments
+
     parser = _Parser(prog="jaxgd", description="GD, SGD and mini-batch SGD as one compiled JAX program.")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
@@ -179,12 +204,14 @@ def build_parser():
     common(p)
     p.add_argument("--batch-size", type=_positive_int, default=SEED_BATCH, help="mini-batch size (default: %(default)s)")
     p.add_argument("--out", default="jaxgd_compare.png", help="figure path (default: %(default)s)")
+    add_data_arguments(p)
     p.set_defaults(func=cmd_compare)
 
     p = sub.add_parser("train", help="train one variant", description="Train one variant on the seed's synthetic data.")
     common(p)
     p.add_argument("--batch-size", type=_positive_int, default=None,
                    help="1 = SGD, n or omitted = full-batch GD, between = mini-batch (default: full batch)")
+    add_data_arguments(p)
     p.set_defaults(func=cmd_train)
 
     p = sub.add_parser("parity", help="check jaxgd against the PyTorch reference",

@@ -11,7 +11,7 @@ def compare_figure(X, y, true_w, true_b, results, path):
     """The seed's comparison: data with true and fitted lines; loss per epoch; loss per update.
 
     ``results`` maps a label to a ``TrainResult``. Only the first feature is drawn in the data
-    panel (the seed's data are one-dimensional).
+    panel (the seed's data are one-dimensional); ``true_w`` None (a data file) omits the true line.
     """
     import matplotlib
 
@@ -25,14 +25,23 @@ def compare_figure(X, y, true_w, true_b, results, path):
     fig, axes = plt.subplots(1, 3, figsize=(16, 4.8), constrained_layout=True)
 
     ax = axes[0]
-    ax.plot(X[:, 0], y, ".", color="0.6", ms=3, label="train data")
-    grid = np.linspace(X[:, 0].min(), X[:, 0].max(), 2)
-    ax.plot(grid, float(np.ravel(true_w)[0]) * grid + float(true_b), "k-", lw=2.5, label="true line")
-    for label, r in results.items():
-        w, b = float(np.asarray(r.w).ravel()[0]), float(np.asarray(r.b)[0])
-        ax.plot(grid, w * grid + b, "--", lw=1.8, color=COLORS.get(r.config.variant),
-                label=f"{label}: w={w:.3f}, b={b:.3f}")
-    ax.set(xlabel="x", ylabel="y", title="Data, true line and fitted lines")
+    if X.shape[1] == 1:
+        ax.plot(X[:, 0], y, ".", color="0.6", ms=3, label="train data")
+        grid = np.linspace(X[:, 0].min(), X[:, 0].max(), 2)
+        if true_w is not None:  # synthetic data: the generating line is known
+            ax.plot(grid, float(np.ravel(true_w)[0]) * grid + float(true_b), "k-", lw=2.5, label="true line")
+        for label, r in results.items():
+            w, b = float(np.asarray(r.w).ravel()[0]), float(np.asarray(r.b)[0])
+            ax.plot(grid, w * grid + b, "--", lw=1.8, color=COLORS.get(r.config.variant),
+                    label=f"{label}: w={w:.3f}, b={b:.3f}")
+        ax.set(xlabel="x", ylabel="y", title="Data, true line and fitted lines")
+    else:  # several features: a line per feature would mislead; compare predictions instead
+        lo, hi = float(y.min()), float(y.max())
+        ax.plot([lo, hi], [lo, hi], "k-", lw=1.5, label="perfect prediction")
+        for label, r in results.items():
+            pred = X @ np.asarray(r.w, np.float64) + np.asarray(r.b, np.float64)
+            ax.plot(y, pred[:, 0], ".", ms=2, alpha=0.5, color=COLORS.get(r.config.variant), label=label)
+        ax.set(xlabel="y", ylabel="prediction ŷ", title=f"Predictions against targets ({X.shape[1]} features)")
     ax.legend(fontsize=8)
 
     ax = axes[1]

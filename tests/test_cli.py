@@ -68,3 +68,62 @@ def test_bad_input_is_one_line_and_exit_code_2(args, needle):
 def test_help_is_useful():
     p = run("compare", "--help")
     assert p.returncode == 0 and "--batch-size" in p.stdout and "--out" in p.stdout
+
+
+@pytest.fixture
+def house_csv(tmp_path):
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    x1, x2 = rng.normal(5, 2, 2000), rng.normal(-3, 0.5, 2000)
+    y = 2 * x1 - 3 * x2 + 1 + rng.normal(0, 0.3, 2000)
+    path = tmp_path / "house.csv"
+    path.write_text("size,age,price\n" + "".join(f"{a:.5f},{b:.5f},{c:.5f}\n" for a, b, c in zip(x1, x2, y)))
+    return path
+
+
+def test_train_on_a_csv_file_reports_original_units(house_csv):
+    p = run("train", "--data", str(house_csv), "--standardize", "--batch-size", "50", "--lr", "0.05", "--epochs", "30")
+    assert p.returncode == 0, p.stderr
+    rows = {l.split()[0]: l.split() for l in p.stdout.splitlines() if l.split()}
+    # y = 2 size - 3 age + 1 + N(0, 0.3^2): 2000 rows pin the coefficients to ~0.01.
+    assert abs(float(rows["size"][2]) - 2) < 0.05 and abs(float(rows["age"][2]) + 3) < 0.05
+    assert abs(float(rows["b"][-1]) - 1) < 0.2
+    assert "2000 rows; 2 features (size, age); target 'price'" in p.stdout
+
+
+def test_compare_on_a_csv_file(house_csv, tmp_path):
+    out = tmp_path / "house.png"
+    p = run("compare", "--data", str(house_csv), "--standardize", "--out", str(out))
+    assert p.returncode == 0, p.stderr
+    assert "SGD" in p.stdout and out.exists()
+
+
+@pytest.mark.parametrize(
+    "content,args,needle",
+    [
+        ("a,b,y\n1,2,3\n4,abc,6\n", [], "line 3, column 'b': 'abc' is not a number"),
+        ("a,b,y\n1,2,3\n4,nan,6\n", [], "contain NaN, infinite or missing values"),
+        ("a,b,y\n1,2,3\n", ["--target", "z"], "has no column 'z'"),
+        ("a,b,y\n1,2,3\n4,5,6\n", ["--batch-size", "5"], "fewer than the batch size 5"),
+    ],
+)
+def test_bad_data_files_are_one_line_errors(tmp_path, content, args, needle):
+    path = tmp_path / "d.csv"
+    path.write_text(content)
+    p = run("train", "--data", str(path), *args)
+    assert p.returncode == 2 and "Traceback" not in p.stderr
+    assert len(p.stderr.strip().splitlines()) == 1 and needle in p.stderr, p.stderr
+
+
+def test_missing_data_file(tmp_path):
+    p = run("train", "--data", str(tmp_path / "nope.csv"))
+    assert p.returncode == 2 and "data file not found" in p.stderr and len(p.stderr.strip().splitlines()) == 1
+
+
+def test_drop_nonfinite_trains_on_the_rest(tmp_path):
+    path = tmp_path / "d.csv"
+    path.write_text("x,y\n" + "".join(f"{i / 10},{2 * i / 10 + 1}\n" for i in range(40)) + "nan,1\n3,inf\n")
+    p = run("train", "--data", str(path), "--drop-nonfinite", "--epochs", "3")
+    assert p.returncode == 0, p.stderr
+    assert "2 rows dropped" in p.stdout
