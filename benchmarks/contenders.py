@@ -220,6 +220,18 @@ def floor_numpy(X, w, r, passes, repeats):
     return out
 
 
+def floor_gather_numpy(X, orders, batch_size):
+    """The random-access read a mini-batch epoch cannot avoid: numpy's ``X[batch indices]`` for
+    every batch of every epoch in ``orders``. Rows live at random addresses, so on a CPU this
+    is bound by memory latency, not bandwidth: the honest floor for a shuffled mini-batch epoch.
+    """
+    out = None
+    for order in orders:
+        for start in range(0, len(order), batch_size):
+            out = X[order[start : start + batch_size]]
+    return out
+
+
 _jax_floor_fns = {}
 
 

@@ -143,6 +143,12 @@ def main(argv):
                 ratio = rows_g[jn]["median"] / best["median"]
                 what = "two-pass" if g == "large-GD" else "one-pass"
                 targets.append((f"{g}: {jn} epoch ≤ {lim}× the {what} floor", fmt_x(ratio), ratio <= lim, ("large", g, jn)))
+        gather = rows_g.get("floor-gather-numpy")
+        if gather and j:
+            out += [f"Shuffled mini-batches read rows at random addresses: numpy's own `X[batch]` over one epoch "
+                    f"(floor-gather-numpy) takes {fmt_t(gather['median'] / info['epochs'])}, "
+                    f"{fmt_x(gather['median'] / best['median'])} the sequential one-pass floor; "
+                    f"jaxgd's epoch is {fmt_x(j['median'] / gather['median'])} that gather floor.", ""]
 
     if "compile" in groups:
         out += ["## compile (seed workload, `jaxgd.train` with the compiled-program cache cleared before each round)", ""]

@@ -22,7 +22,7 @@ from benchmarks.conftest import assert_same, block, rounds, timed, updates
 # missing or doubled update (which moves w by >= 1e-3).
 RTOL_LARGE, ATOL_LARGE = 1e-4, 1e-4
 
-CONTENDERS = ["jaxgd", "jaxgd(order=)", "torch-idiomatic", "floor-numpy", "floor-jax"]
+CONTENDERS = ["jaxgd", "jaxgd(order=)", "torch-idiomatic", "floor-numpy", "floor-jax", "floor-gather-numpy"]
 
 
 def _params():
@@ -30,6 +30,7 @@ def _params():
         pytest.param(variant, c, id=f"{variant}-{c}", marks=pytest.mark.benchmark(group=f"large-{variant}"))
         for variant in ("GD", "mini-batch")
         for c in CONTENDERS
+        if not (variant == "GD" and c == "floor-gather-numpy")  # GD reads X in order
     ]
 
 
@@ -66,7 +67,8 @@ def large_reference(large_cfg, large_setup):
     return out
 
 
-ROUNDS = {"jaxgd": 5, "jaxgd(order=)": 3, "torch-idiomatic": 3, "floor-numpy": 5, "floor-jax": 5}
+ROUNDS = {"jaxgd": 5, "jaxgd(order=)": 3, "torch-idiomatic": 3, "floor-numpy": 5, "floor-jax": 5,
+          "floor-gather-numpy": 3}
 
 
 @pytest.mark.parametrize("variant,contender", _params())
@@ -81,6 +83,14 @@ def test_large(benchmark, tiny, large_cfg, large_setup, large_reference, variant
     info = dict(contender=contender, variant=variant, workload="large", n=cfg.n, d=cfg.d, epochs=epochs,
                 batch_size=bs, lr=lr, dataset_bytes=int(X.nbytes + y.nbytes))
 
+    if contender == "floor-gather-numpy":
+        # Not a trainer: gathering every batch's rows, the part of a shuffled epoch no
+        # sequential pass can replace.
+        info.update(floor=True, passes_per_epoch=1, gather_floor=True)
+        _, out = timed(benchmark, lambda: C.floor_gather_numpy(X, orders, bs), rounds=rounds(tiny, ROUNDS[contender]), info=info)
+        last = orders[-1][(len(orders[-1]) - 1) // bs * bs:]
+        np.testing.assert_array_equal(out, X[last])
+        return
     if contender.startswith("floor"):
         # Not a trainer: the passes over X that one epoch cannot avoid, `epochs` times.
         rng = np.random.default_rng(1)

@@ -122,8 +122,11 @@ def _run(X, y, seed, lr, init, order, plan: Plan):
             params, opt_state = carry
             idx, w = xs
             # Orders are validated (or drawn) permutations: skip the bounds handling.
-            batch = Batch(X.at[idx].get(mode="promise_in_bounds", unique_indices=True),
-                          y.at[idx].get(mode="promise_in_bounds", unique_indices=True), w)
+            Xb = X.at[idx].get(mode="promise_in_bounds", unique_indices=True)
+            # Materialise the gathered rows once: fused into each consumer, XLA:CPU would
+            # redo the random-access gather for the forward and again for the gradient.
+            Xb = jax.lax.optimization_barrier(Xb)
+            batch = Batch(Xb, y.at[idx].get(mode="promise_in_bounds", unique_indices=True), w)
             params, opt_state, loss = _update_step(params, opt_state, batch)
             return (params, opt_state), loss
 
