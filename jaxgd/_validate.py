@@ -92,7 +92,10 @@ def epochs(value):
 
 
 def seed(value):
-    return _positive_int(value, "seed") if value != 0 else 0
+    value = _positive_int(value, "seed")
+    if not 0 <= value < 2**31:
+        raise ValueError(f"seed must be an integer in [0, 2**31), got {value}")
+    return value
 
 
 def init(value, d):

@@ -52,6 +52,9 @@ def bad(**overrides):
         (dict(order=np.tile(np.arange(1, 21), (3, 1))), r"order values must lie in \[0, 20\)"),
         (dict(order=np.vstack([np.arange(20), np.arange(20), np.r_[0, np.arange(19)]])), r"order row 2 is not a permutation"),
         (dict(unroll=0), r"unroll must be a positive integer"),
+        (dict(seed=-1), r"seed must be an integer in \[0, 2\*\*31\)"),
+        (dict(seed=2**31), r"seed must be an integer in"),
+        (dict(seed=1.5), r"seed must be an integer"),
     ],
 )
 def test_bad_input_raises_a_named_value_error(overrides, match):
