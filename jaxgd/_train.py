@@ -27,6 +27,11 @@ class Plan:
     epochs: int
     dtype: str
     unroll: int
+    rows: int = 0  # rows of X as passed: n, or n padded to a multiple of the mesh's devices
+
+    @property
+    def row_count(self) -> int:
+        return self.rows or self.n
 
     @property
     def num_batches(self) -> int:
@@ -77,8 +82,8 @@ def variant_name(batch_size, n):
     return "GD" if batch_size == n else "SGD" if batch_size == 1 else "mini-batch"
 
 
-def _full_loss(params, X, y):
-    return batch_loss(params, Batch(X, y))
+def _full_loss(params, X, y, row_weight=None, n=None):
+    return batch_loss(params, Batch(X, y, row_weight, n))
 
 
 def _default_unroll(batch_size, n):
@@ -92,7 +97,12 @@ def _default_unroll(batch_size, n):
 def _run(X, y, seed, lr, init, order, plan: Plan):
     """The whole run as one program. ``init`` and ``order`` may be None: then drawn from ``seed``."""
     X = jnp.asarray(X, plan.dtype)
-    y = jnp.asarray(y, plan.dtype).reshape(plan.n, 1)
+    y = jnp.asarray(y, plan.dtype).reshape(plan.row_count, 1)
+    # Rows beyond n pad X to a multiple of the mesh's devices: weight 0, never in an order.
+    row_weight = None
+    if plan.row_count != plan.n:
+        row_weight = (jnp.arange(plan.row_count) < plan.n).astype(X.dtype)[:, None]
+    full_loss = functools.partial(_full_loss, X=X, y=y, row_weight=row_weight, n=plan.n)
     init_key, order_key = run_keys(seed)
     params0 = init_params(init_key, X.shape[1], X.dtype) if init is None else Params(*init)
     params0 = jax.tree.map(lambda p: p.astype(X.dtype), params0)
@@ -104,13 +114,13 @@ def _run(X, y, seed, lr, init, order, plan: Plan):
         # so no gather; the update's loss is the full-data loss before it, i.e. the epoch loss.
         def epoch(carry, _):
             params, opt_state = carry
-            params, opt_state, loss = _update_step(params, opt_state, Batch(X, y))
+            params, opt_state, loss = _update_step(params, opt_state, Batch(X, y, row_weight, n))
             return (params, opt_state), (params, loss)
 
         (params, _), (history, losses) = jax.lax.scan(
             epoch, (params0, opt_state0), None, length=plan.epochs
         )
-        epoch_loss = jnp.concatenate([losses, _full_loss(params, X, y)[None]])
+        epoch_loss = jnp.concatenate([losses, full_loss(params)[None]])
         step_loss = losses
     else:
         if plan.padded:
@@ -139,19 +149,39 @@ def _run(X, y, seed, lr, init, order, plan: Plan):
                 batch_step, carry, (idx, weight if plan.padded else None), unroll=plan.unroll
             )
             params = carry[0]
-            return carry, (params, losses, _full_loss(params, X, y))
+            return carry, (params, losses, full_loss(params))
 
         if order is None:  # every epoch's round keys in one vectorised draw, before the loop
             xs = jax.vmap(epoch_round_keys, (None, 0, None))(order_key, jnp.arange(plan.epochs), n)
         else:
             xs = order
         (params, _), (history, losses, after) = jax.lax.scan(epoch, (params0, opt_state0), xs)
-        epoch_loss = jnp.concatenate([_full_loss(params0, X, y)[None], after])
+        epoch_loss = jnp.concatenate([full_loss(params0)[None], after])
         step_loss = losses.reshape(-1)
 
     w_history = jnp.concatenate([params0.w[None], history.w])
     b_history = jnp.concatenate([params0.b[None], history.b])
     return params, w_history, b_history, epoch_loss, step_loss
+
+
+def _shard_rows(X, y, mesh):
+    """Pad X and y to a multiple of the mesh's devices and shard their rows across all of them."""
+    from jax.sharding import Mesh, NamedSharding, PartitionSpec
+
+    if not isinstance(mesh, Mesh):
+        raise ValueError(f"mesh must be a jax.sharding.Mesh, got {type(mesh).__name__}")
+    axis_type = getattr(jax.sharding, "AxisType", None)
+    if axis_type is not None:  # let XLA choose the collectives (GSPMD), whatever the mesh's mode
+        mesh = Mesh(mesh.devices, mesh.axis_names, axis_types=(axis_type.Auto,) * len(mesh.axis_names))
+    n = X.shape[0]
+    rows = -(-n // mesh.size) * mesh.size
+    xp = jnp if isinstance(X, jax.Array) else np
+    y = y.reshape(n, 1)
+    if rows != n:
+        X = xp.concatenate([X, xp.zeros((rows - n, X.shape[1]), X.dtype)])
+        y = xp.concatenate([y, xp.zeros((rows - n, 1), y.dtype)])
+    sharding = NamedSharding(mesh, PartitionSpec(mesh.axis_names, None))
+    return jax.device_put(X, sharding), jax.device_put(y, sharding), rows
 
 
 def train(
@@ -165,6 +195,7 @@ def train(
     init: Optional[tuple[Any, Any]] = None,
     order: Optional[Any] = None,
     unroll: Optional[int] = None,
+    mesh: Optional[jax.sharding.Mesh] = None,
 ) -> TrainResult:
     """Train y ~ X w + b by gradient descent with the seed's loss, as one compiled program.
 
@@ -182,6 +213,11 @@ def train(
         epoch e. Default: ``jaxgd.epoch_orders(seed, n, epochs)``.
       unroll: how many batch updates one iteration of the compiled loop performs (a speed
         knob only; the results do not depend on it). Default: by batch size.
+      mesh: optional ``jax.sharding.Mesh``: the rows of X are sharded across all its devices
+        and XLA partitions the program (GSPMD), reducing sums over rows, and so gradients and
+        losses, with its collectives. When n is not a multiple of the device count, X is
+        padded with weight-0 rows that no order visits. Results equal single-device training
+        up to summation order.
 
     Returns:
       A ``TrainResult``.
@@ -203,7 +239,10 @@ def train(
         unroll = _default_unroll(batch_size, n)
     elif isinstance(unroll, bool) or int(unroll) != unroll or unroll < 1:
         raise ValueError(f"unroll must be a positive integer, got {unroll!r}")
-    plan = Plan(n, batch_size, epochs, str(dtype), int(unroll))
+    rows = n
+    if mesh is not None:
+        X, y, rows = _shard_rows(X, y, mesh)
+    plan = Plan(n, batch_size, epochs, str(dtype), int(unroll), rows)
     params, w_hist, b_hist, epoch_loss, step_loss = _run(X, y, seed, lr, init, order, plan)
     # Non-finite data (or data so large the loss overflows) makes the initial loss non-finite:
     # checked on the one scalar the run already computed instead of another pass over X.

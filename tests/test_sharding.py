@@ -1,0 +1,50 @@
+"""Data-parallel training on a jax.sharding.Mesh equals single-device training.
+
+JAX fixes the number of CPU devices when it starts, so the check runs in its own process with
+XLA_FLAGS=--xla_force_host_platform_device_count=4 (tests/sharded_check.py).
+"""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+
+@pytest.fixture(scope="module")
+def sharded_results():
+    script = Path(__file__).with_name("sharded_check.py")
+    root = str(script.parent.parent)  # import this checkout's jaxgd, installed or not
+    path = os.pathsep.join([root, os.environ["PYTHONPATH"]]) if os.environ.get("PYTHONPATH") else root
+    env = {**os.environ, "XLA_FLAGS": "--xla_force_host_platform_device_count=4", "JAX_PLATFORMS": "cpu",
+           "PYTHONPATH": path}
+    p = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, env=env, timeout=600)
+    assert p.returncode == 0, p.stderr[-3000:]
+    return json.loads(p.stdout)
+
+
+def test_four_devices_are_used(sharded_results):
+    assert sharded_results["devices"] == 4
+
+
+def test_sharded_training_equals_single_device(sharded_results):
+    # Only the summation order differs (per-device partial sums, then an all-reduce), so the
+    # float32 parity tolerance applies: |diff| <= 1e-6 + 1e-5 |single| on every epoch's w, b,
+    # epoch loss and every update's loss. Cases: GD with n divisible and not divisible by the
+    # devices (padded with weight-0 rows), mini-batch, SGD, 2 of 4 devices, a 1-device mesh.
+    cases = {k: v for k, v in sharded_results.items() if k.startswith("n=")}
+    assert len(cases) == 6
+    for name, r in cases.items():
+        assert r["worst_over_tolerance"] <= 1.0, (name, r)
+
+
+def test_padding_does_not_change_the_update_count(sharded_results):
+    r = sharded_results["n=1001,d=3,batch=1001,devices=4"]
+    assert r["updates"] == 4  # GD: one update per epoch, padding rows are not a batch
+    assert sharded_results["n=1001,d=2,batch=50,devices=4"]["updates"] == 4 * 21
+
+
+def test_a_bad_mesh_is_a_value_error(sharded_results):
+    assert "mesh must be a jax.sharding.Mesh" in sharded_results["bad_mesh_error"]
