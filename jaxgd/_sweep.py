@@ -1,9 +1,11 @@
 """Sweeps: every (batch size, learning rate, seed) run, one compiled program per batch size.
 
 For each batch size the training run of ``jaxgd._train._run`` is vmapped over seeds (outer)
-and learning rates (inner). The epoch orders and initial parameters depend on the seed only,
-so they are computed once per seed, not once per (lr, seed) pair. The lanes of a vmap
-never mix, so a run that diverges to inf/NaN leaves every other run untouched.
+and learning rates (inner). The initial parameters and epoch orders depend on the seed only:
+one more small program draws them once per seed and is shared by every batch size, so a sweep
+compiles ``len(batch_sizes) + 1`` programs whatever its numbers of learning rates and seeds
+(all concurrently). The lanes of a vmap never mix, so a run that diverges to inf/NaN leaves
+every other run untouched.
 
 Long sweeps are stepped through in chunks of epochs (same program for every chunk, parameters
 carried on the host between chunks), which bounds memory and drives an optional progress bar
@@ -17,8 +19,10 @@ import dataclasses
 import functools
 import math
 import numbers
+import os
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Iterator, Optional, Sequence
 
 import jax
@@ -70,9 +74,10 @@ class SweepResult:
     step_loss_std: Optional[np.ndarray]  # (B, L, S, epochs)
     # step_loss="full": per batch size, (L, S, updates) with updates = epochs * ceil(n / b).
     step_loss: Optional[tuple]
-    compile_seconds: np.ndarray  # (B,) compiling each batch size's program
-    run_seconds: np.ndarray  # (B,) running it, all chunks, host transfers included
-    chunk_epochs: np.ndarray  # (B,) epochs per compiled chunk
+    compile_seconds: float  # compiling every program of the sweep (concurrently)
+    draw_seconds: float  # drawing initial parameters and epoch orders, all chunks
+    run_seconds: np.ndarray  # (B,) running each batch size's program, all chunks, host copies
+    chunk_epochs: int  # epochs per compiled chunk
 
     @property
     def shape(self) -> tuple[int, int, int]:
@@ -165,40 +170,42 @@ def divergence(epoch_loss, factor: float = DEFAULT_DIVERGENCE_FACTOR):
     return hit, np.where(hit, np.argmax(bad, axis=-1), -1)
 
 
-# --- the compiled chunk -------------------------------------------------------------------
+# --- the compiled programs ----------------------------------------------------------------
+
+
+@functools.partial(jax.jit, static_argnames=("n", "d", "length", "dtype", "with_orders"))
+def _draw(seeds, e0, *, n, d, length, dtype, with_orders):
+    """What a run draws from its seed, for every seed: the initial parameters (S, d, 1) and
+    (S, 1), as ``train`` draws them, and the orders of epochs [e0, e0 + length), (S, length, n).
+
+    Shared by every batch size of a sweep: the random-number code is the most expensive part
+    of a program to compile, so it is compiled once per sweep rather than once per batch size.
+    """
+    init = jax.vmap(lambda s: init_params(run_keys(s)[0], d, dtype))(seeds)
+    if not with_orders:
+        return init, None
+    epochs = e0 + jnp.arange(length)
+    # lax.map over seeds: vmapping the cycle walk of ``epoch_order`` over every seed would run
+    # each lane for as many iterations as the longest walk among S * length * n values.
+    orders = jax.lax.map(
+        lambda s: jax.vmap(lambda e: epoch_order(run_keys(s)[1], e, n))(epochs), seeds
+    )
+    return init, orders
 
 
 @functools.partial(jax.jit, static_argnames=("plan", "record"))
-def _chunk(X, y, lrs, seeds, w, b, e0, valid, *, plan: Plan, record: str):
-    """Epochs ``[e0, e0 + plan.epochs)`` of every (lr, seed) run, from parameters ``(w, b)``.
+def _chunk(X, y, lrs, seeds, orders, w, b, valid, *, plan: Plan, record: str):
+    """``plan.epochs`` epochs of every (lr, seed) run from parameters ``w`` (L, S, d, 1), ``b``
+    (L, S, 1), visiting samples in ``orders`` (S, plan.epochs, n) (None for GD).
 
-    ``w``: (L, S, d, 1), ``b``: (L, S, 1); ignored when ``e0 == 0`` (then drawn from the seed,
-    as ``train`` draws them). Only the first ``valid`` epochs count: the parameters returned
-    are those after epoch ``e0 + valid``, so a short last chunk reuses the same program.
+    Only the first ``valid`` epochs count: the parameters returned are those after ``valid``
+    epochs, so a short last chunk reuses the same program. Outputs are (L, S, ...).
     """
-    X = jnp.asarray(X, plan.dtype)
-    d = X.shape[1]
-    first = e0 == 0
-
-    if plan.full_batch:
-        orders = None  # GD sums over every sample; train draws no order either
-    else:
-        # The epoch orders of every seed, (S, epochs, n). lax.map over seeds: vmapping the
-        # cycle walk of ``epoch_order`` over all seeds would run every lane for as many
-        # iterations as the longest walk among S * epochs * n values (measured 1.5x slower).
-        epochs = e0 + jnp.arange(plan.epochs)
-        orders = jax.lax.map(
-            lambda s: jax.vmap(lambda e: epoch_order(run_keys(s)[1], e, plan.n))(epochs), seeds
-        )
 
     def per_seed(seed, order, w_s, b_s):
-        init_key = run_keys(seed)[0]
-        drawn = init_params(init_key, d, X.dtype)
-
         def per_lr(lr, w_l, b_l):
-            init = (jnp.where(first, drawn.w, w_l), jnp.where(first, drawn.b, b_l))
             _, w_hist, b_hist, epoch_loss, step_loss = _run_unjitted(
-                X, y, seed, lr, init, order, plan
+                X, y, seed, lr, (w_l, b_l), order, plan
             )
             out = {"w": w_hist[valid], "b": b_hist[valid], "epoch_loss": epoch_loss}
             if record == "summary":
@@ -209,10 +216,10 @@ def _chunk(X, y, lrs, seeds, w, b, e0, valid, *, plan: Plan, record: str):
                 out["step_loss"] = step_loss
             return out
 
+        # Inner: learning rates. The batches a seed's order gathers are shared by its lrs.
         return jax.vmap(per_lr)(lrs, w_s, b_s)
 
-    # Seeds outer, learning rates inner: the orders and initial parameters are computed once
-    # per seed. out_axes=1 puts the seed axis second, so every output is (L, S, ...).
+    # Outer: seeds. out_axes=1 puts the seed axis second: every output is (L, S, ...).
     return jax.vmap(per_seed, in_axes=(0, 0, 1, 1), out_axes=1)(seeds, orders, w, b)
 
 
@@ -367,47 +374,64 @@ def sweep(
             raise ValueError(f"chunk_epochs must be >= 1, got {chunk_epochs}")
     if unroll is not None and (isinstance(unroll, bool) or int(unroll) != unroll or unroll < 1):
         raise ValueError(f"unroll must be a positive integer, got {unroll!r}")
-    L, S = len(lrs), len(seeds)
+    L, S, B = len(lrs), len(seeds), len(batch_sizes)
     if progress is None:
-        progress = L * S * epochs * n * len(batch_sizes) >= _AUTO_PROGRESS_WORK
+        progress = L * S * epochs * n * B >= _AUTO_PROGRESS_WORK
 
     dtype = np.dtype(dtype)
     X_dev, y_dev = _host_array(X, dtype), _host_array(y, dtype)
     lrs_arr, seeds_arr = np.asarray(lrs, dtype), np.asarray(seeds, np.int32)
     record = step_loss
-    B = len(batch_sizes)
+    nbs = [math.ceil(n / bs) for bs in batch_sizes]
+    with_orders = any(bs != n for bs in batch_sizes)
+
+    # One chunk length for the whole sweep (the orders of a chunk are shared by every batch size).
+    per_epoch_bytes = dtype.itemsize * S * n * with_orders + 4 * L * S * max(nbs) * (record != "none")
+    max_chunk = chunk_epochs or max(1, _CHUNK_BYTES // max(per_epoch_bytes, 1))
+    length, num_chunks = _chunking(epochs, 10 if progress and chunk_epochs is None else 1, max_chunk)
+
+    # Lower every program, then compile them concurrently (XLA compiles without the GIL).
+    w0 = np.zeros((L, S, d, 1), dtype)
+    b0 = np.zeros((L, S, 1), dtype)
+    draw_static = dict(n=n, d=d, length=length, dtype=str(dtype), with_orders=with_orders)
+    t0 = time.perf_counter()
+    lowered = [_draw.lower(seeds_arr, np.int32(0), **draw_static)]
+    orders_spec = jax.ShapeDtypeStruct((S, length, n), np.int32)
+    for bs in batch_sizes:
+        plan = Plan(n, bs, length, str(dtype), int(unroll or _default_unroll(bs)))
+        orders_arg = None if bs == n else orders_spec
+        lowered.append(
+            _chunk.lower(X_dev, y_dev, lrs_arr, seeds_arr, orders_arg, w0, b0, np.int32(0),
+                         plan=plan, record=record)
+        )
+    with ThreadPoolExecutor(max_workers=min(len(lowered), os.cpu_count() or 1)) as pool:
+        draw, *programs = pool.map(lambda low: low.compile(), lowered)
+    compile_s = time.perf_counter() - t0
+
     epoch_loss = np.empty((B, L, S, epochs + 1), dtype)
-    w_final = np.empty((B, L, S, d), dtype)
-    b_final = np.empty((B, L, S), dtype)
     step_mean = np.empty((B, L, S, epochs), dtype) if record != "none" else None
     step_std = np.empty((B, L, S, epochs), dtype) if record != "none" else None
-    step_full = [] if record == "full" else None
-    compile_s, run_s, chunk_lens = np.zeros(B), np.zeros(B), np.zeros(B, int)
-
-    for i, bs in enumerate(batch_sizes):
-        nb = math.ceil(n / bs)
-        per_epoch_bytes = dtype.itemsize * (0 if bs == n else S * n) + (
-            4 * L * S * nb if record != "none" else 0
-        )
-        max_chunk = chunk_epochs or max(1, _CHUNK_BYTES // max(per_epoch_bytes, 1))
-        length, num_chunks = _chunking(epochs, 10 if progress and chunk_epochs is None else 1, max_chunk)
-        chunk_lens[i] = length
-        plan = Plan(n, bs, length, str(dtype), int(unroll or _default_unroll(bs)))
-        w = np.zeros((L, S, d, 1), dtype)
-        b = np.zeros((L, S, 1), dtype)
-        args = (X_dev, y_dev, lrs_arr, seeds_arr, w, b, np.int32(0), np.int32(0))
+    full_parts = [[] for _ in batch_sizes]
+    params = [None] * B
+    draw_s, run_s = 0.0, np.zeros(B)
+    bar = _Progress(epochs, progress, f"sweep {B}x{L}x{S} runs")
+    for c in range(num_chunks):
+        e0 = c * length
+        valid = min(length, epochs - e0)
         t0 = time.perf_counter()
-        compiled = _chunk.lower(*args, plan=plan, record=record).compile()
-        compile_s[i] = time.perf_counter() - t0
-        bar = _Progress(epochs, progress, f"{variant_name(bs, n)} b={bs}")
-        t0 = time.perf_counter()
-        full_parts = []
-        for c in range(num_chunks):
-            e0 = c * length
-            valid = min(length, epochs - e0)
-            out = compiled(X_dev, y_dev, lrs_arr, seeds_arr, w, b, np.int32(e0), np.int32(valid))
-            out = jax.tree.map(np.asarray, out)  # one host transfer per chunk
-            w, b = out["w"], out["b"]
+        (w_init, b_init), orders = jax.block_until_ready(draw(seeds_arr, np.int32(e0)))
+        draw_s += time.perf_counter() - t0
+        if c == 0:  # every lr of a seed starts from the seed's draw, as train(seed=...) does
+            start = (np.broadcast_to(np.asarray(w_init), (L, S, d, 1)).copy(),
+                     np.broadcast_to(np.asarray(b_init), (L, S, 1)).copy())
+            params = [start] * B
+        for i, bs in enumerate(batch_sizes):
+            t0 = time.perf_counter()
+            out = programs[i](X_dev, y_dev, lrs_arr, seeds_arr, None if bs == n else orders,
+                              *params[i], np.int32(valid))
+            out = jax.tree.map(np.asarray, out)  # one host transfer per chunk and batch size
+            run_s[i] += time.perf_counter() - t0
+            params[i] = (out["w"], out["b"])
             if c == 0:
                 epoch_loss[i, ..., : valid + 1] = out["epoch_loss"][..., : valid + 1]
             else:
@@ -416,15 +440,19 @@ def sweep(
                 step_mean[i, ..., e0 : e0 + valid] = out["step_mean"][..., :valid]
                 step_std[i, ..., e0 : e0 + valid] = out["step_std"][..., :valid]
             elif record == "full":
-                full_parts.append(out["step_loss"][..., : valid * nb])
-            bar.update(valid, f"{int(divergence(epoch_loss[i, ..., : e0 + valid + 1], divergence_factor)[0].sum())} diverged" if progress else None)
-        bar.close()
-        run_s[i] = time.perf_counter() - t0
-        w_final[i], b_final[i] = w[..., 0], b[..., 0]
-        if record == "full":
-            full = np.concatenate(full_parts, axis=-1)
-            step_full.append(full)
-            per_epoch = full.reshape(L, S, epochs, nb)
+                full_parts[i].append(out["step_loss"][..., : valid * nbs[i]])
+        if progress:
+            hit = divergence(epoch_loss[..., : e0 + valid + 1], divergence_factor)[0]
+            bar.update(valid, f"{int(hit.sum())}/{hit.size} diverged")
+    bar.close()
+
+    w_final = np.stack([p[0][..., 0] for p in params])
+    b_final = np.stack([p[1][..., 0] for p in params])
+    step_full = None
+    if record == "full":
+        step_full = tuple(np.concatenate(parts, axis=-1) for parts in full_parts)
+        for i, full in enumerate(step_full):
+            per_epoch = full.reshape(L, S, epochs, nbs[i])
             step_mean[i], step_std[i] = per_epoch.mean(axis=-1), per_epoch.std(axis=-1)
 
     initial = epoch_loss[..., 0]
@@ -449,6 +477,7 @@ def sweep(
         step_loss_std=step_std,
         step_loss=tuple(step_full) if record == "full" else None,
         compile_seconds=compile_s,
+        draw_seconds=draw_s,
         run_seconds=run_s,
-        chunk_epochs=chunk_lens,
+        chunk_epochs=length,
     )
