@@ -453,7 +453,8 @@ def sweep(
         step_full = tuple(np.concatenate(parts, axis=-1) for parts in full_parts)
         for i, full in enumerate(step_full):
             per_epoch = full.reshape(L, S, epochs, nbs[i])
-            step_mean[i], step_std[i] = per_epoch.mean(axis=-1), per_epoch.std(axis=-1)
+            with np.errstate(invalid="ignore", over="ignore"):  # diverged runs: inf - inf
+                step_mean[i], step_std[i] = per_epoch.mean(axis=-1), per_epoch.std(axis=-1)
 
     initial = epoch_loss[..., 0]
     if not np.isfinite(initial).all():
