@@ -300,6 +300,10 @@ def _report_text(result, names, sec_per_epoch, metrics, claims, diverged, rel, t
         lines.append(f"  -> {c.verdict}: {c.reason}")
         lines.append("")
     lines.append(
+        f"epoch-loss spread: std of the full-data loss over the last {tail} epochs; a run still "
+        "descending there counts its trend as spread."
+    )
+    lines.append(
         "per-update loss std: the spread of the batch losses of one epoch's updates; for SGD it is "
         "mostly the spread of single-sample losses, not parameter movement."
     )

@@ -171,8 +171,7 @@ def sweep_heatmap(result, metric, path):
     B, L, S = result.shape
     fig, ax = plt.subplots(figsize=(1.5 * L + 3.5, 0.9 * B + 2.4), constrained_layout=True)
     finite = cells[np.isfinite(cells)]
-    cmap = plt.get_cmap("viridis").copy()
-    cmap.set_bad("0.85")
+    cmap = plt.get_cmap("viridis").with_extremes(bad="0.85")
     if metric == "excess":
         positive = finite[finite > 0]
         lo = positive.min() if positive.size else 1e-8
