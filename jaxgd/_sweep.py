@@ -223,6 +223,28 @@ def _chunk(X, y, lrs, seeds, orders, w, b, valid, *, plan: Plan, record: str):
     return jax.vmap(per_seed, in_axes=(0, 0, 1, 1), out_axes=1)(seeds, orders, w, b)
 
 
+@functools.lru_cache(maxsize=32)
+def _programs(n, d, dtype, L, S, length, record, x_shape, x_dtype, y_shape, plans):
+    """The compiled draw program and one compiled chunk program per (batch size, unroll).
+
+    Lowered in turn, then compiled concurrently (XLA compiles without holding the GIL). Cached
+    by shape, so repeating a sweep of the same shape neither traces nor compiles again.
+    """
+    with_orders = any(bs != n for bs, _ in plans)
+    lowered = [_draw.lower(jax.ShapeDtypeStruct((S,), np.int32), np.int32(0), n=n, d=d,
+                           length=length, dtype=dtype, with_orders=with_orders)]
+    spec = lambda shape, dt=dtype: jax.ShapeDtypeStruct(shape, dt)
+    for bs, unroll in plans:
+        plan = Plan(n, bs, length, dtype, unroll)
+        lowered.append(
+            _chunk.lower(spec(x_shape, x_dtype), spec(y_shape, x_dtype), spec((L,)), spec((S,), np.int32),
+                         None if bs == n else spec((S, length, n), np.int32),
+                         spec((L, S, d, 1)), spec((L, S, 1)), np.int32(0), plan=plan, record=record)
+        )
+    with ThreadPoolExecutor(max_workers=min(len(lowered), os.cpu_count() or 1)) as pool:
+        return tuple(pool.map(lambda low: low.compile(), lowered))
+
+
 # --- the sweep ----------------------------------------------------------------------------
 
 
@@ -390,22 +412,11 @@ def sweep(
     max_chunk = chunk_epochs or max(1, _CHUNK_BYTES // max(per_epoch_bytes, 1))
     length, num_chunks = _chunking(epochs, 10 if progress and chunk_epochs is None else 1, max_chunk)
 
-    # Lower every program, then compile them concurrently (XLA compiles without the GIL).
-    w0 = np.zeros((L, S, d, 1), dtype)
-    b0 = np.zeros((L, S, 1), dtype)
-    draw_static = dict(n=n, d=d, length=length, dtype=str(dtype), with_orders=with_orders)
     t0 = time.perf_counter()
-    lowered = [_draw.lower(seeds_arr, np.int32(0), **draw_static)]
-    orders_spec = jax.ShapeDtypeStruct((S, length, n), np.int32)
-    for bs in batch_sizes:
-        plan = Plan(n, bs, length, str(dtype), int(unroll or _default_unroll(bs)))
-        orders_arg = None if bs == n else orders_spec
-        lowered.append(
-            _chunk.lower(X_dev, y_dev, lrs_arr, seeds_arr, orders_arg, w0, b0, np.int32(0),
-                         plan=plan, record=record)
-        )
-    with ThreadPoolExecutor(max_workers=min(len(lowered), os.cpu_count() or 1)) as pool:
-        draw, *programs = pool.map(lambda low: low.compile(), lowered)
+    draw, *programs = _programs(
+        n, d, str(dtype), L, S, length, record, X_dev.shape, str(X_dev.dtype), y_dev.shape,
+        tuple((bs, int(unroll or _default_unroll(bs))) for bs in batch_sizes),
+    )
     compile_s = time.perf_counter() - t0
 
     epoch_loss = np.empty((B, L, S, epochs + 1), dtype)
