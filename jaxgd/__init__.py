@@ -10,12 +10,15 @@ from ._data import Dataset, epoch_orders, synthetic_data
 from ._model import Batch, Params, batch_loss, init_params, loss_and_grad, predict, squared_loss
 from ._step import optimizer, update_step
 from ._train import Config, TrainResult, train
+from ._sweep import SweepResult, sweep
+from . import analysis
 
 __all__ = [
     "Batch",
     "Config",
     "Dataset",
     "Params",
+    "SweepResult",
     "TrainResult",
     "batch_loss",
     "epoch_orders",
@@ -24,6 +27,7 @@ __all__ = [
     "optimizer",
     "predict",
     "squared_loss",
+    "sweep",
     "synthetic_data",
     "train",
     "update_step",

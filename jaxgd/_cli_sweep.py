@@ -1,0 +1,221 @@
+"""The ``claims`` and ``sweep`` subcommands, wired into the main CLI by ``jaxgd.cli``:
+
+    add_claims_parser(subparsers); add_sweep_parser(subparsers)
+
+Each adds a subparser whose ``func`` is ``(args) -> int``. Bad input raises ValueError with a
+message naming the problem (the main CLI prints it on one line and exits with code 2).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+SEED_N, SEED_LR, SEED_EPOCHS, SEED_BATCH = 1000, 0.02, 50, 50
+
+
+def add_claims_parser(subparsers):
+    p = subparsers.add_parser(
+        "claims",
+        help="check the seed's conclusions about GD, SGD and mini-batch SGD over many seeds",
+        description="Runs GD (batch n), mini-batch (batch 50) and SGD (batch 1) at the seed's "
+        "settings over several seeds, prints each of the seed's claims with the figures behind "
+        "it (median and 90%% interval across seeds) and whether the data support it, and writes a "
+        "2x2 figure of the excess loss against epochs, updates, samples and wall time.",
+    )
+    p.add_argument("--seeds", type=int, default=20, help="number of seeds (default 20)")
+    p.add_argument("--epochs", type=int, default=SEED_EPOCHS, help="epochs (default 50)")
+    p.add_argument("--lr", type=float, default=SEED_LR, help="learning rate (default 0.02)")
+    p.add_argument("--n", type=int, default=SEED_N, help="number of samples (default 1000)")
+    p.add_argument("--batch-size", type=int, default=SEED_BATCH, help="mini-batch size (default 50)")
+    p.add_argument("--out", default="jaxgd_claims.png", help="figure path (default jaxgd_claims.png)")
+    p.set_defaults(func=cmd_claims)
+    return p
+
+
+def cmd_claims(args) -> int:
+    from ._claims import check_claims
+
+    if not (np.isfinite(args.lr) and args.lr > 0):
+        raise ValueError(f"--lr must be a finite number > 0, got {args.lr}")
+    for flag, v in (("--seeds", args.seeds), ("--epochs", args.epochs), ("--n", args.n)):
+        if v < 1:
+            raise ValueError(f"{flag} must be a positive integer, got {v}")
+    report = check_claims(seeds=args.seeds, epochs=args.epochs, lr=args.lr, n=args.n,
+                          batch_size=args.batch_size, out=args.out)
+    print(report.text)
+    return 0
+
+
+def add_sweep_parser(subparsers):
+    p = subparsers.add_parser(
+        "sweep",
+        help="train every (learning rate, batch size, seed); heatmap and CSV of all runs",
+        description="Trains every combination of learning rate, batch size and seed (one compiled "
+        "program per batch size), writes a heatmap of the median across seeds (final excess loss "
+        "or epochs to the target; diverged cells marked) and a CSV with one row per run.",
+    )
+    p.add_argument("--lrs", default="0.005,0.01,0.02,0.05,0.1", help="comma-separated learning rates")
+    p.add_argument("--batch-sizes", default="1,10,50,1000",
+                   help="comma-separated batch sizes ('n' for full batch)")
+    p.add_argument("--seeds", type=int, default=5, help="number of seeds per cell (default 5)")
+    p.add_argument("--epochs", type=int, default=SEED_EPOCHS, help="epochs (default 50)")
+    p.add_argument("--n", type=int, default=SEED_N, help="number of samples (default 1000)")
+    p.add_argument("--out", default="jaxgd_sweep.png", help="heatmap path (default jaxgd_sweep.png)")
+    p.add_argument("--csv", default="jaxgd_sweep.csv", help="CSV path (default jaxgd_sweep.csv)")
+    p.add_argument("--metric", default="excess", help="heatmap value: 'excess' (final excess loss) "
+                   "or 'epochs' (epochs to 1%% of the initial excess)")
+    p.set_defaults(func=cmd_sweep)
+    return p
+
+
+def _parse_list(text, convert, flag, what):
+    items = [t.strip() for t in str(text).split(",")]
+    if not text or not str(text).strip() or any(not t for t in items):
+        raise ValueError(f"{flag} must be a comma-separated list of {what}, got {text!r}")
+    try:
+        return [convert(t) for t in items]
+    except ValueError:
+        raise ValueError(f"{flag} must be a comma-separated list of {what}, got {text!r}") from None
+
+
+def _batch_size(token, n):
+    return n if token.lower() in ("n", "gd", "full") else int(token)
+
+
+def cmd_sweep(args) -> int:
+    import jaxgd
+
+    from . import analysis
+
+    if args.metric not in ("excess", "epochs"):
+        raise ValueError(f"--metric must be 'excess' or 'epochs', got {args.metric!r}")
+    if args.n < 2:
+        raise ValueError(f"--n must be >= 2, got {args.n}")
+    lrs = _parse_list(args.lrs, float, "--lrs", "numbers")
+    bad = [lr for lr in lrs if not (np.isfinite(lr) and lr > 0)]
+    if bad:
+        raise ValueError(f"--lrs must all be finite numbers > 0, got {bad[0]:g}")
+    batch_sizes = _parse_list(args.batch_sizes, lambda t: _batch_size(t, args.n), "--batch-sizes",
+                              "integers (or 'n')")
+    bad = [b for b in batch_sizes if not 1 <= b <= args.n]
+    if bad:
+        raise ValueError(f"--batch-sizes must lie between 1 and --n {args.n}, got {bad[0]}")
+    if args.seeds < 1 or args.epochs < 1:
+        raise ValueError(f"--seeds and --epochs must be positive, got {args.seeds} and {args.epochs}")
+    batch_sizes, lrs = sorted(set(batch_sizes)), sorted(set(lrs))
+
+    data = jaxgd.synthetic_data(num_examples=args.n)
+    result = jaxgd.sweep(data.X, data.y, batch_sizes=batch_sizes, lrs=lrs, seeds=args.seeds,
+                         epochs=args.epochs, step_loss="none")
+    result.to_csv(args.csv)
+    values, label = sweep_cells(result, args.metric)
+    path = sweep_heatmap(result, args.metric, args.out)
+
+    B, L, S = result.shape
+    print(f"sweep: {B} batch sizes x {L} learning rates x {S} seeds = {result.num_runs} runs, "
+          f"{args.epochs} epochs, n={args.n}; compile {result.compile_seconds:.1f} s, "
+          f"run {result.draw_seconds + result.run_seconds.sum():.2f} s")
+    print(f"{label}, median over seeds ('div' = every seed diverged, k/{S}d = k seeds diverged):")
+    header = ["batch \\ lr"] + [f"{lr:g}" for lr in result.lrs]
+    rows = []
+    for i, bs in enumerate(result.batch_sizes):
+        row = [f"{int(bs)} ({result.variants[i]})"]
+        for j in range(L):
+            k = int(result.diverged[i, j].sum())
+            v = values[i, j]
+            cell = "div" if k == S else (
+                f">{args.epochs}" if args.metric == "epochs" and not np.isfinite(v) else f"{v:.3g}")
+            row.append(cell + (f" {k}/{S}d" if 0 < k < S else ""))
+        rows.append(row)
+    widths = [max(len(r[c]) for r in [header, *rows]) for c in range(len(header))]
+    for r in [header, *rows]:
+        print("  ".join(f"{c:>{w}}" for c, w in zip(r, widths)))
+    print(f"target: excess loss <= {analysis.DEFAULT_REL_TARGET:.0%} of the initial excess")
+    print(f"csv: {args.csv} ({result.num_runs} rows)")
+    print(f"figure: {path}")
+    return 0
+
+
+def sweep_cells(result, metric):
+    """(B, L) median over the seeds that did not diverge (NaN where all diverged), and a label."""
+    from . import analysis
+
+    ok = ~result.diverged
+    if metric == "excess":
+        values = analysis.excess_loss(result.final_loss, result.optimum_loss)
+        label = "final excess loss over the least-squares optimum"
+    else:
+        values = analysis.as_float_counts(result.epochs_to_target())
+        label = "epochs to the target"
+    values = np.where(ok, values, np.nan)
+    with np.errstate(all="ignore"):
+        cells = np.full(result.shape[:2], np.nan)
+        for idx in np.ndindex(*result.shape[:2]):
+            v = values[idx][ok[idx]]
+            if v.size:
+                cells[idx] = np.quantile(v, 0.5, method="inverted_cdf")
+    return cells, label
+
+
+def sweep_heatmap(result, metric, path):
+    """Heatmap over (batch size, lr) of the median across seeds; diverged cells hatched and
+    marked, partially diverged cells annotated with how many seeds diverged."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.colors as mcolors
+    import matplotlib.pyplot as plt
+    from matplotlib.patches import Patch, Rectangle
+
+    cells, label = sweep_cells(result, metric)
+    B, L, S = result.shape
+    fig, ax = plt.subplots(figsize=(1.5 * L + 3.5, 0.9 * B + 2.4), constrained_layout=True)
+    finite = cells[np.isfinite(cells)]
+    cmap = plt.get_cmap("viridis").with_extremes(bad="0.85")
+    if metric == "excess":
+        positive = finite[finite > 0]
+        lo = positive.min() if positive.size else 1e-8
+        hi = positive.max() if positive.size else 1.0
+        norm = mcolors.LogNorm(vmin=lo, vmax=max(hi, lo * 10))
+        shown = np.where(cells > 0, cells, np.nan) if positive.size else cells
+    else:
+        norm = mcolors.Normalize(vmin=0, vmax=result.epochs)
+        shown = cells
+    im = ax.imshow(np.ma.masked_invalid(shown), cmap=cmap, norm=norm, aspect="auto")
+    for i in range(B):
+        for j in range(L):
+            k = int(result.diverged[i, j].sum())
+            v = cells[i, j]
+            if k == S:
+                ax.add_patch(Rectangle((j - 0.5, i - 0.5), 1, 1, facecolor="0.85", edgecolor="tab:red",
+                                       hatch="xx", lw=0))
+                ax.text(j, i, "diverged", ha="center", va="center", color="tab:red", fontsize=9,
+                        fontweight="bold", bbox=dict(facecolor="white", edgecolor="none", pad=1.5))
+                continue
+            if metric == "epochs" and not np.isfinite(v):
+                text = f"not reached\n(>{result.epochs})"
+            else:
+                text = f"{v:.2g}" if metric == "excess" else f"{int(v)}"
+            if k:
+                text += f"\n{k}/{S} diverged"
+            bright = np.isfinite(shown[i, j]) and norm(shown[i, j]) > 0.6
+            ax.text(j, i, text, ha="center", va="center", fontsize=9,
+                    color="black" if bright or not np.isfinite(shown[i, j]) else "white",
+                    fontweight="bold" if k else None)
+    ax.set_xticks(range(L), [f"{lr:g}" for lr in result.lrs])
+    ax.set_yticks(range(B), [f"{int(b)} ({v})" for b, v in zip(result.batch_sizes, result.variants)])
+    ax.set(xlabel="learning rate", ylabel="batch size")
+    cbar = fig.colorbar(im, ax=ax)
+    cbar.set_label(label + (" (log)" if metric == "excess" else ""))
+    target = "" if metric == "excess" else ", target 1% of initial excess"
+    ax.set_title(f"{label}: median over {S} seeds, {result.epochs} epochs, n={result.n}{target}", fontsize=10)
+    handles = [Patch(facecolor="0.85", edgecolor="tab:red", hatch="xx",
+                     label=f"every seed diverged (loss non-finite or > {result.divergence_factor:g}x initial)")]
+    if metric == "epochs":
+        handles.append(Patch(facecolor="0.85", label=f"target not reached within {result.epochs} epochs"))
+    handles.append(Patch(facecolor="none", edgecolor="none", label="k/S diverged: median over the other seeds"))
+    ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=len(handles),
+              fontsize=8, frameon=False)
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return str(path)

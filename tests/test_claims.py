@@ -1,0 +1,113 @@
+"""The claims and sweep command functions, driven through their argparse subparsers."""
+
+import argparse
+import csv
+
+import numpy as np
+import pytest
+
+from jaxgd import _claims, _cli_sweep
+
+
+def _parser():
+    p = argparse.ArgumentParser(prog="jaxgd")
+    sub = p.add_subparsers(required=True)
+    _cli_sweep.add_claims_parser(sub)
+    _cli_sweep.add_sweep_parser(sub)
+    return p
+
+
+def _run(argv):
+    args = _parser().parse_args(argv)
+    return args.func(args)
+
+
+def test_claims_at_the_seed_settings(tmp_path, capsys):
+    # The seed's settings (20 seeds, n=1000, lr 0.02, 50 epochs). What can fail here: the
+    # figures behind each claim and the verdicts. At lr 0.02 GD's excess shrinks by ~(1-0.02)^2
+    # per epoch and needs ~114 epochs to 1%, so it never gets there in 50; mini-batch (20
+    # updates/epoch) gets there in ~7 and SGD in 1; SGD's spread is ~1000x mini-batch's.
+    out = tmp_path / "claims.png"
+    assert _run(["claims", "--out", str(out)]) == 0
+    text = capsys.readouterr().out
+    for k in (1, 2, 3):
+        assert f"Claim {k}:" in text
+    verdicts = [line.split(":")[0].strip() for line in text.splitlines() if line.strip().startswith("->")]
+    assert verdicts == ["-> SUPPORTED"] * 3, text
+    assert "GD does not reach the target within 50 epochs in 20 of 20 seeds" in text
+    # The seed's own reasoning: updates per epoch of each variant, epochs x that in total.
+    assert "50,000" in text and "1,000" in text
+    assert f"figure: {out}" in text and out.stat().st_size > 20_000
+    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_claims_report_figures():
+    # Away from the seed's settings a claim can fail, and the report must say so: at n=200
+    # mini-batch makes 4 updates per epoch and is still descending (~26 epochs to target) after
+    # 30 epochs, so its epoch-loss spread over the last 10 epochs (trend included) exceeds
+    # SGD's, which has long settled: claims 2 and 3 are NOT SUPPORTED, claim 1 still holds.
+    r = _claims.check_claims(seeds=4, epochs=30, n=200, out=None)
+    ep = r.metrics["epochs"]
+    assert ep.shape == (3, 4)
+    assert (ep[0] > ep[1]).all() and (ep[1] >= ep[2]).all()  # GD slowest in epochs
+    assert [c.verdict for c in r.claims] == ["SUPPORTED", "NOT SUPPORTED", "NOT SUPPORTED"]
+    assert "-> NOT SUPPORTED" in r.text
+    # Per-update batch losses: single samples spread more than batches of 50, whatever the trend.
+    assert (r.metrics["step_spread"][2] > r.metrics["step_spread"][1]).all()
+    assert (r.seconds_per_epoch > 0).all() and r.figure is None
+
+
+@pytest.mark.parametrize(
+    "a, b, verdict",
+    [
+        ([10, 11, 12], [1, 2, 3], "SUPPORTED"),  # intervals apart
+        ([np.inf] * 3, [5, 6, 7], "SUPPORTED"),  # never reached counts as more epochs
+        ([2, 6, 9], [1, 3, 8], "WEAKLY SUPPORTED"),  # medians ordered, intervals overlap
+        ([1, 2, 3], [2, 3, 4], "NOT SUPPORTED"),
+    ],
+)
+def test_verdicts(a, b, verdict):
+    assert _claims._above(np.asarray(a, float), np.asarray(b, float)) == verdict
+
+
+def test_claims_bad_arguments():
+    with pytest.raises(ValueError, match="--lr must be a finite number > 0"):
+        _run(["claims", "--lr", "-1"])
+    with pytest.raises(ValueError, match="--seeds must be a positive integer"):
+        _run(["claims", "--seeds", "0"])
+    with pytest.raises(ValueError, match="batch_size must be between 2 and n - 1"):
+        _run(["claims", "--n", "40", "--batch-size", "50"])
+
+
+def test_sweep_command_writes_csv_and_heatmap(tmp_path, capsys):
+    # 2 batch sizes x 3 lrs x 2 seeds; lr 5 diverges for both batch sizes at n=100.
+    png, table = tmp_path / "sweep.png", tmp_path / "runs.csv"
+    rc = _run(["sweep", "--lrs", "0.05,0.5,5", "--batch-sizes", "10,n", "--seeds", "2", "--epochs", "6",
+               "--n", "100", "--out", str(png), "--csv", str(table), "--metric", "epochs"])
+    assert rc == 0
+    text = capsys.readouterr().out
+    assert "2 batch sizes x 3 learning rates x 2 seeds = 12 runs" in text
+    assert text.count("div") >= 2 and f"figure: {png}" in text
+    rows = list(csv.DictReader(open(table)))
+    assert len(rows) == 12
+    assert {r["diverged"] for r in rows if r["lr"] == "5.0"} == {"True"}
+    assert {r["diverged"] for r in rows if r["lr"] != "5.0"} == {"False"}
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["--lrs", "0.1,,0.2"], "--lrs must be a comma-separated list of numbers"),
+        (["--lrs", "fast"], "--lrs must be a comma-separated list of numbers"),
+        (["--lrs", "0,0.1"], "--lrs must all be finite numbers > 0"),
+        (["--batch-sizes", "0,10"], "--batch-sizes must lie between 1 and --n 1000"),
+        (["--batch-sizes", "10,5000"], "--batch-sizes must lie between 1 and --n 1000"),
+        (["--batch-sizes", "ten"], "--batch-sizes must be a comma-separated list of integers"),
+        (["--metric", "loss"], "--metric must be 'excess' or 'epochs'"),
+        (["--seeds", "0"], "--seeds and --epochs must be positive"),
+    ],
+)
+def test_sweep_command_bad_input(argv, message):
+    with pytest.raises(ValueError, match=message):
+        _run(["sweep", *argv])
