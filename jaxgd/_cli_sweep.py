@@ -87,8 +87,14 @@ def cmd_sweep(args) -> int:
 
     from . import analysis
 
+    from ._cli_data import data_from_args, describe
+
     if args.metric not in ("excess", "epochs"):
         raise ValueError(f"--metric must be 'excess' or 'epochs', got {args.metric!r}")
+    loaded = data_from_args(args)
+    if loaded is not None:  # a data file: n is its row count
+        print(describe(loaded))
+        args.n = loaded.n_rows
     if args.n < 2:
         raise ValueError(f"--n must be >= 2, got {args.n}")
     lrs = _parse_list(args.lrs, float, "--lrs", "numbers")
@@ -104,8 +110,11 @@ def cmd_sweep(args) -> int:
         raise ValueError(f"--seeds and --epochs must be positive, got {args.seeds} and {args.epochs}")
     batch_sizes, lrs = sorted(set(batch_sizes)), sorted(set(lrs))
 
-    data = jaxgd.synthetic_data(num_examples=args.n)
-    result = jaxgd.sweep(data.X, data.y, batch_sizes=batch_sizes, lrs=lrs, seeds=args.seeds,
+    if loaded is None:
+        X, y = jaxgd.synthetic_data(num_examples=args.n)[:2]
+    else:
+        X, y = loaded.X, loaded.y
+    result = jaxgd.sweep(X, y, batch_sizes=batch_sizes, lrs=lrs, seeds=args.seeds,
                          epochs=args.epochs, step_loss="none")
     result.to_csv(args.csv)
     values, label = sweep_cells(result, args.metric)

@@ -415,7 +415,7 @@ def sweep(
     t0 = time.perf_counter()
     draw, *programs = _programs(
         n, d, str(dtype), L, S, length, record, X_dev.shape, str(X_dev.dtype), y_dev.shape,
-        tuple((bs, int(unroll or _default_unroll(bs))) for bs in batch_sizes),
+        tuple((bs, int(unroll or _default_unroll(bs, n))) for bs in batch_sizes),
     )
     compile_s = time.perf_counter() - t0
 

@@ -1,4 +1,4 @@
-"""Command line: ``jaxgd compare | train | parity`` (also ``python -m jaxgd``)."""
+"""Command line: ``jaxgd compare | train | parity | claims | sweep`` (also ``python -m jaxgd``)."""
 
 from __future__ import annotations
 
@@ -186,6 +186,7 @@ def cmd_parity(args):
 
 def build_parser():
     from ._cli_data import add_data_arguments
+    from ._cli_sweep import add_claims_parser, add_sweep_parser
 
     parser = _Parser(prog="jaxgd", description="GD, SGD and mini-batch SGD as one compiled JAX program.")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
@@ -222,6 +223,9 @@ def build_parser():
                    help="comma-separated batch sizes, 'n' = full batch (default: n,50,1)")
     p.add_argument("--dtype", choices=["float32", "float64"], default="float32", help="(default: %(default)s)")
     p.set_defaults(func=cmd_parity)
+
+    add_claims_parser(sub)
+    add_data_arguments(add_sweep_parser(sub))
     return parser
 
 
