@@ -274,9 +274,6 @@ def _validate_seeds(seeds):
             raise ValueError(f"seeds must be a positive count or a non-empty list, got {seeds}")
         seeds = range(int(seeds))
     seeds = [_validate.seed(s.item() if isinstance(s, np.generic) else s) for s in _nonempty(seeds, "seeds")]
-    for s in seeds:
-        if not -(2**31) <= s < 2**31:
-            raise ValueError(f"seeds must fit in int32, got {s}")
     _check_unique(seeds, "seeds")
     return seeds
 

@@ -171,7 +171,7 @@ def test_progress_bar_chunks_and_reports(data, capsys):
         (dict(seeds=[]), "seeds is empty"),
         (dict(seeds=0), "seeds must be a positive count"),
         (dict(seeds=[1.5]), "seed must be an integer"),
-        (dict(seeds=[2**40]), "int32"),
+        (dict(seeds=[2**40]), r"seed must be an integer in \[0, 2\*\*31\)"),
         (dict(epochs=0), "epochs must be >= 1"),
         (dict(step_loss="all"), "step_loss must be one of"),
         (dict(divergence_factor=0.5), "divergence_factor"),
