@@ -20,7 +20,6 @@ import functools
 import math
 import numbers
 import os
-import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Iterator, Optional, Sequence
@@ -291,42 +290,13 @@ def _chunking(plan_epochs, num_chunks_min, max_chunk):
     return length, math.ceil(plan_epochs / length)
 
 
-class _Progress:
-    """tqdm when installed, otherwise a plain one-line bar on stderr; inert when disabled."""
+def _progress(total, enabled, desc):
+    """A tqdm bar over epochs, or None when disabled."""
+    if not enabled:
+        return None
+    from tqdm.auto import tqdm
 
-    def __init__(self, total, enabled, desc):
-        self.bar = None
-        self.enabled = enabled
-        if not enabled:
-            return
-        try:
-            from tqdm.auto import tqdm
-        except ImportError:
-            tqdm = None
-        if tqdm is not None:
-            self.bar = tqdm(total=total, desc=desc, unit="epoch", leave=True)
-        self.total, self.done, self.desc = total, 0, desc
-
-    def update(self, k, postfix=None):
-        if not self.enabled:
-            return
-        if self.bar is not None:
-            self.bar.update(k)
-            if postfix:
-                self.bar.set_postfix_str(postfix, refresh=False)
-        else:
-            self.done += k
-            filled = int(30 * self.done / self.total)
-            sys.stderr.write(f"\r{self.desc} [{'#' * filled}{'.' * (30 - filled)}] "
-                             f"{self.done}/{self.total} epochs {postfix or ''}")
-            sys.stderr.flush()
-
-    def close(self):
-        if self.enabled:
-            if self.bar is not None:
-                self.bar.close()
-            else:
-                sys.stderr.write("\n")
+    return tqdm(total=total, desc=desc, unit="epoch", leave=True)
 
 
 def sweep(
@@ -422,7 +392,7 @@ def sweep(
     full_parts = [[] for _ in batch_sizes]
     params = [None] * B
     draw_s, run_s = 0.0, np.zeros(B)
-    bar = _Progress(epochs, progress, f"sweep {B}x{L}x{S} runs")
+    bar = _progress(epochs, progress, f"sweep {B}x{L}x{S} runs")
     for c in range(num_chunks):
         e0 = c * length
         valid = min(length, epochs - e0)
@@ -449,10 +419,12 @@ def sweep(
                 step_std[i, ..., e0 : e0 + valid] = out["step_std"][..., :valid]
             elif record == "full":
                 full_parts[i].append(out["step_loss"][..., : valid * nbs[i]])
-        if progress:
+        if bar is not None:
             hit = divergence(epoch_loss[..., : e0 + valid + 1], divergence_factor)[0]
-            bar.update(valid, f"{int(hit.sum())}/{hit.size} diverged")
-    bar.close()
+            bar.set_postfix_str(f"{int(hit.sum())}/{hit.size} diverged", refresh=False)
+            bar.update(valid)
+    if bar is not None:
+        bar.close()
 
     w_final = np.stack([p[0][..., 0] for p in params])
     b_final = np.stack([p[1][..., 0] for p in params])

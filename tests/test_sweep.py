@@ -70,6 +70,7 @@ def test_shapes_and_metadata(result):
     assert [s.shape for s in result.step_loss] == [(L, S, EPOCHS * u) for u in (1, 6, 40)]
 
 
+@pytest.mark.filterwarnings("ignore:training diverged:RuntimeWarning")  # lr 1e4 diverges on purpose
 def test_every_run_equals_train(data, result):
     X, y = data
     for i, bs in enumerate(BATCH_SIZES):
