@@ -90,7 +90,7 @@ def compiled_text(n, d, batch_size, epochs, order_given=False, dtype="float32"):
 
     from jaxgd import _train
 
-    plan = _train.Plan(n, batch_size, epochs, dtype, _train._default_unroll(batch_size))
+    plan = _train.Plan(n, batch_size, epochs, dtype, _train._default_unroll(batch_size, n))
     X = jax.ShapeDtypeStruct((n, d), jnp.dtype(dtype))
     y = jax.ShapeDtypeStruct((n, 1), jnp.dtype(dtype))
     order = jax.ShapeDtypeStruct((epochs, n), jnp.int32) if order_given else None
