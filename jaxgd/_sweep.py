@@ -31,7 +31,7 @@ import numpy as np
 from . import _validate
 from . import analysis
 from ._data import epoch_order, run_keys
-from ._model import init_params
+from ._model import Params, init_params
 from ._train import Plan, _default_unroll, _run, variant_name
 
 STEP_LOSS_MODES = ("none", "summary", "full")
@@ -223,25 +223,72 @@ def _chunk(X, y, lrs, seeds, orders, w, b, valid, *, plan: Plan, record: str):
 
 
 @functools.lru_cache(maxsize=32)
-def _programs(n, d, dtype, L, S, length, record, x_shape, x_dtype, y_shape, plans):
+def _programs(n, d, dtype, L, S, length, record, x_shape, x_dtype, y_shape, plans, mesh=None):
     """The compiled draw program and one compiled chunk program per (batch size, unroll).
 
     Lowered in turn, then compiled concurrently (XLA compiles without holding the GIL). Cached
-    by shape, so repeating a sweep of the same shape neither traces nor compiles again.
+    by shape (and mesh), so repeating a sweep of the same shape neither traces nor compiles
+    again. With a ``mesh`` every argument is lowered with its sharding (``_shardings``): the
+    seed axis split across the mesh's devices, the rest replicated, and GSPMD partitions the
+    programs accordingly.
     """
     with_orders = any(bs != n for bs, _ in plans)
-    lowered = [_draw.lower(jax.ShapeDtypeStruct((S,), np.int32), np.int32(0), n=n, d=d,
-                           length=length, dtype=dtype, with_orders=with_orders)]
-    spec = lambda shape, dt=dtype: jax.ShapeDtypeStruct(shape, dt)
+    sh = _shardings(mesh) if mesh is not None else {}
+    spec = lambda shape, dt=dtype, kind=None: jax.ShapeDtypeStruct(shape, dt, sharding=sh.get(kind))
+    draw = _draw
+    if mesh is not None:  # each device draws its own seeds' inits and orders, and keeps them
+        draw = jax.jit(_draw.__wrapped__, static_argnames=("n", "d", "length", "dtype", "with_orders"),
+                       out_shardings=(Params(sh["init_w"], sh["init_b"]), sh["orders"] if with_orders else None))
+    lowered = [draw.lower(spec((S,), np.int32, "seeds"), spec((), np.int32, "rep"), n=n, d=d,
+                          length=length, dtype=dtype, with_orders=with_orders)]
     for bs, unroll in plans:
         plan = Plan(n, bs, length, dtype, unroll)
         lowered.append(
-            _chunk.lower(spec(x_shape, x_dtype), spec(y_shape, x_dtype), spec((L,)), spec((S,), np.int32),
-                         None if bs == n else spec((S, length, n), np.int32),
-                         spec((L, S, d, 1)), spec((L, S, 1)), np.int32(0), plan=plan, record=record)
+            _chunk.lower(spec(x_shape, x_dtype, "rep"), spec(y_shape, x_dtype, "rep"), spec((L,), kind="rep"),
+                         spec((S,), np.int32, "seeds"),
+                         None if bs == n else spec((S, length, n), np.int32, "orders"),
+                         spec((L, S, d, 1), kind="w"), spec((L, S, 1), kind="b"), spec((), np.int32, "rep"),
+                         plan=plan, record=record)
         )
     with ThreadPoolExecutor(max_workers=min(len(lowered), os.cpu_count() or 1)) as pool:
         return tuple(pool.map(lambda low: low.compile(), lowered))
+
+
+
+# --- sharding the runs over a mesh --------------------------------------------------------
+
+
+def _auto_mesh(mesh):
+    """``mesh`` validated and rebuilt with Auto axes, so that XLA (GSPMD) places the collectives."""
+    from jax.sharding import Mesh
+
+    if not isinstance(mesh, Mesh):
+        raise ValueError(f"mesh must be a jax.sharding.Mesh, got {type(mesh).__name__}")
+    axis_type = getattr(jax.sharding, "AxisType", None)
+    if axis_type is not None:
+        mesh = Mesh(mesh.devices, mesh.axis_names, axis_types=(axis_type.Auto,) * len(mesh.axis_names))
+    return mesh
+
+
+def _shardings(mesh):
+    """The sharding of each kind of sweep argument: the seed axis split over every mesh axis
+    (all the mesh's devices), everything else (X, y, lrs, scalars) replicated."""
+    from jax.sharding import NamedSharding, PartitionSpec as P
+
+    axes = tuple(mesh.axis_names)
+    return {
+        "rep": NamedSharding(mesh, P()),
+        "seeds": NamedSharding(mesh, P(axes)),
+        "orders": NamedSharding(mesh, P(axes, None, None)),  # (S, epochs, n)
+        "init_w": NamedSharding(mesh, P(axes, None, None)),  # (S, d, 1)
+        "init_b": NamedSharding(mesh, P(axes, None)),  # (S, 1)
+        "w": NamedSharding(mesh, P(None, axes, None, None)),  # (L, S, d, 1)
+        "b": NamedSharding(mesh, P(None, axes, None)),  # (L, S, 1)
+    }
+
+
+def _put(x, sharding):
+    return x if sharding is None else jax.device_put(x, sharding)
 
 
 # --- the sweep ----------------------------------------------------------------------------
@@ -312,6 +359,7 @@ def sweep(
     chunk_epochs: Optional[int] = None,
     progress: Optional[bool] = None,
     unroll: Optional[int] = None,
+    mesh: Optional[jax.sharding.Mesh] = None,
 ) -> SweepResult:
     """Trains every (batch size, learning rate, seed) combination; one program per batch size.
 
@@ -335,6 +383,13 @@ def sweep(
       progress: show a progress bar (tqdm if installed) per batch size. Default: only for big
         sweeps (>= 2e9 sample-gradients).
       unroll: as for ``train``; a speed knob only.
+      mesh: optional ``jax.sharding.Mesh``: the runs are spread over all its devices by seed.
+        The seed axis of every program is sharded across the devices (X, y and the learning
+        rates replicated on each) and XLA partitions the programs (GSPMD); runs never
+        communicate, so each device trains its own seeds. When the number of seeds is not a
+        multiple of the device count, the last seed is repeated to fill the devices and the
+        repeats are dropped from the result. Each run equals the unsharded sweep's up to
+        float32 rounding.
 
     Returns:
       A ``SweepResult``.
@@ -363,26 +418,36 @@ def sweep(
             raise ValueError(f"chunk_epochs must be >= 1, got {chunk_epochs}")
     if unroll is not None and (isinstance(unroll, bool) or int(unroll) != unroll or unroll < 1):
         raise ValueError(f"unroll must be a positive integer, got {unroll!r}")
+    if mesh is not None:
+        mesh = _auto_mesh(mesh)
     L, S, B = len(lrs), len(seeds), len(batch_sizes)
+    # With a mesh, the programs run S_run >= S seed lanes: S padded to a multiple of the
+    # devices by repeating the last seed (dropped from the results).
+    S_run = S if mesh is None else -(-S // mesh.size) * mesh.size
+    sh = _shardings(mesh) if mesh is not None else {}
     if progress is None:
         progress = L * S * epochs * n * B >= _AUTO_PROGRESS_WORK
 
     dtype = np.dtype(dtype)
     X_dev, y_dev = _host_array(X, dtype), _host_array(y, dtype)
-    lrs_arr, seeds_arr = np.asarray(lrs, dtype), np.asarray(seeds, np.int32)
+    lrs_arr = np.asarray(lrs, dtype)
+    seeds_arr = np.asarray(seeds + seeds[-1:] * (S_run - S), np.int32)
+    if mesh is not None:
+        X_dev, y_dev = _put(X_dev, sh["rep"]), _put(y_dev, sh["rep"])
+        lrs_arr, seeds_arr = _put(lrs_arr, sh["rep"]), _put(seeds_arr, sh["seeds"])
     record = step_loss
     nbs = [math.ceil(n / bs) for bs in batch_sizes]
     with_orders = any(bs != n for bs in batch_sizes)
 
     # One chunk length for the whole sweep (the orders of a chunk are shared by every batch size).
-    per_epoch_bytes = dtype.itemsize * S * n * with_orders + 4 * L * S * max(nbs) * (record != "none")
+    per_epoch_bytes = dtype.itemsize * S_run * n * with_orders + 4 * L * S_run * max(nbs) * (record != "none")
     max_chunk = chunk_epochs or max(1, _CHUNK_BYTES // max(per_epoch_bytes, 1))
     length, num_chunks = _chunking(epochs, 10 if progress and chunk_epochs is None else 1, max_chunk)
 
     t0 = time.perf_counter()
     draw, *programs = _programs(
-        n, d, str(dtype), L, S, length, record, X_dev.shape, str(X_dev.dtype), y_dev.shape,
-        tuple((bs, int(unroll or _default_unroll(bs, n))) for bs in batch_sizes),
+        n, d, str(dtype), L, S_run, length, record, X_dev.shape, str(X_dev.dtype), y_dev.shape,
+        tuple((bs, int(unroll or _default_unroll(bs, n))) for bs in batch_sizes), mesh,
     )
     compile_s = time.perf_counter() - t0
 
@@ -397,19 +462,25 @@ def sweep(
         e0 = c * length
         valid = min(length, epochs - e0)
         t0 = time.perf_counter()
-        (w_init, b_init), orders = jax.block_until_ready(draw(seeds_arr, np.int32(e0)))
+        (w_init, b_init), orders = jax.block_until_ready(draw(seeds_arr, _put(np.int32(e0), sh.get("rep"))))
         draw_s += time.perf_counter() - t0
         if c == 0:  # every lr of a seed starts from the seed's draw, as train(seed=...) does
-            start = (np.broadcast_to(np.asarray(w_init), (L, S, d, 1)).copy(),
-                     np.broadcast_to(np.asarray(b_init), (L, S, 1)).copy())
+            start = (np.broadcast_to(np.asarray(w_init), (L, S_run, d, 1)).copy(),
+                     np.broadcast_to(np.asarray(b_init), (L, S_run, 1)).copy())
             params = [start] * B
         for i, bs in enumerate(batch_sizes):
             t0 = time.perf_counter()
-            out = programs[i](X_dev, y_dev, lrs_arr, seeds_arr, None if bs == n else orders,
-                              *params[i], np.int32(valid))
-            out = jax.tree.map(np.asarray, out)  # one host transfer per chunk and batch size
+            w_i, b_i = params[i]
+            out = programs[i](X_dev, y_dev, lrs_arr, seeds_arr, None if bs == n else _put(orders, sh.get("orders")),
+                              _put(w_i, sh.get("w")), _put(b_i, sh.get("b")),
+                              _put(np.int32(valid), sh.get("rep")))
+            # One host transfer per chunk and batch size; the padding seeds' lanes dropped.
+            out = jax.tree.map(lambda a: np.asarray(a)[:, :S], out)
             run_s[i] += time.perf_counter() - t0
             params[i] = (out["w"], out["b"])
+            if S_run != S:  # carried to the next chunk with the padding lanes again
+                params[i] = tuple(np.concatenate([p, np.repeat(p[:, -1:], S_run - S, axis=1)], axis=1)
+                                  for p in params[i])
             if c == 0:
                 epoch_loss[i, ..., : valid + 1] = out["epoch_loss"][..., : valid + 1]
             else:
@@ -426,8 +497,8 @@ def sweep(
     if bar is not None:
         bar.close()
 
-    w_final = np.stack([p[0][..., 0] for p in params])
-    b_final = np.stack([p[1][..., 0] for p in params])
+    w_final = np.stack([p[0][:, :S, :, 0] for p in params])
+    b_final = np.stack([p[1][:, :S, 0] for p in params])
     step_full = None
     if record == "full":
         step_full = tuple(np.concatenate(parts, axis=-1) for parts in full_parts)

@@ -7,6 +7,7 @@ single-device run over every epoch's parameters and losses.
 import json
 import os
 import sys
+from types import SimpleNamespace
 
 assert "--xla_force_host_platform_device_count=4" in os.environ.get("XLA_FLAGS", ""), "set XLA_FLAGS first"
 
@@ -14,6 +15,51 @@ import jax  # noqa: E402
 import numpy as np  # noqa: E402
 
 import jaxgd  # noqa: E402
+
+
+def sweep_cases():
+    """Sharded sweeps vs the unsharded sweep, with test_sweep.py's tolerances (rtol 1e-6 on
+    losses, atol 1e-6 on parameters): GD, padded mini-batch and SGD (batch 1); 3 seeds on 4
+    devices (one padding seed), chunked (chunk_epochs=2 of 5); then SGD alone on a 2 x 2 mesh
+    (the seed axis split over both mesh axes), against the same unsharded sweep's SGD runs."""
+    import re
+
+    from jaxgd import _sweep
+
+    out = {}
+    d = jaxgd.synthetic_data((3.5, -1.5), 4.0, 40, seed=3)
+    X, y = np.asarray(d.X), np.asarray(d.y)
+    seeds = [0, 5, 9]
+    kw = dict(lrs=[0.05, 0.4], epochs=5, step_loss="full", chunk_epochs=2)
+    full_ref = jaxgd.sweep(X, y, seeds=seeds, batch_sizes=[40, 7, 1], **kw)
+    for shape, batch_sizes in (((4,), [40, 7, 1]), ((2, 2), [1])):
+        mesh = jax.make_mesh(shape, ("a", "b")[: len(shape)])
+        got = jaxgd.sweep(X, y, seeds=seeds, batch_sizes=batch_sizes, mesh=mesh, **kw)
+        keep = [[40, 7, 1].index(bs) for bs in batch_sizes]
+        ref = SimpleNamespace(shape=(len(keep),) + full_ref.shape[1:], epoch_loss=full_ref.epoch_loss[keep],
+                              w=full_ref.w[keep], b=full_ref.b[keep], step_loss=[full_ref.step_loss[i] for i in keep])
+        assert got.shape == ref.shape, (got.shape, ref.shape)
+        worst = {
+            "epoch_loss": np.max(np.abs(got.epoch_loss - ref.epoch_loss) / (1e-6 * np.abs(ref.epoch_loss))),
+            "w": np.max(np.abs(got.w - ref.w)) / 1e-6,
+            "b": np.max(np.abs(got.b - ref.b)) / 1e-6,
+            "step_loss": max(np.max(np.abs(g - r) / (1e-6 + 1e-6 * np.abs(r)))
+                             for g, r in zip(got.step_loss, ref.step_loss)),
+        }
+        # The compiled programs (cached: no new compile) are partitioned over every device,
+        # and the run programs need no communication (seeds never interact).
+        S_run = -(-len(seeds) // mesh.size) * mesh.size
+        progs = _sweep._programs(40, 2, "float32", 2, S_run, 2, "full", X.shape, "float32", y.shape,
+                                 tuple((bs, 1 if bs == 40 else 4) for bs in batch_sizes), _sweep._auto_mesh(mesh))
+        texts = [p.as_text() for p in progs]
+        out[f"sweep batch={','.join(map(str, batch_sizes))},seeds=3,mesh={'x'.join(map(str, shape))}"] = {
+            "worst_over_tolerance": float(max(worst.values())),
+            "shape": list(got.shape),
+            "partitions": [int(re.search(r"num_partitions=(\d+)", t).group(1)) for t in texts],
+            "run_collectives": sum(len(re.findall(r"all-reduce|all-gather|all-to-all|collective-permute", t))
+                                   for t in texts[1:]),
+        }
+    return out
 
 
 def main():
@@ -36,11 +82,17 @@ def main():
             "w_sharding_devices": len(sharded.w.sharding.device_set),
             "updates": sharded.updates,
         }
+    out.update(sweep_cases())
     try:
         jaxgd.train(np.ones((4, 1)), np.ones(4), batch_size=2, lr=0.1, epochs=1, mesh="not a mesh")
         out["bad_mesh_error"] = None
     except ValueError as e:
         out["bad_mesh_error"] = str(e)
+    try:
+        jaxgd.sweep(np.ones((4, 1)), np.ones(4), batch_sizes=[2], lrs=[0.1], seeds=1, epochs=1, mesh=4)
+        out["sweep_bad_mesh_error"] = None
+    except ValueError as e:
+        out["sweep_bad_mesh_error"] = str(e)
     json.dump(out, sys.stdout)
 
 

@@ -48,3 +48,20 @@ def test_padding_does_not_change_the_update_count(sharded_results):
 
 def test_a_bad_mesh_is_a_value_error(sharded_results):
     assert "mesh must be a jax.sharding.Mesh" in sharded_results["bad_mesh_error"]
+
+
+def test_sharded_sweep_equals_unsharded_sweep(sharded_results):
+    # jaxgd.sweep(mesh=...) splits the seed axis over the devices; every run (GD, padded
+    # mini-batch, SGD; 3 seeds padded to 4 lanes; a 1-D and a 2 x 2 mesh) equals the unsharded
+    # sweep within test_sweep.py's tolerances (rtol 1e-6 on losses, atol 1e-6 on parameters).
+    cases = {k: v for k, v in sharded_results.items() if k.startswith("sweep ")}
+    assert len(cases) == 2
+    for name, r in cases.items():
+        assert r["worst_over_tolerance"] <= 1.0, (name, r)
+        assert r["shape"][2] == 3, (name, r)  # the padding seed is dropped
+        assert r["partitions"] and all(p == 4 for p in r["partitions"]), (name, r)  # GSPMD, 4 devices
+        assert r["run_collectives"] == 0, (name, r)  # runs never communicate
+
+
+def test_a_bad_sweep_mesh_is_a_value_error(sharded_results):
+    assert "mesh must be a jax.sharding.Mesh" in sharded_results["sweep_bad_mesh_error"]
