@@ -201,6 +201,9 @@ def train(
 
     Args:
       X: features, (n, d); numpy or JAX array. float64 is kept when JAX x64 is enabled.
+        On CPU, JAX uses a float32 numpy array in place only if its data start on a 64-byte
+        boundary; otherwise each call copies X first (for large data: pass ``jax.device_put(X)``
+        once, or load with ``jaxgd``'s data loader, which aligns).
       y: targets, (n,) or (n, 1).
       batch_size: ``None`` or ``n`` for full-batch GD, ``1`` for SGD, anything between for
         mini-batch SGD. A short last batch is kept and, as in the seed, divided by the nominal
