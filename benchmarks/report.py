@@ -150,6 +150,44 @@ def main(argv):
                     f"{fmt_x(gather['median'] / best['median'])} the sequential one-pass floor; "
                     f"jaxgd's epoch is {fmt_x(j['median'] / gather['median'])} that gather floor.", ""]
 
+    if "memory-big" in groups:
+        out += ["## memory-big (10,000,000 × 32 float32, mini-batch 1024, 1 epoch; fresh subprocess per row)", "",
+                "Peak resident set of the run over the data's own bytes, by how X reaches `jaxgd.train`: a plain numpy "
+                "array (numpy aligns to 16 bytes, so JAX's CPU client copies it), a 64-byte-aligned numpy array (used "
+                "in place), and a memory-mapped `.npy` pair loaded with `jaxgd`'s data loader.", ""]
+        rows = []
+        for name, r in sorted(groups["memory-big"].items(), key=lambda kv: kv[1]["info"]["peak_ratio"]):
+            i = r["info"]
+            rows.append([i["source"], f"{i['dataset_bytes'] / 1e9:.2f} GB", "yes" if i["device_put_aliases_x"] else "no (copied)",
+                         f"{i['peak_rss'] / 1e9:.2f} GB", f"{i['peak_ratio']:.2f}"])
+            targets.append((f"memory 10M×32 ({i['source']}): peak ≤ 1.3× the data", f"{i['peak_ratio']:.2f}×",
+                            i["peak_ratio"] <= 1.3, None))
+        out += table(rows, ["X given as", "data", "used in place by JAX", "peak RSS", "peak / data"]) + [""]
+
+    if "devices-GD" in groups:
+        out += ["## devices (forced CPU devices: all share this machine's 2 cores, so this shows that the sharded "
+                "paths run and what they cost, not scaling)", ""]
+        rows = []
+        for name, r in sorted(groups["devices-GD"].items(), key=lambda kv: (kv[1]["info"]["case"], kv[1]["info"]["devices"])):
+            i = r["info"]
+            what = (f"GD n={i['n']:,} d={i['d']}, per epoch" if i["case"] == "GD"
+                    else f"sweep {i['lrs']} lrs × {i['seeds']} seeds, batch {i['batch']}, {i['epochs']} epochs")
+            t = i["epoch_s"] if i["case"] == "GD" else i["median_s"]
+            rows.append([what, i["devices"], fmt_t(t)])
+        out += table(rows, ["case", "devices", "median (inside the subprocess)"]) + [""]
+
+    if "sweep" in groups:
+        out += ["## sweep (seed workload, mini-batch 50, 50 epochs: one `jaxgd.sweep` against that many `jaxgd.train` runs)", ""]
+        rows = []
+        for name, r in groups["sweep"].items():
+            i = r["info"]
+            rows.append([i["grid"], i["runs"], fmt_t(i["sweep_median_seconds"]), fmt_t(i["one_train_median_seconds"]),
+                         fmt_t(i["sweep_median_seconds"] / i["runs"]), f"{i['ratio']:.3f}"])
+            targets.append((f"sweep of {i['runs']} runs ≤ {i['target_ratio']}× {i['runs']} train runs",
+                            f"{i['ratio']:.3f}×", i["ratio"] <= i["target_ratio"], None))
+        out += table(rows, ["grid", "runs", "sweep (median)", "one train run (median)", "sweep per run",
+                            "ratio (min over interleaved repeats)"]) + [""]
+
     if "compile" in groups:
         out += ["## compile (seed workload, `jaxgd.train` with the compiled-program cache cleared before each round)", ""]
         rows = []

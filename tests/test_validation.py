@@ -68,3 +68,16 @@ def test_valid_edge_cases_train():
     assert r.updates == 1 and np.isfinite(np.asarray(r.epoch_loss)).all()
     r = jaxgd.train(X, y, batch_size=20, lr=0.1, epochs=1, order=np.tile(np.arange(20), (1, 1)))
     assert r.config.variant == "GD"
+
+
+def test_a_checked_jax_order_is_not_rechecked_but_a_new_one_is():
+    import jax.numpy as jnp
+
+    good = jnp.asarray(np.tile(np.arange(20), (3, 1)), jnp.int32)
+    jaxgd.train(X, y, **OK, order=good)
+    jaxgd.train(X, y, **OK, order=good)  # cached: same immutable array
+    bad = jnp.asarray(np.vstack([np.arange(20)] * 2 + [np.r_[0, np.arange(19)]]), jnp.int32)
+    with pytest.raises(ValueError, match="order row 2 is not a permutation"):
+        jaxgd.train(X, y, **OK, order=bad)
+    with pytest.raises(ValueError, match=r"order must have shape"):  # same array, other epochs
+        jaxgd.train(X, y, batch_size=5, lr=0.1, epochs=2, order=good)
