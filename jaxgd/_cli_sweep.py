@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-SEED_N, SEED_LR, SEED_EPOCHS, SEED_BATCH = 1000, 0.02, 50, 50
+from .cli import SEED_BATCH, SEED_EPOCHS, SEED_LR, SEED_N  # the seed tutorial's settings, defined once
 
 
 def add_claims_parser(subparsers):
