@@ -234,7 +234,7 @@ def main(argv=None):
 
     # Divergence warnings from train: one plain line, not a Python warning dump.
     warnings.simplefilter("once", RuntimeWarning)
-    warnings.showwarning = lambda message, category, *a, **k: print(f"jaxgd: warning: {message}", file=sys.stderr)
+    warnings.showwarning = lambda message, *_, **__: print(f"jaxgd: warning: {message}", file=sys.stderr)
     parser = build_parser()
     try:
         args = parser.parse_args(argv)

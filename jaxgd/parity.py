@@ -13,7 +13,6 @@ Needs torch (``pip install 'jaxgd[dev]'``).
 
 from __future__ import annotations
 
-import contextlib
 from typing import NamedTuple
 
 import jax
