@@ -37,7 +37,8 @@ def _numba_kernel(X, y, w, b, orders, batch_size, lr, w_hist, b_hist, epoch_loss
     inv_b = np.float32(1.0) / np.float32(batch_size)
     inv_2n = np.float32(1.0) / np.float32(2 * n)
     grad_w = np.zeros(d, np.float32)
-    # loss at the initial parameters
+    # loss at the initial parameters (written out here and after each epoch: a shared njit
+    # helper measured ~6% slower, and this loop is the floor)
     acc = f0
     for i in range(n):
         r = b - y[i]

@@ -42,6 +42,11 @@ def synthetic_data(w=(3.5,), b=4.0, num_examples=1000, *, seed=0, noise_std=0.5,
     return Dataset(X, y.reshape(-1, 1), w, jnp.asarray(b, w.dtype))
 
 
+def tutorial_weights(d):
+    """True weights for d features: the tutorial's [3.5] for d = 1, else evenly from -2 to 3.5."""
+    return [3.5] if d == 1 else list(np.linspace(-2.0, 3.5, d))
+
+
 def run_keys(seed):
     """The two keys a training run draws from ``seed``: (initial parameters, epoch orders)."""
     return jax.random.split(jax.random.key(seed))

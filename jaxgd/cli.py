@@ -84,7 +84,9 @@ def _fmt_vec(a):
 def _seed_data(args):
     import jaxgd
 
-    true_w = [3.5] if args.d == 1 else list(np.linspace(-2.0, 3.5, args.d))
+    from ._data import tutorial_weights
+
+    true_w = tutorial_weights(args.d)
     return jaxgd.synthetic_data(true_w, 4.0, args.n, seed=args.data_seed)
 
 

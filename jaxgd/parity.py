@@ -83,9 +83,10 @@ def compare(X, y, *, batch_size, lr, epochs, init, order, dtype="float32"):
 def seed_problem(n=1000, d=1, epochs=50, seed=0, dtype="float32"):
     """The seed's workload as numpy arrays: (X, y, init, order), replayable in both frameworks."""
     import jaxgd
+    from ._data import tutorial_weights
 
     with x64_enabled(dtype == "float64"):
-        true_w = [3.5] if d == 1 else list(np.linspace(-2.0, 3.5, d))
+        true_w = tutorial_weights(d)
         data = jaxgd.synthetic_data(true_w, 4.0, n, seed=seed, dtype=dtype)
         X, y = np.asarray(data.X), np.asarray(data.y)
     rng = np.random.default_rng(seed)
