@@ -37,7 +37,7 @@ def memory_reference(large_cfg):
 @pytest.mark.benchmark(group="memory")
 @pytest.mark.parametrize("variant", ["GD", "mini-batch"])
 @pytest.mark.parametrize("contender", ["jaxgd", "torch-idiomatic"])
-def test_memory(benchmark, memory_reference, contender, variant):
+def test_memory(benchmark, memory_reference, tiny, contender, variant):
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), env.get("PYTHONPATH")) if p)
 
@@ -50,7 +50,18 @@ def test_memory(benchmark, memory_reference, contender, variant):
     res = benchmark.pedantic(probe, rounds=1, iterations=1, warmup_rounds=0)
     ref_w, ref_b = memory_reference[variant]
     assert_same(res["w"], res["b"], ref_w, ref_b, rtol=1e-4, atol=1e-4, what=f"{contender} in the memory probe")
-    assert res["peak_rss"] >= res["baseline_rss"]
+    # The peak is the high-water mark since a reset taken just before the timed run (or the
+    # lifetime maximum where the kernel cannot reset it), so it is at least any RSS sampled after
+    # that reset: an invariant of the probe, not a measurement. RSS against the baseline taken
+    # before the data existed is noise at tiny sizes (1-6 MB of data; the process can return
+    # more than that to the OS in between), so it is asserted at full size only.
+    assert res["peak_rss"] >= res["rss_before_run"], res
+    if not tiny:
+        # 10^6 x 64 float32 (256 MB): the data must be resident at the peak, and jaxgd holds it
+        # with little more (measured 1.10x GD, 1.23x mini-batch over several runs; bound 1.5x).
+        assert res["peak_rss"] - res["baseline_rss"] >= 0.9 * res["dataset_bytes"], res
+        if contender == "jaxgd":
+            assert res["extra_peak_ratio"] <= 1.5, res
     benchmark.extra_info.update({k: v for k, v in res.items() if k not in ("w", "b")})
     benchmark.extra_info["workload"] = "large"
 
