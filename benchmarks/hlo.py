@@ -1,8 +1,8 @@
-"""What XLA compiled for ``jaxgd.train``: op counts of the optimised HLO of ``jaxgd._train._run``.
+"""What XLA compiled for ``jaxgd.train``: op counts of the optimised HLO of the training program (``jaxgd.core``'s draw and run).
 
     python -m benchmarks.hlo [--dump DIR]      # seed variants + large variants, a summary each
 
-Used by ``report.py`` to explain missed targets. Relies on jaxgd internals (``_run``, ``Plan``);
+Used by ``report.py`` to explain missed targets. Built from the documented ``jaxgd.core`` (``Plan``, ``draw``, ``init_state``, ``run``);
 returns None where they changed.
 """
 
@@ -88,14 +88,20 @@ def compiled_text(n, d, batch_size, epochs, order_given=False, dtype="float32"):
     import jax.numpy as jnp
     import numpy as np
 
-    from jaxgd import _train
+    from jaxgd import core
 
-    plan = _train.Plan(n, batch_size, epochs, dtype, _train._default_unroll(batch_size, n))
+    plan = core.Plan(n, batch_size, epochs, dtype)
+
+    def program(X, y, seed, lr, init, order):  # what train compiles: the documented core recipe
+        params, keys = core.draw(seed, plan, d=d)
+        state = core.init_state(core.Params(*init), plan.optimizer, lr, {}, plan.dtype)
+        return core.run(state, X, y, keys if order is None else order, plan)
+
     X = jax.ShapeDtypeStruct((n, d), jnp.dtype(dtype))
     y = jax.ShapeDtypeStruct((n, 1), jnp.dtype(dtype))
     order = jax.ShapeDtypeStruct((epochs, n), jnp.int32) if order_given else None
     init = (jax.ShapeDtypeStruct((d, 1), jnp.dtype(dtype)), jax.ShapeDtypeStruct((1,), jnp.dtype(dtype)))
-    return _train._run.lower(X, y, 0, np.float32(0.1), init, order, plan=plan).compile().as_text()
+    return jax.jit(program).lower(X, y, 0, np.float32(0.1), init, order).compile().as_text()
 
 
 def stats(n, d, batch_size, epochs, order_given=False):

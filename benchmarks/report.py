@@ -234,7 +234,7 @@ def main(argv):
 def hlo_section(groups, missed):
     from benchmarks import hlo
 
-    out = ["Op counts of the optimised HLO of `jaxgd._train._run` for each missed case "
+    out = ["Op counts of the optimised HLO of the training program (`jaxgd.core`: draw + run) for each missed case "
            "(`python -m benchmarks.hlo --dump DIR` writes the full text). One row per `while` loop: "
            "top-level ops of its body (fusions count once), all ops including fused computations, and the "
            "data-movement ops (gather, dynamic-slice, copy).", ""]

@@ -44,7 +44,7 @@ def _delta(before, after, name):
 def _clear():
     import jaxgd._train as t
 
-    run = getattr(t, "_run", None)
+    run = getattr(t, "_program", None)
     if run is not None and hasattr(run, "clear_cache"):
         run.clear_cache()
     else:  # internals changed: clear everything (also recompiles the small helper jits)
@@ -56,7 +56,7 @@ def _clear():
 def _cache_size():
     import jaxgd._train as t
 
-    run = getattr(t, "_run", None)
+    run = getattr(t, "_program", None)
     return run._cache_size() if run is not None and hasattr(run, "_cache_size") else None
 
 
@@ -76,7 +76,7 @@ def test_compile(benchmark, tiny, seed_cfg, variant):
         return block(jaxgd.train(Xj, yj, batch_size=bs, lr=lr, epochs=epochs))
 
     # One cold call with the stage breakdown (trace -> StableHLO -> XLA backend compile).
-    call()  # warms the small helper programs (indexing, epoch_orders) so only _run is cold
+    call()  # warms the small helper programs (indexing, epoch_orders) so only the training program is cold
     _clear()
     before = _snapshot()
     t0 = time.perf_counter()

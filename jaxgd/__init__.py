@@ -1,36 +1,36 @@
 """jaxgd: full-batch GD, SGD and mini-batch SGD for linear regression as one compiled JAX program.
 
     import jaxgd
-    data = jaxgd.synthetic_data()              # the seed's data: w = [3.5], b = 4, n = 1000
+    data = jaxgd.synthetic_data()              # the tutorial's data: w = [3.5], b = 4, n = 1000
     result = jaxgd.train(data.X, data.y, batch_size=50, lr=0.02, epochs=50)
     result.w, result.b, result.epoch_loss
+
+``jaxgd.core`` holds the pure functions ``train`` and ``sweep`` are built from (draw, update
+step, run), for use under your own ``jax.jit`` / ``jax.vmap``; ``jaxgd.optim`` the optimizers;
+``jaxgd.analysis`` the convergence metrics.
 """
 
 from ._data import Dataset, epoch_orders, synthetic_data
-from ._model import Batch, Params, batch_loss, init_params, loss_and_grad, predict, squared_loss
-from ._step import optimizer, update_step
+from ._io import LoadedData, load_dataset
 from ._train import Config, TrainResult, train
-from ._sweep import SweepResult, sweep
-from . import analysis
+from ._sweep import sweep
+from ._sweep_result import SweepResult
+from . import analysis, core, optim
 
 __all__ = [
-    "Batch",
     "Config",
     "Dataset",
-    "Params",
+    "LoadedData",
     "SweepResult",
     "TrainResult",
-    "batch_loss",
+    "analysis",
+    "core",
     "epoch_orders",
-    "init_params",
-    "loss_and_grad",
-    "optimizer",
-    "predict",
-    "squared_loss",
+    "load_dataset",
+    "optim",
     "sweep",
     "synthetic_data",
     "train",
-    "update_step",
 ]
 
 __version__ = "0.1.0"

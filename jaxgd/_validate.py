@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numbers
+import warnings
 import weakref
 
 import jax
@@ -10,10 +11,25 @@ import jax.numpy as jnp
 import numpy as np
 
 
-def _float_dtype(X):
+_warned_float64 = False
+
+
+def _float_dtype(X, explicit=True):
+    global _warned_float64
     dtype = getattr(X, "dtype", None)
     if dtype is not None and jnp.issubdtype(dtype, jnp.floating):
-        return jax.dtypes.canonicalize_dtype(dtype)
+        canonical = jax.dtypes.canonicalize_dtype(dtype)
+        # Once per process, not on every call; and only for arrays that are float64 by choice,
+        # not for Python lists of floats.
+        if explicit and canonical != dtype and not _warned_float64:
+            _warned_float64 = True
+            warnings.warn(
+                f"X is {dtype} but JAX's 64-bit mode is off, so jaxgd computes in {canonical}; "
+                "enable it first with jax.config.update('jax_enable_x64', True) to train in float64",
+                UserWarning,
+                stacklevel=4,
+            )
+        return canonical
     return jax.dtypes.canonicalize_dtype(jnp.float64)  # float32 unless x64 is enabled
 
 
@@ -38,6 +54,7 @@ def _as_array(a, name):
 
 def data(X, y):
     """Shape and dtype checks on the host; values are checked through the initial loss."""
+    explicit = hasattr(X, "dtype")
     X, y = _as_array(X, "X"), _as_array(y, "y")
     if X.ndim != 2:
         raise ValueError(f"X must be 2-D with shape (n, d), got shape {X.shape}")
@@ -46,7 +63,7 @@ def data(X, y):
         raise ValueError(f"X is empty: shape {X.shape}; need at least one sample and one feature")
     if not (y.shape == (n,) or y.shape == (n, 1)):
         raise ValueError(f"y must have shape ({n},) or ({n}, 1) to match X {X.shape}, got {y.shape}")
-    return X, y, _float_dtype(X)
+    return X, y, _float_dtype(X, explicit)
 
 
 def explain_nonfinite_loss(X, y, init):
@@ -68,13 +85,37 @@ def _positive_int(value, name):
     return int(value)
 
 
-def batch_size(value, n):
+def batch_size(value, n, name="batch_size"):
+    """``None`` means n (full batch); otherwise an integer in [1, n]."""
     if value is None:
         return n
-    value = _positive_int(value, "batch_size")
+    if isinstance(value, np.integer):
+        value = int(value)
+    value = _positive_int(value, name)
     if not 1 <= value <= n:
-        raise ValueError(f"batch_size must be between 1 and n={n}, got {value}")
+        raise ValueError(f"{name} must be between 1 and n={n}, got {value}")
     return value
+
+
+def unroll(value):
+    """``None`` (the default by batch size) or a positive integer."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+        raise ValueError(f"unroll must be a positive integer, got {value!r}")
+    return int(value)
+
+
+def optimizer(value):
+    from . import optim
+
+    if value is None:
+        return optim.sgd()
+    if isinstance(value, optim.Optimizer):
+        return value
+    if isinstance(value, str):
+        return optim.get(value)
+    raise ValueError(f"optimizer must be a name or a jaxgd.optim spec (e.g. optim.sgd()), got {value!r}")
 
 
 def lr(value):
@@ -141,3 +182,41 @@ def order(value, epochs, n):
         _checked_orders[id(value)] = (weakref.ref(value), epochs, n)
         return value
     return jnp.asarray(host, jnp.int32)
+
+
+def nonempty(values, name):
+    """``values`` as a non-empty list (any iterable or numpy array)."""
+    if isinstance(values, (str, bytes)) or not hasattr(values, "__len__"):
+        try:
+            values = list(values)
+        except TypeError:
+            raise ValueError(f"{name} must be a non-empty sequence, got {values!r}") from None
+    values = list(np.asarray(values).ravel()) if isinstance(values, np.ndarray) else list(values)
+    if not values:
+        raise ValueError(f"{name} is empty; give at least one value")
+    return values
+
+
+def unique(values, name):
+    seen = set()
+    for v in values:
+        if v in seen:
+            raise ValueError(f"{name} contains {v!r} twice")
+        seen.add(v)
+    return values
+
+
+def seeds(value):
+    """A count S (meaning range(S)) or a sequence of distinct seeds, as a list of ints."""
+    if isinstance(value, numbers.Integral) and not isinstance(value, bool):
+        if value < 1:
+            raise ValueError(f"seeds must be a positive count or a non-empty list, got {value}")
+        value = range(int(value))
+    return unique([seed(s.item() if isinstance(s, np.generic) else s) for s in nonempty(value, "seeds")], "seeds")
+
+
+def positive_int(value, name):
+    value = _positive_int(value.item() if isinstance(value, np.generic) else value, name)
+    if value < 1:
+        raise ValueError(f"{name} must be >= 1, got {value}")
+    return value

@@ -19,16 +19,17 @@ import numpy as np
 
 NOT_REACHED = -1
 DEFAULT_REL_TARGET = 0.01  # target: 1% of the initial excess loss
+DIVERGENCE_FACTOR = 1e3  # a loss above this multiple of the initial loss has diverged
 
 
 class Optimum(NamedTuple):
     w: np.ndarray  # (d, 1)
     b: np.ndarray  # (1,)
-    loss: float  # the seed loss 1/(2n) sum (y_hat - y)^2 at (w, b)
+    loss: float  # the tutorial's loss 1/(2n) sum (y_hat - y)^2 at (w, b)
 
 
-def seed_loss(X, y, w, b) -> float:
-    """The seed's full-data loss 1/(2n) sum (X w + b - y)^2, in float64."""
+def data_loss(X, y, w, b) -> float:
+    """The tutorial's full-data loss 1/(2n) sum (X w + b - y)^2, in float64."""
     X = np.asarray(X, np.float64)
     r = X @ np.asarray(w, np.float64).reshape(-1) + float(np.asarray(b).reshape(-1)[0])
     r = r - np.asarray(y, np.float64).reshape(-1)
@@ -36,18 +37,33 @@ def seed_loss(X, y, w, b) -> float:
 
 
 def optimum(X, y) -> Optimum:
-    """The minimiser of the seed loss by least squares on [X, 1] (float64), and its loss."""
+    """The minimiser of the tutorial's loss by least squares on [X, 1] (float64), and its loss."""
     X = np.asarray(X, np.float64)
     y = np.asarray(y, np.float64).reshape(-1)
     A = np.column_stack([X, np.ones(len(X))])
     coef = np.linalg.lstsq(A, y, rcond=None)[0]
     w, b = coef[:-1].reshape(-1, 1), coef[-1:]
-    return Optimum(w, b, seed_loss(X, y, w, b))
+    return Optimum(w, b, data_loss(X, y, w, b))
 
 
 def excess_loss(loss, optimum_loss):
     """``loss - optimum_loss`` (float64). Tiny negative values are rounding of float32 losses."""
     return np.asarray(loss, np.float64) - float(optimum_loss)
+
+
+def divergence(epoch_loss, factor: float = DIVERGENCE_FACTOR):
+    """``(diverged, diverged_epoch)`` of loss curves (..., epochs + 1): jaxgd's one meaning of
+    divergence, used by ``train``, ``sweep``, the figures and the CLI.
+
+    A run has *diverged* from the first epoch whose loss is non-finite or above ``factor``
+    (default 1000) times its loss at epoch 0. ``diverged`` is a bool array of the leading
+    shape, ``diverged_epoch`` that first epoch, -1 where there is none.
+    """
+    loss = np.asarray(epoch_loss, np.float64)
+    with np.errstate(invalid="ignore", over="ignore"):
+        bad = ~np.isfinite(loss) | (loss > factor * loss[..., :1])
+    hit = bad.any(axis=-1)
+    return hit, np.where(hit, np.argmax(bad, axis=-1), -1)
 
 
 def first_at_or_below(curve, threshold):
@@ -168,6 +184,7 @@ __all__ = [
     "Optimum",
     "as_float_counts",
     "describe",
+    "divergence",
     "epochs_to_target",
     "excess_loss",
     "first_at_or_below",
@@ -175,7 +192,7 @@ __all__ = [
     "quantiles",
     "reached",
     "samples_to_target",
-    "seed_loss",
+    "data_loss",
     "tail_excess",
     "tail_spread",
     "time_to_target",

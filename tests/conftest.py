@@ -5,17 +5,32 @@ import pytest
 jax.config.update("jax_numpy_rank_promotion", "raise")
 
 
+class CompileCounter:
+    """Counts XLA backend compilations between enter and exit (``.count``)."""
+
+    EVENT = "/jax/core/compile/backend_compile_duration"
+
+    def __enter__(self):
+        self.count = 0
+        jax.monitoring.register_event_duration_secs_listener(self._listen)
+        return self
+
+    def _listen(self, event, duration, **kwargs):
+        if event == self.EVENT:
+            self.count += 1
+
+    def __exit__(self, *exc):
+        jax.monitoring.unregister_event_duration_listener(self._listen)
+
+
+@pytest.fixture(scope="session")
+def counting_compiles():
+    """The ``CompileCounter`` class, for fixtures of any scope: ``with counting_compiles() as c:``."""
+    return CompileCounter
+
+
 @pytest.fixture
 def compile_counter():
     """Counts XLA backend compilations while the test runs: ``compile_counter()`` reads it."""
-    events = []
-
-    def listener(event, duration, **kwargs):
-        if event == "/jax/core/compile/backend_compile_duration":
-            events.append(duration)
-
-    jax.monitoring.register_event_duration_secs_listener(listener)
-    try:
-        yield lambda: len(events)
-    finally:
-        jax.monitoring.unregister_event_duration_listener(listener)
+    with CompileCounter() as counter:
+        yield lambda: counter.count

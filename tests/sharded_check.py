@@ -5,6 +5,7 @@ single-device run over every epoch's parameters and losses.
 """
 
 import json
+import re
 import os
 import sys
 from types import SimpleNamespace
@@ -15,6 +16,28 @@ import jax  # noqa: E402
 import numpy as np  # noqa: E402
 
 import jaxgd  # noqa: E402
+
+
+def compiled_sweep_programs(X, y, seeds, batch_sizes, mesh, kw):
+    """The sweep's compiled programs for these arguments: run a sweep with a recording
+    ``programs`` (the sweep's own program cache answers, so nothing compiles again)."""
+    from jaxgd import _sweep
+
+    seen = []
+    original = _sweep.programs
+
+    def recording(shape):
+        out = original(shape)
+        seen.append(out)
+        return out
+
+    _sweep.programs = recording
+    try:
+        jaxgd.sweep(X, y, seeds=seeds, batch_sizes=batch_sizes, mesh=mesh, **kw)
+    finally:
+        _sweep.programs = original
+    draw, chunks = seen[-1]
+    return [draw, *chunks]
 
 
 def sweep_cases():
@@ -48,10 +71,7 @@ def sweep_cases():
         }
         # The compiled programs (cached: no new compile) are partitioned over every device,
         # and the run programs need no communication (seeds never interact).
-        S_run = -(-len(seeds) // mesh.size) * mesh.size
-        progs = _sweep._programs(40, 2, "float32", 2, S_run, 2, "full", X.shape, "float32", y.shape,
-                                 tuple((bs, 1 if bs == 40 else 4) for bs in batch_sizes), _sweep._auto_mesh(mesh))
-        texts = [p.as_text() for p in progs]
+        texts = [p.as_text() for p in compiled_sweep_programs(X, y, seeds, batch_sizes, mesh, kw)]
         out[f"sweep batch={','.join(map(str, batch_sizes))},seeds=3,mesh={'x'.join(map(str, shape))}"] = {
             "worst_over_tolerance": float(max(worst.values())),
             "shape": list(got.shape),

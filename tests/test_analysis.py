@@ -20,7 +20,7 @@ def test_optimum_recovers_exact_line_and_its_loss():
     assert opt.loss == pytest.approx(0.0, abs=1e-20)
 
 
-def test_optimum_loss_is_the_minimum_of_the_seed_loss():
+def test_optimum_loss_is_the_minimum_of_the_data_loss():
     # With noise, the optimum's loss equals 1/(2n) * residual sum of squares, and any other
     # parameters do worse (strict convexity): perturb each coordinate by +-1e-3.
     rng = np.random.default_rng(1)
@@ -30,7 +30,7 @@ def test_optimum_loss_is_the_minimum_of_the_seed_loss():
     r = X @ opt.w + opt.b - y
     assert opt.loss == pytest.approx(float((r**2).sum() / 600), rel=1e-12)
     for dw, db in [(1e-3, 0), (-1e-3, 0), (0, 1e-3), (0, -1e-3)]:
-        assert analysis.seed_loss(X, y, opt.w + dw, opt.b + db) > opt.loss
+        assert analysis.data_loss(X, y, opt.w + dw, opt.b + db) > opt.loss
 
 
 def test_epochs_to_target_geometric_curve():

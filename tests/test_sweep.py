@@ -29,26 +29,10 @@ def data():
     return np.asarray(d.X), np.asarray(d.y)
 
 
-class _CompileCounter:
-    """Counts XLA backend compilations between enter and exit."""
-
-    def __enter__(self):
-        self.count = 0
-        jax.monitoring.register_event_duration_secs_listener(self._listen)
-        return self
-
-    def _listen(self, event, duration, **kwargs):
-        if event == "/jax/core/compile/backend_compile_duration":
-            self.count += 1
-
-    def __exit__(self, *exc):
-        jax.monitoring.unregister_event_duration_listener(self._listen)
-
-
 @pytest.fixture(scope="module")
-def swept(data):
-    # chunk_epochs=3 for 7 epochs: chunks of 3, 3 and a padded last chunk with 1 valid epoch.
-    with _CompileCounter() as counter:
+def swept(data, counting_compiles):
+    # chunk_epochs=3 for 7 epochs: chunks of 3, 3 and a masked last chunk with 1 valid epoch.
+    with counting_compiles() as counter:
         r = jaxgd.sweep(*data, batch_sizes=BATCH_SIZES, lrs=LRS, seeds=SEEDS, epochs=EPOCHS,
                         step_loss="full", chunk_epochs=3)
     return r, counter.count
@@ -123,12 +107,12 @@ def test_chunked_equals_unchunked(data, result):
         np.testing.assert_allclose(whole.step_loss_mean[i], full.mean(-1), rtol=1e-5)
 
 
-def test_compiles_once_per_batch_size(data, swept):
+def test_compiles_once_per_batch_size(data, swept, counting_compiles):
     # One program per batch size plus the shared draw program, whatever the numbers of lrs and
     # seeds: 3 x 3 x 2 runs in chunks (the fixture) and 3 x 9 x 12 unchunked runs alike. Unseen
     # epoch counts, so nothing comes from the compilation cache.
     assert swept[1] == len(BATCH_SIZES) + 1
-    with _CompileCounter() as counter:
+    with counting_compiles() as counter:
         jaxgd.sweep(*data, batch_sizes=BATCH_SIZES, lrs=list(np.linspace(0.01, 0.3, 9)), seeds=12, epochs=5)
     assert counter.count == len(BATCH_SIZES) + 1
 
@@ -161,8 +145,8 @@ def test_progress_bar_chunks_and_reports(data, capsys):
     "kwargs, message",
     [
         (dict(batch_sizes=[]), "batch_sizes is empty"),
-        (dict(batch_sizes=[0]), "batch_size must be between 1 and n=40"),
-        (dict(batch_sizes=[41]), "batch_size must be between 1 and n=40"),
+        (dict(batch_sizes=[0]), "batch_sizes must be between 1 and n=40"),
+        (dict(batch_sizes=[41]), "batch_sizes must be between 1 and n=40"),
         (dict(batch_sizes=[7, 7]), "batch_sizes .* twice"),
         (dict(batch_sizes=[None, 40]), "twice"),
         (dict(lrs=[]), "lrs is empty"),
