@@ -1,4 +1,4 @@
-"""Data stage: the synthetic data set of the seed and the per-epoch sample orders."""
+"""Data stage: the tutorial's synthetic data set and the per-epoch sample orders."""
 
 from __future__ import annotations
 
@@ -14,15 +14,15 @@ class Dataset(NamedTuple):
     """A linear-regression data set and the parameters that generated it."""
 
     X: jax.Array  # (n, d)
-    y: jax.Array  # (n, 1), as the seed returns labels
+    y: jax.Array  # (n, 1), as the tutorial returns labels
     true_w: jax.Array  # (d,)
     true_b: jax.Array  # ()
 
 
 def synthetic_data(w=(3.5,), b=4.0, num_examples=1000, *, seed=0, noise_std=0.5, dtype=None):
-    """The seed's data set: y = X w + b + eps with X ~ N(0, 1) and eps ~ N(0, noise_std^2).
+    """The tutorial's data set: y = X w + b + eps with X ~ N(0, 1) and eps ~ N(0, noise_std^2).
 
-    Mirrors the seed's ``synthetic_data(w, b, num_examples)`` (defaults: w = [3.5], b = 4,
+    Mirrors the tutorial's ``synthetic_data(w, b, num_examples)`` (defaults: w = [3.5], b = 4,
     1000 examples, noise N(0, 0.5^2)) with the randomness made explicit by ``seed``.
 
     Returns:

@@ -67,7 +67,9 @@ def test_parity_detects_a_real_difference():
     assert not bad.ok and bad.max_violation > 1
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+# derandomize: the same 25 examples on every run, so CI can never fail by the luck of the draw.
+@settings(max_examples=25, deadline=None, derandomize=True, database=None,
+          suppress_health_check=[HealthCheck.too_slow])
 @given(
     n=st.integers(1, 60),
     d=st.integers(1, 4),
