@@ -120,20 +120,18 @@ def programs(shape: SweepShape):
                  {k: sds((), dtype) for k in shape.hyperparams})
     draw_fn = functools.partial(_draw, shape=shape)
     states_spec, orders_spec = jax.eval_shape(draw_fn, *draw_args)
-    jit_draw, jit_chunk = jax.jit(draw_fn), functools.partial(jax.jit, static_argnames=("plan", "record"))
+    draw_kw, chunk_kw = {}, {}
     if shape.mesh is not None:
         sh = _shardings(shape.mesh)
         rep, seeds, runs = sh["rep"], sh["seeds"], sh["runs"]
-        jit_draw = jax.jit(draw_fn, in_shardings=(seeds, rep, rep, rep),
-                           out_shardings=(runs, seeds if shape.with_orders else None))
-        jit_chunk = functools.partial(jax.jit, static_argnames=("plan", "record"),
-                                      in_shardings=(rep, rep, runs, seeds, rep), out_shardings=(runs, runs))
-    lowered = [jit_draw.lower(*draw_args)]
+        draw_kw = dict(in_shardings=(seeds, rep, rep, rep), out_shardings=(runs, seeds if shape.with_orders else None))
+        chunk_kw = dict(in_shardings=(rep, rep, runs, seeds, rep), out_shardings=(runs, runs))
+    lowered = [jax.jit(draw_fn, **draw_kw).lower(*draw_args)]
     x_spec, y_spec = sds(shape.x_shape, shape.x_dtype), sds(shape.y_shape, shape.x_dtype)
-    chunk = jit_chunk(_chunk)
     for plan in shape.plans:
+        chunk = jax.jit(functools.partial(_chunk, plan=plan, record=shape.record), **chunk_kw)
         lowered.append(chunk.lower(x_spec, y_spec, states_spec, None if plan.full_batch else orders_spec,
-                                   sds((), np.int32), plan=plan, record=shape.record))
+                                   sds((), np.int32)))
     with ThreadPoolExecutor(max_workers=min(len(lowered), os.cpu_count() or 1)) as pool:
         draw, *chunks = pool.map(_compile, lowered)
     return draw, chunks
