@@ -1,0 +1,325 @@
+"""jaxgd.optim against torch.optim and torch.optim.lr_scheduler.
+
+Every comparison drives jaxgd's transformation (through ``optax.inject_hyperparams``, jitted,
+as the training core uses it) and torch's optimizer on the same gradients from the same
+parameters, shaped like the project's (w (d, 1), b (1,)), and compares the parameters after
+every step.
+
+Error measure: per step, max |jax - torch| over all parameter entries divided by max |torch|
+(norm-wise relative error); entries crossing zero make an element-wise relative error
+meaningless. Tolerances (measured by ``measure()`` below over all CASES, seeds 0-19):
+
+- float64: 1e-10. Both sides do the same operations in the same order; what differs is
+  fused multiply-adds and ``pow`` implementations, ~1e-16 per operation. Measured worst:
+  see MEASURED_F64; the tolerance leaves > 10^4 headroom and still catches any
+  formula difference (the optax-default constructions miss it by orders of magnitude).
+- float32: per optimizer, FLOAT32_RTOL. torch computes scalar factors (bias corrections,
+  ``1 - beta``, ``lr / bc1``) in Python doubles and rounds once to float32; inject_hyperparams
+  holds the betas themselves in float32 (0.999 -> 0.99900001), so e.g. ``1 - beta2**t``
+  differs by up to ~1e-5 relative at t = 1 and the adaptive step moves with it. Adaptive
+  methods also divide by ``sqrt(v) + eps``: a small denominator turns a one-ulp difference in
+  ``v`` into a larger one in the step.
+"""
+
+from __future__ import annotations
+
+import functools
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+import pytest
+
+torch = pytest.importorskip("torch", reason="needs torch: pip install '.[dev]'")
+
+from jaxgd import optim  # noqa: E402
+from jaxgd.parity import x64_enabled  # noqa: E402
+
+import optim_torch  # noqa: E402  (tests/optim_torch.py)
+
+STEPS = 50
+
+# (id, spec, lr): every optimizer at torch's defaults, and every non-default setting that
+# changes torch's code path.
+CASES = [
+    ("sgd", optim.sgd(), 0.05),
+    ("sgd-weight_decay", optim.sgd(weight_decay=0.1), 0.05),
+    ("sgd-momentum-dampening", optim.sgd(momentum=0.9, dampening=0.5), 0.05),
+    ("sgd-momentum", optim.sgd(momentum=0.8, weight_decay=0.01), 0.05),
+    ("sgd-nesterov", optim.sgd(momentum=0.9, nesterov=True, weight_decay=0.1), 0.05),
+    ("adam", optim.adam(), 0.01),
+    ("adam-beta1-lerp-branch", optim.adam(betas=(0.3, 0.9), eps=1e-6), 0.01),
+    ("adam-weight_decay-amsgrad", optim.adam(weight_decay=0.1, amsgrad=True), 0.01),
+    ("adamw", optim.adamw(), 0.01),
+    ("adamw-amsgrad", optim.adamw(weight_decay=0.5, amsgrad=True), 0.01),
+    ("adagrad", optim.adagrad(), 0.1),
+    ("adagrad-lr_decay-init-wd", optim.adagrad(lr_decay=0.1, initial_accumulator_value=0.5, weight_decay=0.01), 0.1),
+    ("rmsprop", optim.rmsprop(), 0.01),
+    ("rmsprop-momentum", optim.rmsprop(momentum=0.5, weight_decay=0.01), 0.01),
+    ("rmsprop-centered-momentum", optim.rmsprop(momentum=0.9, centered=True, alpha=0.9), 0.01),
+    ("adadelta", optim.adadelta(), 1.0),
+    ("adadelta-rho-wd", optim.adadelta(rho=0.5, eps=1e-4, weight_decay=0.1), 1.0),
+]
+IDS = [c[0] for c in CASES]
+
+
+def problem(d, seed, dtype, steps=STEPS):
+    """Initial params and a sequence of gradients whose scale varies over [1e-2, 10]."""
+    rng = np.random.default_rng(seed)
+    params = (rng.normal(size=(d, 1)).astype(dtype), rng.normal(size=(1,)).astype(dtype))
+    scale = 10.0 ** rng.uniform(-2, 1, size=(steps, 1, 1))
+    grads = (
+        (rng.normal(size=(steps, d, 1)) * scale).astype(dtype),
+        (rng.normal(size=(steps, 1)) * scale[:, 0]).astype(dtype),
+    )
+    return params, grads
+
+
+@functools.partial(jax.jit, static_argnums=0)
+def _jax_steps(static_spec, lrs, hyperparams, params, grads):
+    """Step t uses learning rate lrs[t], set in the optimizer state before the update (the core's wiring)."""
+    tx = optax.inject_hyperparams(static_spec.transformation)(learning_rate=lrs[0], **hyperparams)
+
+    def body(carry, inputs):
+        p, s = carry
+        lr, g = inputs
+        s = s._replace(hyperparams={**s.hyperparams, "learning_rate": lr})
+        updates, s = tx.update(g, s, p)
+        p = optax.apply_updates(p, updates)
+        return (p, s), p
+
+    _, history = jax.lax.scan(body, (params, tx.init(params)), (lrs, grads))
+    return history
+
+
+def jax_run(spec, lr, params, grads):
+    """Parameters after every step, (steps, d + 1), from jaxgd's transformation; ``lr`` scalar or (steps,)."""
+    dtype = params[0].dtype
+    with x64_enabled(dtype == np.float64):
+        hyper = {k: jnp.asarray(v, dtype) for k, v in spec.hyperparams}
+        lrs = jnp.broadcast_to(jnp.asarray(lr, dtype), (len(grads[0]),))
+        w, b = _jax_steps(spec.static(), lrs, hyper, params, grads)
+        return np.concatenate([np.asarray(w)[:, :, 0], np.asarray(b)], axis=1)
+
+
+def optax_run(tx, params, grads):
+    """Parameters after every step from an arbitrary optax transformation (eager)."""
+    dtype = params[0].dtype
+    with x64_enabled(dtype == np.float64):
+        p = tuple(jnp.asarray(a) for a in params)
+        s, out = tx.init(p), []
+        for t in range(len(grads[0])):
+            u, s = tx.update((grads[0][t], grads[1][t]), s, p)
+            p = optax.apply_updates(p, u)
+            out.append(np.concatenate([np.asarray(p[0])[:, 0], np.asarray(p[1])]))
+        return np.stack(out)
+
+
+def optax_run_jit(tx, params, grads):
+    """Parameters after every step from an optax transformation, jitted (lax.scan)."""
+    dtype = params[0].dtype
+    with x64_enabled(dtype == np.float64):
+
+        def body(carry, g):
+            p, s = carry
+            u, s = tx.update(g, s, p)
+            p = optax.apply_updates(p, u)
+            return (p, s), p
+
+        p = tuple(jnp.asarray(a) for a in params)
+        w, b = jax.jit(lambda p, gs: jax.lax.scan(body, (p, tx.init(p)), gs)[1])(p, grads)
+        return np.concatenate([np.asarray(w)[:, :, 0], np.asarray(b)], axis=1)
+
+
+def torch_run(make_optimizer, lr, params, grads, make_scheduler=None, steps_per_epoch=None):
+    """Parameters after every step from a torch.optim optimizer (scheduler stepped every ``steps_per_epoch``)."""
+    w, b = (torch.tensor(a).requires_grad_(True) for a in params)
+    opt = make_optimizer([w, b], lr)
+    scheduler = None if make_scheduler is None else make_scheduler(opt)
+    out = []
+    for t in range(len(grads[0])):
+        w.grad, b.grad = torch.tensor(grads[0][t]), torch.tensor(grads[1][t])
+        opt.step()
+        if scheduler is not None and (t + 1) % steps_per_epoch == 0:
+            scheduler.step()
+        out.append(torch.cat([w.detach()[:, 0], b.detach()]).numpy().copy())
+    return np.stack(out)
+
+
+def rel_err(a, ref):
+    """Worst over steps t of max |a_t - ref_t| / max_{s <= t} max |ref_s| (see the module docstring)."""
+    a, ref = np.asarray(a, np.float64), np.asarray(ref, np.float64)
+    scale = np.maximum.accumulate(np.max(np.abs(ref), axis=1))
+    return float(np.max(np.max(np.abs(a - ref), axis=1) / scale))
+
+
+def compare(spec, lr, d, seed, dtype):
+    params, grads = problem(d, seed, dtype)
+    return rel_err(jax_run(spec, lr, params, grads), torch_run(optim_torch.make_optimizer(spec), lr, params, grads))
+
+
+def measure(seeds=range(20), d=3):
+    """Worst float64 and float32 errors per case (run by hand to re-derive the tolerances)."""
+    return {
+        name: (max(compare(spec, lr, d, s, np.float64) for s in seeds), max(compare(spec, lr, d, s, np.float32) for s in seeds))
+        for name, spec, lr in CASES
+    }
+
+
+# Worst errors measured by measure() over seeds 0-19 and d in {1, 3, 16} (x86-64 CPU, torch
+# 2.13, jax 0.10.2): float64 <= 1.5e-15 everywhere (0 for Adagrad and momentum-free SGD);
+# float32 worst per optimizer: sgd 4.2e-7, adam 7.2e-7, adamw 7.9e-7, adagrad 9.7e-8,
+# rmsprop 1.5e-6 (with momentum, d=1), adadelta 2.2e-7. Tolerances: ~5x those, rounded up.
+F64_RTOL = 1e-10
+F32_RTOL = {"sgd": 2e-6, "adam": 4e-6, "adamw": 4e-6, "adagrad": 5e-7, "rmsprop": 8e-6, "adadelta": 1e-6}
+
+
+def tolerance(spec, dtype):
+    return F64_RTOL if dtype == np.float64 else F32_RTOL[spec.name]
+
+
+# ---------------------------------------------------------------------------------- 1
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32], ids=["float64", "float32"])
+@pytest.mark.parametrize("name,spec,lr", CASES, ids=IDS)
+def test_matches_torch_step_by_step(name, spec, lr, dtype):
+    tol = tolerance(spec, dtype)
+    for d in (1, 3, 16):
+        for seed in range(5):
+            err = compare(spec, lr, d, seed, dtype)
+            assert err <= tol, (name, d, seed, err)
+
+
+def test_torch_default_is_the_single_tensor_path():
+    # The formulas above are torch's single-tensor kernels: check that is what foreach=None
+    # selects for CPU tensors (on CUDA torch would pick the foreach kernels).
+    from torch.optim.optimizer import _default_to_fused_or_foreach
+
+    params = [torch.zeros(3, 1, dtype=torch.float64), torch.zeros(1, dtype=torch.float64)]
+    assert _default_to_fused_or_foreach(params, differentiable=False, use_fused=False) == (False, False)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32], ids=["float64", "float32"])
+def test_plain_sgd_is_exactly_the_tutorial_update(dtype):
+    # momentum=0: the update is -lr * g, applied as p + (-lr * g). Eagerly that is the seed's
+    # `param -= lr * param.grad` bit for bit. Jitted, XLA:CPU contracts it into one fused
+    # multiply-add, exactly as torch.optim.SGD's `p.add_(g, alpha=-lr)` does: bit for bit
+    # equal to torch, and to the core's current optax.sgd.
+    params, grads = problem(3, 0, dtype)
+    spec, lr = optim.sgd(), dtype(0.03)
+    with x64_enabled(dtype == np.float64):
+        tx = optax.inject_hyperparams(spec.transformation)(learning_rate=lr, **dict(spec.hyperparams))
+        p = tuple(jnp.asarray(a) for a in params)
+        u, _ = tx.update((grads[0][0], grads[1][0]), tx.init(p), p)
+        eager = optax.apply_updates(p, u)
+        np.testing.assert_array_equal(eager[0], params[0] - lr * grads[0][0])
+        np.testing.assert_array_equal(eager[1], params[1] - lr * grads[1][0])
+    got = jax_run(spec, lr, params, grads)
+    assert rel_err(got, torch_run(optim_torch.make_optimizer(spec), float(lr), params, grads)) == 0.0
+    assert rel_err(got, optax_run_jit(optax.sgd(float(lr)), params, grads)) == 0.0
+
+
+@pytest.mark.parametrize("name,spec,lr", CASES, ids=IDS)
+def test_learning_rate_is_read_at_update_time(name, spec, lr):
+    # The core sets opt_state.hyperparams["learning_rate"] each epoch: nothing may capture
+    # the value given at init. Init with a wrong lr, override it before the first update.
+    with x64_enabled():
+        params, grads = problem(3, 1, np.float64, steps=5)
+        tx = optax.inject_hyperparams(spec.transformation)(learning_rate=1e3, **dict(spec.hyperparams))
+        p = tuple(jnp.asarray(a) for a in params)
+        s = tx.init(p)
+        s.hyperparams["learning_rate"] = jnp.asarray(lr)
+        out = []
+        for t in range(5):
+            u, s = tx.update((grads[0][t], grads[1][t]), s, p)
+            p = optax.apply_updates(p, u)
+            out.append(np.concatenate([np.asarray(p[0])[:, 0], np.asarray(p[1])]))
+    ref = torch_run(optim_torch.make_optimizer(spec), lr, params, grads)
+    assert rel_err(np.stack(out), ref) <= F64_RTOL
+
+
+def test_runtime_momentum_zero_takes_torchs_momentum_free_path():
+    # A program built for momentum > 0 (buffer in the state) given momentum = 0 at runtime
+    # computes torch's momentum = 0 update (SGD with dampening: not (1 - dampening) * g).
+    params, grads = problem(3, 2, np.float64)
+    for built, runtime in [
+        (optim.sgd(momentum=0.9, dampening=0.5), optim.sgd(dampening=0.5)),
+        (optim.rmsprop(momentum=0.9), optim.rmsprop()),
+    ]:
+        assert dict(built.options)["momentum_enabled"] and not dict(runtime.options)["momentum_enabled"]
+        with x64_enabled():
+            hyper = {k: jnp.asarray(v) for k, v in runtime.hyperparams}
+            w, b = _jax_steps(built.static(), jnp.full(STEPS, 0.01), hyper, params, grads)
+        got = np.concatenate([np.asarray(w)[:, :, 0], np.asarray(b)], axis=1)
+        ref = torch_run(optim_torch.make_optimizer(runtime), 0.01, params, grads)
+        assert rel_err(got, ref) <= F64_RTOL
+
+
+# ---------------------------------------------------------------------------------- 2
+
+SCHEDULES = [
+    optim.constant(),
+    optim.step_lr(4),
+    optim.step_lr(3, gamma=0.7),
+    optim.multistep_lr([3, 10, 10, 25], gamma=0.5),
+    optim.multistep_lr([0, 7, 2]),
+    optim.exponential_lr(0.9),
+    optim.exponential_lr(1.05),
+    optim.cosine_annealing_lr(30),
+    optim.cosine_annealing_lr(7, eta_min=0.001),
+    optim.cosine_annealing_lr(1),
+    optim.linear_lr(),
+    optim.linear_lr(0.25, 0.5, 12),
+    optim.linear_lr(1.0, 0.0, 29),
+]
+
+
+def torch_lrs(schedule, base_lr, epochs):
+    """torch's get_last_lr() in force during each epoch: after e calls of scheduler.step()."""
+    opt = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=base_lr)
+    make = optim_torch.make_scheduler(schedule)
+    sched = None if make is None else make(opt)
+    out = []
+    for _ in range(epochs):
+        out.append(sched.get_last_lr()[0] if sched is not None else opt.param_groups[0]["lr"])
+        if sched is not None:
+            opt.step()
+            sched.step()
+    return np.array(out)
+
+
+@functools.partial(jax.jit, static_argnums=0)
+def _jax_lrs(static_schedule, base_lr, epochs, params):
+    return jax.vmap(lambda e: static_schedule.lr(base_lr, e, **params))(epochs)
+
+
+def jax_lrs(schedule, base_lr, epochs):
+    return np.asarray(_jax_lrs(schedule.static(), base_lr, jnp.arange(epochs), dict(schedule.params)))
+
+
+# torch's recursive forms (lr_{e} = f(lr_{e-1})) and the closed forms here round differently;
+# measured worst |diff| / base_lr over SCHEDULES, 30 epochs: 3.4e-16. Tolerance 1e-12, relative
+# to base_lr (cosine schedules reach 0, where a relative error is undefined).
+SCHEDULE_TOL = 1e-12
+
+
+@pytest.mark.parametrize("schedule", SCHEDULES, ids=lambda s: f"{s.name}{s.params}")
+def test_schedule_matches_torch(schedule):
+    base_lr = 0.1
+    with x64_enabled():
+        got = jax_lrs(schedule, base_lr, 30)
+    ref = torch_lrs(schedule, base_lr, 30)
+    assert got.dtype == np.float64
+    np.testing.assert_allclose(got, ref, rtol=0, atol=SCHEDULE_TOL * base_lr)
+    start = dict(schedule.params).get("start_factor", 1.0) if schedule.name == "linear_lr" else 1.0
+    if not (schedule.name == "multistep_lr" and 0 in dict(schedule.params).values()):
+        assert got[0] == pytest.approx(base_lr * start, rel=1e-15)
+
+
+def test_schedule_lr_in_float32_without_x64():
+    # Without x64 the lr has the float32 dtype the core's float32 programs use.
+    got = jax_lrs(optim.cosine_annealing_lr(10, eta_min=0.01), 0.1, 30)
+    assert got.dtype == np.float32
+    np.testing.assert_allclose(got, torch_lrs(optim.cosine_annealing_lr(10, eta_min=0.01), 0.1, 30), rtol=1e-6, atol=1e-8)
