@@ -35,6 +35,10 @@ by one rounding of a quantity much smaller than ``p``. Bias corrections and othe
 computed in the hyperparameters' dtype (the params' dtype, as ``inject_hyperparams`` casts);
 torch computes them in Python floats and rounds once, which matters in float32 only.
 
+XLA:CPU flushes subnormal floats to zero, torch does not: a subnormal hyperparameter (below
+2.2e-308 in float64, 1.2e-38 in float32) acts as 0 here, e.g. a subnormal SGD momentum takes
+the momentum-free path.
+
 Runtime values set in ``opt_state.hyperparams`` are not validated (they may be traced); the
 factories validate as torch's constructors do, so build a spec with the values to check them.
 Hyperparameters read only at ``init`` (Adagrad's ``initial_accumulator_value``) have no effect
