@@ -300,7 +300,7 @@ def jax_lrs(schedule, base_lr, epochs):
 
 
 # torch's recursive forms (lr_{e} = f(lr_{e-1})) and the closed forms here round differently;
-# measured worst |diff| / base_lr over SCHEDULES, 30 epochs: 3.4e-16. Tolerance 1e-12, relative
+# measured worst |diff| / base_lr over SCHEDULES, 30 epochs: 9.2e-15. Tolerance 1e-12, relative
 # to base_lr (cosine schedules reach 0, where a relative error is undefined).
 SCHEDULE_TOL = 1e-12
 
