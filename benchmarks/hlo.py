@@ -88,13 +88,13 @@ def compiled_text(n, d, batch_size, epochs, order_given=False, dtype="float32"):
     import jax.numpy as jnp
     import numpy as np
 
-    from jaxgd import core
+    from jaxgd import core, optim
 
     plan = core.Plan(n, batch_size, epochs, dtype)
 
     def program(X, y, seed, lr, init, order):  # what train compiles: the documented core recipe
         params, keys = core.draw(seed, plan, d=d)
-        state = core.init_state(core.Params(*init), plan.optimizer, lr, {}, plan.dtype)
+        state = core.init_state(core.Params(*init), optim.sgd(), lr, None, plan.dtype)
         return core.run(state, X, y, keys if order is None else order, plan)
 
     X = jax.ShapeDtypeStruct((n, d), jnp.dtype(dtype))

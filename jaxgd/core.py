@@ -5,13 +5,14 @@ pure (no host work, no validation, no printing) and works under your own ``jax.j
 ``jax.vmap``::
 
     import jax, jaxgd
-    from jaxgd import core
+    from jaxgd import core, optim
 
-    plan = core.Plan(n=1000, batch_size=50, epochs=50, dtype="float32")
+    opt = optim.sgd()
+    plan = core.Plan(n=1000, batch_size=50, epochs=50, dtype="float32", optimizer=opt)
     @jax.jit
     def fit(X, y, seed, lr):
         params, keys = core.draw(seed, plan, d=X.shape[1])
-        state = core.init_state(params, plan.optimizer, lr, plan.hyperparams(), plan.dtype)
+        state = core.init_state(params, opt, lr)
         return core.run(state, X, y, keys, plan)          # (final TrainState, History)
     jax.vmap(fit, in_axes=(None, None, 0, None))(X, y, jnp.arange(8), 0.02)   # 8 seeds at once
 
@@ -95,11 +96,6 @@ class Plan:
     def with_epochs(self, epochs: int) -> "Plan":
         return dataclasses.replace(self, epochs=epochs)
 
-    def hyperparams(self, optimizer: Optional[optim.Optimizer] = None) -> dict:
-        """The runtime hyperparameters (learning rate excluded) of ``optimizer``, default its defaults."""
-        spec = optimizer if optimizer is not None else optim.get(self.optimizer.name)
-        return dict(spec.hyperparams)
-
     @property
     def row_count(self) -> int:
         return self.rows or self.n
@@ -140,9 +136,13 @@ def transformation(optimizer: optim.Optimizer, hyperparams: dict) -> optax.Gradi
 def init_state(params: Params, optimizer: optim.Optimizer, lr, hyperparams: Optional[dict] = None,
                dtype=None) -> TrainState:
     """The state a run starts from: ``params`` and a fresh optimizer state holding ``lr`` and
-    ``hyperparams`` (default: the optimizer's) as arrays of ``dtype`` (default: the params')."""
+    ``hyperparams`` (default: ``optimizer``'s own values) as arrays of ``dtype`` (default: the
+    params'). Pass the full spec (``optim.adam(...)``) or explicit ``hyperparams``."""
     if hyperparams is None:
         hyperparams = dict(optimizer.hyperparams)
+        if any(v is None for v in hyperparams.values()):
+            raise ValueError(f"{optimizer.name} is a static() spec without values: pass hyperparams "
+                             "or the full optimizer spec")
     dtype = dtype or params.w.dtype
     params = jax.tree.map(lambda p: jnp.asarray(p, dtype), params)
     values = {"learning_rate": lr, **hyperparams}

@@ -50,7 +50,7 @@ def test_pure_core_runs_under_the_callers_jit_and_vmap(data):
     @jax.jit
     def fit(seed, lr):
         params, keys = core.draw(seed, plan, d=2)
-        state = core.init_state(params, plan.optimizer, lr, {})
+        state = core.init_state(params, optim.sgd(), lr)
         return core.run(state, X, y, keys, plan)
 
     states, hist = jax.vmap(fit, in_axes=(0, None))(jnp.arange(3), 0.05)
