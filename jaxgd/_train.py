@@ -26,7 +26,7 @@ class Config(NamedTuple):
 
 @functools.partial(
     jax.tree_util.register_dataclass,
-    data_fields=["w", "b", "w_history", "b_history", "epoch_loss", "step_loss", "state"],
+    data_fields=["w", "b", "w_history", "b_history", "epoch_loss", "step_loss"],
     meta_fields=["updates", "config"],
 )
 @dataclasses.dataclass(frozen=True)
@@ -35,9 +35,9 @@ class TrainResult:
 
     ``epoch_loss[e]`` is the full-data loss 1/(2n) sum (y_hat - y)^2 after ``e`` epochs
     (index 0: at the initial parameters); ``step_loss[k]`` is the batch loss of update ``k``
-    at the parameters before that update. ``state`` is the final ``core.TrainState``
-    (parameters and optimizer state), from which a run can be continued with ``core.run``.
-    ``updates`` and ``config`` are static metadata, not traced leaves.
+    at the parameters before that update. ``updates`` and ``config`` are static metadata, not
+    traced leaves. (The final optimizer state stays inside the program: returning it would cost
+    every call the dispatch of its buffers; ``jaxgd.core.run`` returns it to those who need it.)
     """
 
     w: jax.Array  # (d, 1)
@@ -46,7 +46,6 @@ class TrainResult:
     b_history: jax.Array  # (epochs + 1, 1)
     epoch_loss: jax.Array  # (epochs + 1,)
     step_loss: jax.Array  # (updates,)
-    state: core.TrainState
     updates: int
     config: Config
 
@@ -64,12 +63,14 @@ def variant_name(batch_size, n):
 
 @functools.partial(jax.jit, static_argnames=("plan",))
 def _program(X, y, seed, lr, hyperparams, init, order, plan: core.Plan):
-    """draw -> init_state -> run, as one program; ``init`` and ``order`` replace the draw's."""
+    """draw -> init_state -> run, as one program; ``init`` and ``order`` replace the draw's.
+    Returns the final parameters and the history (not the optimizer state: fewer buffers)."""
     params, keys = core.draw(seed, plan, d=X.shape[1])
     if init is not None:
         params = Params(*init)
     state = core.init_state(params, plan.optimizer, lr, hyperparams, plan.dtype)
-    return core.run(state, X, y, keys if order is None else order, plan)
+    state, history = core.run(state, X, y, keys if order is None else order, plan)
+    return state.params, history
 
 
 def train(
@@ -138,7 +139,7 @@ def train(
     if mesh is not None:
         X, y, rows = shard_rows(X, y, mesh)
     plan = core.Plan(n, batch_size, epochs, str(dtype), unroll or 0, rows, optimizer)
-    state, hist = _program(X, y, seed, lr, dict(optimizer.hyperparams), init, order, plan)
+    params, hist = _program(X, y, seed, lr, dict(optimizer.hyperparams), init, order, plan)
     # Non-finite data (or data so large the loss overflows) makes the initial loss non-finite:
     # checked on the one scalar the run already computed instead of another pass over X.
     # One host copy of the (epochs + 1) losses; indexing the device array would dispatch ops.
@@ -146,10 +147,12 @@ def train(
     if not np.isfinite(losses[0]):
         _validate.explain_nonfinite_loss(X, y, init)
     config = Config(batch_size, lr, epochs, seed, variant_name(batch_size, n), optimizer)
-    result = TrainResult(state.params.w, state.params.b, hist.w, hist.b, hist.epoch_loss, hist.step_loss,
-                         state, epochs * plan.num_batches, config)
-    hit, at = analysis.divergence(losses)
+    result = TrainResult(params.w, params.b, hist.w, hist.b, hist.epoch_loss, hist.step_loss,
+                         epochs * plan.num_batches, config)
+    # Fast path (a NaN fails the comparison, so it goes to the full check): a few µs per call.
+    hit = not bool(losses.max() <= analysis.DIVERGENCE_FACTOR * losses[0])
     if hit:  # never a silent NaN: divergence is a result, announced
+        at = result.diverged_at
         warnings.warn(
             f"training diverged at epoch {int(at)}: the loss is non-finite or above "
             f"{analysis.DIVERGENCE_FACTOR:g}x its initial value (lr={lr}, batch_size={batch_size}); "

@@ -38,10 +38,10 @@ import optax
 
 from . import optim
 from ._data import epoch_round_keys, permutation, run_keys
-from ._model import Batch, Params, init_params, loss, predict
+from ._model import Batch, Params, init_params, loss, plain_loss, predict
 
 __all__ = ["Batch", "History", "Params", "Plan", "TrainState", "batch_indices", "default_unroll", "draw", "init_state",
-           "init_params", "initial_params", "loss", "order_keys", "orders_from_keys", "predict", "run",
+           "init_params", "initial_params", "loss", "order_keys", "plain_loss", "orders_from_keys", "predict", "run",
            "transformation", "update_step"]
 
 
