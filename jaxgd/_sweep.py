@@ -61,6 +61,7 @@ def sweep(
     seeds=5,
     epochs: int = 50,
     optimizer: Any = None,
+    schedule: Any = None,
     step_loss: str = "summary",
     divergence_factor: float = analysis.DIVERGENCE_FACTOR,
     chunk_epochs: Optional[int] = None,
@@ -82,6 +83,7 @@ def sweep(
       epochs: passes over the data (default the tutorial's 50).
       optimizer: a ``jaxgd.optim`` spec or name, as for ``train`` (default plain SGD); its
         state is carried across chunks.
+      schedule: a ``jaxgd.optim`` learning-rate schedule, as for ``train`` (each lr is a base).
       step_loss: per-update losses: ``"none"``; ``"summary"`` (default) keeps the mean and
         standard deviation of the update losses within each epoch; ``"full"`` keeps all of
         them (``epochs * ceil(n / b)`` floats per run: large for SGD sweeps).
@@ -116,6 +118,7 @@ def sweep(
     seeds = _validate.seeds(seeds)
     epochs = _validate.epochs(epochs.item() if isinstance(epochs, np.generic) else epochs)
     optimizer = _validate.optimizer(optimizer)
+    schedule = _validate.schedule(schedule)
     if step_loss not in STEP_LOSS_MODES:
         raise ValueError(f"step_loss must be one of {STEP_LOSS_MODES}, got {step_loss!r}")
     if isinstance(divergence_factor, bool) or not isinstance(divergence_factor, numbers.Real) or not (
@@ -153,7 +156,8 @@ def sweep(
         n=n, d=d, dtype=str(dtype), num_lrs=L, num_seeds=S_run, chunk_epochs=length, record=record,
         x_shape=tuple(X_dev.shape), y_shape=tuple(y_dev.shape), x_dtype=str(X_dev.dtype),
         hyperparams=tuple(hyperparams),
-        plans=tuple(core.Plan(n, bs, length, str(dtype), unroll or 0, 0, optimizer) for bs in batch_sizes),
+        schedule_params=tuple((k, type(v)) for k, v in schedule.params),
+        plans=tuple(core.Plan(n, bs, length, str(dtype), unroll or 0, 0, optimizer, schedule) for bs in batch_sizes),
         mesh=mesh,
     )
     t0 = time.perf_counter()
@@ -163,6 +167,7 @@ def sweep(
     seeds_arr = put(np.asarray(seeds + seeds[-1:] * (S_run - S), np.int32), "seeds")
     lrs_arr = put(np.asarray(lrs, dtype), "rep")
     hyper_arr = {k: put(np.asarray(v, dtype), "rep") for k, v in hyperparams.items()}
+    sched_arr = {k: put(np.asarray(v, np.int32 if isinstance(v, int) else dtype), "rep") for k, v in schedule.params}
     epoch_loss = np.empty((B, L, S, epochs + 1), dtype)
     step_mean = np.empty((B, L, S, epochs), dtype) if record != "none" else None
     step_std = np.empty((B, L, S, epochs), dtype) if record != "none" else None
@@ -174,7 +179,7 @@ def sweep(
         e0 = c * length
         valid = min(length, epochs - e0)
         t0 = time.perf_counter()
-        start, orders = jax.block_until_ready(draw(seeds_arr, put(np.int32(e0), "rep"), lrs_arr, hyper_arr))
+        start, orders = jax.block_until_ready(draw(seeds_arr, put(np.int32(e0), "rep"), lrs_arr, hyper_arr, sched_arr))
         draw_s += time.perf_counter() - t0
         if c == 0:  # every lr of a seed starts from the seed's draw, as train(seed=...) does
             states = [start] * B

@@ -42,6 +42,7 @@ class SweepShape:
     y_shape: tuple
     x_dtype: str
     hyperparams: tuple  # names of the optimizer's runtime hyperparameters
+    schedule_params: tuple  # names of the schedule's runtime parameters
     plans: tuple  # one core.Plan per batch size, each of chunk_epochs epochs
     mesh: Optional[jax.sharding.Mesh] = None
 
@@ -50,16 +51,20 @@ class SweepShape:
         return self.plans[0].optimizer
 
     @property
+    def schedule(self) -> optim.Schedule:
+        return self.plans[0].schedule
+
+    @property
     def with_orders(self) -> bool:
         return any(not p.full_batch for p in self.plans)
 
 
-def _draw(seeds, e0, lrs, hyperparams, *, shape: SweepShape):
+def _draw(seeds, e0, lrs, hyperparams, schedule_params, *, shape: SweepShape):
     """Every run's initial state (L, S, ...) and the orders of epochs [e0, e0 + chunk), (S, chunk, n)."""
     params = jax.vmap(lambda s: core.initial_params(s, shape.d, shape.dtype))(seeds)
 
     def state(lr, p):
-        return core.init_state(p, shape.optimizer, lr, hyperparams, shape.dtype)
+        return core.init_state(p, shape.optimizer, lr, hyperparams, shape.dtype, shape.schedule, schedule_params)
 
     states = jax.vmap(lambda lr: jax.vmap(lambda p: state(lr, p))(params))(lrs)
     if not shape.with_orders:
@@ -117,14 +122,15 @@ def programs(shape: SweepShape):
     L, S = shape.num_lrs, shape.num_seeds
     sds = jax.ShapeDtypeStruct
     draw_args = (sds((S,), np.int32), sds((), np.int32), sds((L,), dtype),
-                 {k: sds((), dtype) for k in shape.hyperparams})
+                 {k: sds((), dtype) for k in shape.hyperparams},
+                 {k: sds((), np.int32 if t is int else dtype) for k, t in shape.schedule_params})
     draw_fn = functools.partial(_draw, shape=shape)
     states_spec, orders_spec = jax.eval_shape(draw_fn, *draw_args)
     draw_kw, chunk_kw = {}, {}
     if shape.mesh is not None:
         sh = _shardings(shape.mesh)
         rep, seeds, runs = sh["rep"], sh["seeds"], sh["runs"]
-        draw_kw = dict(in_shardings=(seeds, rep, rep, rep), out_shardings=(runs, seeds if shape.with_orders else None))
+        draw_kw = dict(in_shardings=(seeds, rep, rep, rep, rep), out_shardings=(runs, seeds if shape.with_orders else None))
         chunk_kw = dict(in_shardings=(rep, rep, runs, seeds, rep), out_shardings=(runs, runs))
     lowered = [jax.jit(draw_fn, **draw_kw).lower(*draw_args)]
     x_spec, y_spec = sds(shape.x_shape, shape.x_dtype), sds(shape.y_shape, shape.x_dtype)

@@ -22,6 +22,7 @@ class Config(NamedTuple):
     seed: int
     variant: str  # "GD", "SGD" or "mini-batch"
     optimizer: optim.Optimizer = optim.sgd()
+    schedule: optim.Schedule = optim.constant()
 
 
 @functools.partial(
@@ -62,13 +63,13 @@ def variant_name(batch_size, n):
 
 
 @functools.partial(jax.jit, static_argnames=("plan",))
-def _program(X, y, seed, lr, hyperparams, init, order, plan: core.Plan):
+def _program(X, y, seed, lr, hyperparams, schedule_params, init, order, plan: core.Plan):
     """draw -> init_state -> run, as one program; ``init`` and ``order`` replace the draw's.
     Returns the final parameters and the history (not the optimizer state: fewer buffers)."""
     params, keys = core.draw(seed, plan, d=X.shape[1])
     if init is not None:
         params = Params(*init)
-    state = core.init_state(params, plan.optimizer, lr, hyperparams, plan.dtype)
+    state = core.init_state(params, plan.optimizer, lr, hyperparams, plan.dtype, plan.schedule, schedule_params)
     state, history = core.run(state, X, y, keys if order is None else order, plan)
     return state.params, history
 
@@ -82,6 +83,7 @@ def train(
     epochs: int = 50,
     seed: int = 0,
     optimizer: Any = None,
+    schedule: Any = None,
     init: Optional[tuple[Any, Any]] = None,
     order: Optional[Any] = None,
     unroll: Optional[int] = None,
@@ -105,6 +107,9 @@ def train(
       seed: draws the initial parameters (w ~ N(0, 0.01^2), b = 0) and the epoch orders.
       optimizer: a ``jaxgd.optim`` spec or its name; default plain SGD (the tutorial's
         ``sgd_optimizer``). Its float hyperparameters are runtime values too.
+      schedule: a ``jaxgd.optim`` learning-rate schedule (``optim.step_lr(10, 0.5)``, ...),
+        stepped once per epoch after the epoch's updates, as ``scheduler.step()`` in the usual
+        PyTorch loop; ``lr`` is its base. Default: constant. Its parameters are runtime values.
       init: optional ``(w0, b0)`` with shapes (d, 1) and (1,), replacing the drawn ones.
       order: optional int array (epochs, n); row e is the permutation of range(n) used in
         epoch e. Default: ``jaxgd.epoch_orders(seed, n, epochs)``.
@@ -130,6 +135,7 @@ def train(
     epochs = _validate.epochs(epochs)
     seed = _validate.seed(seed)
     optimizer = _validate.optimizer(optimizer)
+    schedule = _validate.schedule(schedule)
     unroll = _validate.unroll(unroll)
     if init is not None:
         init = _validate.init(init, d)
@@ -138,15 +144,15 @@ def train(
     rows = n
     if mesh is not None:
         X, y, rows = shard_rows(X, y, mesh)
-    plan = core.Plan(n, batch_size, epochs, str(dtype), unroll or 0, rows, optimizer)
-    params, hist = _program(X, y, seed, lr, dict(optimizer.hyperparams), init, order, plan)
+    plan = core.Plan(n, batch_size, epochs, str(dtype), unroll or 0, rows, optimizer, schedule)
+    params, hist = _program(X, y, seed, lr, dict(optimizer.hyperparams), dict(schedule.params), init, order, plan)
     # Non-finite data (or data so large the loss overflows) makes the initial loss non-finite:
     # checked on the one scalar the run already computed instead of another pass over X.
     # One host copy of the (epochs + 1) losses; indexing the device array would dispatch ops.
     losses = np.asarray(hist.epoch_loss)
     if not np.isfinite(losses[0]):
         _validate.explain_nonfinite_loss(X, y, init)
-    config = Config(batch_size, lr, epochs, seed, variant_name(batch_size, n), optimizer)
+    config = Config(batch_size, lr, epochs, seed, variant_name(batch_size, n), optimizer, schedule)
     result = TrainResult(params.w, params.b, hist.w, hist.b, hist.epoch_loss, hist.step_loss,
                          epochs * plan.num_batches, config)
     # Fast path (a NaN fails the comparison, so it goes to the full check): a few µs per call.

@@ -220,3 +220,15 @@ def positive_int(value, name):
     if value < 1:
         raise ValueError(f"{name} must be >= 1, got {value}")
     return value
+
+
+def schedule(value):
+    from . import optim
+
+    if value is None:
+        return optim.constant()
+    if isinstance(value, optim.Schedule):
+        return value
+    if isinstance(value, str):
+        return optim.get_schedule(value)
+    raise ValueError(f"schedule must be a jaxgd.optim schedule (e.g. optim.step_lr(10, 0.5)), got {value!r}")

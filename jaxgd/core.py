@@ -40,20 +40,31 @@ from . import optim
 from ._data import epoch_round_keys, permutation, run_keys
 from ._model import Batch, Params, init_params, loss, plain_loss, predict
 
-__all__ = ["Batch", "History", "Params", "Plan", "TrainState", "batch_indices", "default_unroll", "draw", "init_state",
+__all__ = ["Batch", "History", "Params", "Plan", "ScheduleState", "TrainState", "batch_indices", "default_unroll", "draw", "init_state",
            "init_params", "initial_params", "loss", "order_keys", "plain_loss", "orders_from_keys", "predict", "run",
            "transformation", "update_step"]
 
 
+class ScheduleState(NamedTuple):
+    """A learning-rate schedule's runtime values: the base lr, the epochs stepped so far (torch's
+    ``scheduler.step()`` count) and the schedule's parameters."""
+
+    base_lr: jax.Array
+    epoch: jax.Array  # int32
+    params: dict
+
+
 class TrainState(NamedTuple):
-    """Everything that changes during a run: the parameters and the optimizer state.
+    """Everything that changes during a run: the parameters, the optimizer state and, with a
+    schedule, where the schedule stands.
 
     ``opt_state`` is an ``optax.inject_hyperparams`` state: ``opt_state.hyperparams`` holds the
-    learning rate and the optimizer's other hyperparameters as runtime values.
+    learning rate in force and the optimizer's other hyperparameters as runtime values.
     """
 
     params: Params
     opt_state: Any
+    schedule: Optional[ScheduleState] = None
 
 
 class History(NamedTuple):
@@ -87,9 +98,11 @@ class Plan:
     unroll: int = 0  # 0: default_unroll(batch_size, n)
     rows: int = 0  # rows of X as passed: n, or n padded to a multiple of the mesh's devices (0: n)
     optimizer: optim.Optimizer = dataclasses.field(default_factory=optim.sgd)
+    schedule: optim.Schedule = dataclasses.field(default_factory=optim.constant)
 
     def __post_init__(self):
         object.__setattr__(self, "optimizer", self.optimizer.static())
+        object.__setattr__(self, "schedule", self.schedule.static())
         if not self.unroll:
             object.__setattr__(self, "unroll", default_unroll(self.batch_size, self.n))
 
@@ -133,8 +146,13 @@ def transformation(optimizer: optim.Optimizer, hyperparams: dict) -> optax.Gradi
     return optax.inject_hyperparams(_factory(optimizer, tuple(hyperparams)))(**hyperparams)
 
 
+def _scheduled(schedule) -> bool:
+    return schedule is not None and schedule.name != "constant"
+
+
 def init_state(params: Params, optimizer: optim.Optimizer, lr, hyperparams: Optional[dict] = None,
-               dtype=None) -> TrainState:
+               dtype=None, schedule: Optional[optim.Schedule] = None,
+               schedule_params: Optional[dict] = None) -> TrainState:
     """The state a run starts from: ``params`` and a fresh optimizer state holding ``lr`` and
     ``hyperparams`` (default: ``optimizer``'s own values) as arrays of ``dtype`` (default: the
     params'). Pass the full spec (``optim.adam(...)``) or explicit ``hyperparams``."""
@@ -145,9 +163,24 @@ def init_state(params: Params, optimizer: optim.Optimizer, lr, hyperparams: Opti
                              "or the full optimizer spec")
     dtype = dtype or params.w.dtype
     params = jax.tree.map(lambda p: jnp.asarray(p, dtype), params)
+    sched = None
+    if _scheduled(schedule):  # the lr in force during epoch 0 is the schedule's, from base lr
+        sched_values = dict(schedule.params) if schedule_params is None else schedule_params
+        sched = ScheduleState(jnp.asarray(lr, dtype), jnp.zeros((), jnp.int32), sched_values)
+        lr = schedule.lr(sched.base_lr, sched.epoch, **sched_values)
     values = {"learning_rate": lr, **hyperparams}
     values = {k: jnp.asarray(v, dtype) for k, v in values.items()}
-    return TrainState(params, transformation(optimizer, values).init(params))
+    return TrainState(params, transformation(optimizer, values).init(params), sched)
+
+
+def _step_schedule(state: TrainState, schedule: optim.Schedule) -> TrainState:
+    """``scheduler.step()`` at the end of an epoch: the next epoch's learning rate into the state."""
+    if state.schedule is None or not _scheduled(schedule):
+        return state
+    sched = state.schedule._replace(epoch=state.schedule.epoch + 1)
+    lr = schedule.lr(sched.base_lr, sched.epoch, **sched.params).astype(sched.base_lr.dtype)
+    opt_state = state.opt_state._replace(hyperparams={**state.opt_state.hyperparams, "learning_rate": lr})
+    return TrainState(state.params, opt_state, sched)
 
 
 def update_step(state: TrainState, batch: Batch, optimizer: optim.Optimizer):
@@ -160,7 +193,7 @@ def update_step(state: TrainState, batch: Batch, optimizer: optim.Optimizer):
     loss_value, grads = jax.value_and_grad(loss)(state.params, batch)
     tx = transformation(optimizer, state.opt_state.hyperparams)
     updates, opt_state = tx.update(grads, state.opt_state, state.params)
-    return TrainState(optax.apply_updates(state.params, updates), opt_state), loss_value
+    return TrainState(optax.apply_updates(state.params, updates), opt_state, state.schedule), loss_value
 
 
 # --- the draw -------------------------------------------------------------------------------
@@ -247,7 +280,7 @@ def run(state: TrainState, X, y, orders, plan: Plan, *, active_epochs=None):
         # so no gather; the update's loss is the full-data loss before it, i.e. the epoch loss.
         def epoch(state, e):
             new, step_loss = step(state, full)
-            new = masked(e, new, state)
+            new = masked(e, _step_schedule(new, plan.schedule), state)
             return new, (new.params, step_loss)
 
         final, (params, losses) = jax.lax.scan(epoch, state, epoch_ids)
@@ -276,7 +309,7 @@ def run(state: TrainState, X, y, orders, plan: Plan, *, active_epochs=None):
                 order = permutation(order, plan.n)
             new, losses = jax.lax.scan(batch_step, state, (batch_indices(order, plan), weight),
                                        unroll=plan.unroll)
-            new = masked(e, new, state)
+            new = masked(e, _step_schedule(new, plan.schedule), state)
             return new, (new.params, losses, full_loss(new.params))
 
         final, (params, losses, after) = jax.lax.scan(epoch, state, (epoch_ids, orders))
