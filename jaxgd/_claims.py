@@ -1,6 +1,6 @@
-"""``jaxgd claims``: the seed's conclusions about GD, SGD and mini-batch SGD, checked over seeds.
+"""``jaxgd claims``: the tutorial's conclusions about GD, SGD and mini-batch SGD, checked over seeds.
 
-The seed trains each variant once and concludes: (1) GD converges slowly, (2) SGD's loss
+The tutorial trains each variant once and concludes: (1) GD converges slowly, (2) SGD's loss
 fluctuates, (3) mini-batch is fast and stable. Here each variant runs over S seeds (one sweep:
 one program per variant) and each claim is printed with the figures behind it (median and 90%
 interval across seeds) and a verdict computed from them.
@@ -82,7 +82,7 @@ def seconds_per_epoch(X, y, batch_size, lr, epochs, repeats=5):
     """Seconds per epoch of one training run (``jaxgd.train``): median of ``repeats`` warm runs.
 
     A sweep's vmapped time per run is not what one training run costs, and one run is what
-    the seed's wall-time reasoning is about.
+    the tutorial's wall-time reasoning is about.
     """
     jax.block_until_ready(train(X, y, batch_size=batch_size, lr=lr, epochs=epochs))  # compile
     times = []
@@ -127,8 +127,8 @@ def check_claims(
     tail: int = 10,
     data_seed: int = 0,
 ) -> ClaimsReport:
-    """Runs GD (batch n), mini-batch (``batch_size``) and SGD (batch 1) at the seed's settings
-    over ``seeds`` seeds and checks the seed's three claims. Writes the 2x2 figure to ``out``
+    """Runs GD (batch n), mini-batch (``batch_size``) and SGD (batch 1) at the tutorial's settings
+    over ``seeds`` seeds and checks the tutorial's three claims. Writes the 2x2 figure to ``out``
     (None: no figure). Raises ValueError for bad arguments."""
     start = time.perf_counter()
     for name, v in (("seeds", seeds), ("epochs", epochs), ("n", n), ("batch_size", batch_size)):
@@ -254,14 +254,14 @@ def _report_text(result, names, sec_per_epoch, metrics, claims, diverged, rel, t
     upe = result.updates_per_epoch
     never = f">{epochs}"
     lines = [
-        f"jaxgd claims: the seed's conclusions checked over {seeds} seeds "
+        f"jaxgd claims: the tutorial's conclusions checked over {seeds} seeds "
         f"(median [5%, 95%] across seeds)",
         f"data: n={n}, y = 3.5 x + 4 + N(0, 0.5^2); lr={lr:g}, {epochs} epochs; "
         f"least-squares optimum loss {result.optimum_loss:.5f}",
         f"target: excess loss over the optimum <= {rel:.0%} of the initial excess "
         f"(measured at epoch ends)",
         "",
-        "The seed's reasoning: updates per epoch and the cost of reaching the target",
+        "The tutorial's reasoning: updates per epoch and the cost of reaching the target",
         _table(
             ["variant", "batch", "updates/epoch", f"updates in {epochs} ep.", "ms/epoch (1 run)",
              "epochs to target", "updates to target", "samples to target", "time to target"],

@@ -19,7 +19,7 @@ def add_data_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentPars
     g.add_argument(
         "--data", metavar="PATH", default=None,
         help="a CSV (.csv, or .tsv for tabs) whose first line names the columns; an .npz with "
-             "arrays X and y; or two .npy files given as 'X.npy,y.npy'",
+             "arrays X and y; or two .npy files given as 'X.npy,y.npy' (default: none, the synthetic data)",
     )
     g.add_argument(
         "--target", metavar="COLUMN", default=None,
@@ -28,11 +28,11 @@ def add_data_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentPars
     g.add_argument(
         "--standardize", action="store_true",
         help="train on features rescaled to mean 0 and standard deviation 1 (targets are left as "
-             "they are); the parameters are also reported in the original units",
+             "they are); the parameters are also reported in the original units (default: off)",
     )
     g.add_argument(
         "--drop-nonfinite", action="store_true",
-        help="drop rows holding NaN, infinite or empty values instead of stopping with an error",
+        help="drop rows holding NaN, infinite or empty values instead of stopping with an error (default: off)",
     )
     return parser
 

@@ -10,24 +10,29 @@ from __future__ import annotations
 
 import numpy as np
 
-from .cli import SEED_BATCH, SEED_EPOCHS, SEED_LR, SEED_N  # the seed tutorial's settings, defined once
+from .cli import (  # the tutorial's settings and the argparse types, defined once
+    TUTORIAL_BATCH, TUTORIAL_EPOCHS, TUTORIAL_LR, TUTORIAL_N, _batch_sizes, _positive_floats, _positive_float,
+    _positive_int, check_batch_size,
+)
 
 
 def add_claims_parser(subparsers):
     p = subparsers.add_parser(
         "claims",
-        help="check the seed's conclusions about GD, SGD and mini-batch SGD over many seeds",
-        description="Runs GD (batch n), mini-batch (batch 50) and SGD (batch 1) at the seed's "
-        "settings over several seeds, prints each of the seed's claims with the figures behind "
-        "it (median and 90%% interval across seeds) and whether the data support it, and writes a "
-        "2x2 figure of the excess loss against epochs, updates, samples and wall time.",
+        help="check the tutorial's conclusions about GD, SGD and mini-batch SGD over many seeds",
+        description="Runs GD (batch n), mini-batch (batch 50) and SGD (batch 1) at the tutorial's "
+        "settings over several random seeds, prints each of the tutorial's claims with the figures "
+        "behind it (median and 90% interval across seeds) and whether the data support it, and "
+        "writes a 2x2 figure of the excess loss against epochs, updates, samples and wall time.",
     )
-    p.add_argument("--seeds", type=int, default=20, help="number of seeds (default 20)")
-    p.add_argument("--epochs", type=int, default=SEED_EPOCHS, help="epochs (default 50)")
-    p.add_argument("--lr", type=float, default=SEED_LR, help="learning rate (default 0.02)")
-    p.add_argument("--n", type=int, default=SEED_N, help="number of samples (default 1000)")
-    p.add_argument("--batch-size", type=int, default=SEED_BATCH, help="mini-batch size (default 50)")
-    p.add_argument("--out", default="jaxgd_claims.png", help="figure path (default jaxgd_claims.png)")
+    p.add_argument("--seeds", type=_positive_int, default=20,
+                   help="number of random seeds, at least 2 (default: %(default)s)")
+    p.add_argument("--epochs", type=_positive_int, default=TUTORIAL_EPOCHS, help="epochs (default: %(default)s)")
+    p.add_argument("--lr", type=_positive_float, default=TUTORIAL_LR, help="learning rate (default: %(default)s)")
+    p.add_argument("--n", type=_positive_int, default=TUTORIAL_N, help="number of examples (default: %(default)s)")
+    p.add_argument("--batch-size", type=_positive_int, default=TUTORIAL_BATCH,
+                   help="mini-batch size, between 2 and n - 1 (default: %(default)s)")
+    p.add_argument("--out", default="jaxgd_claims.png", help="figure path (default: %(default)s)")
     p.set_defaults(func=cmd_claims)
     return p
 
@@ -35,11 +40,6 @@ def add_claims_parser(subparsers):
 def cmd_claims(args) -> int:
     from ._claims import check_claims
 
-    if not (np.isfinite(args.lr) and args.lr > 0):
-        raise ValueError(f"--lr must be a finite number > 0, got {args.lr}")
-    for flag, v in (("--seeds", args.seeds), ("--epochs", args.epochs), ("--n", args.n)):
-        if v < 1:
-            raise ValueError(f"{flag} must be a positive integer, got {v}")
     report = check_claims(seeds=args.seeds, epochs=args.epochs, lr=args.lr, n=args.n,
                           batch_size=args.batch_size, out=args.out)
     print(report.text)
@@ -49,37 +49,27 @@ def cmd_claims(args) -> int:
 def add_sweep_parser(subparsers):
     p = subparsers.add_parser(
         "sweep",
-        help="train every (learning rate, batch size, seed); heatmap and CSV of all runs",
-        description="Trains every combination of learning rate, batch size and seed (one compiled "
-        "program per batch size), writes a heatmap of the median across seeds (final excess loss "
-        "or epochs to the target; diverged cells marked) and a CSV with one row per run.",
+        help="train every (learning rate, batch size, random seed); heatmap and CSV of all runs",
+        description="Trains every combination of learning rate, batch size and random seed (one "
+        "compiled program per batch size), writes a heatmap of the median across seeds (final "
+        "excess loss or epochs to the target; diverged cells marked) and a CSV with one row per run.",
     )
-    p.add_argument("--lrs", default="0.005,0.01,0.02,0.05,0.1", help="comma-separated learning rates")
-    p.add_argument("--batch-sizes", default="1,10,50,1000",
-                   help="comma-separated batch sizes ('n' for full batch)")
-    p.add_argument("--seeds", type=int, default=5, help="number of seeds per cell (default 5)")
-    p.add_argument("--epochs", type=int, default=SEED_EPOCHS, help="epochs (default 50)")
-    p.add_argument("--n", type=int, default=SEED_N, help="number of samples (default 1000)")
-    p.add_argument("--out", default="jaxgd_sweep.png", help="heatmap path (default jaxgd_sweep.png)")
-    p.add_argument("--csv", default="jaxgd_sweep.csv", help="CSV path (default jaxgd_sweep.csv)")
-    p.add_argument("--metric", default="excess", help="heatmap value: 'excess' (final excess loss) "
-                   "or 'epochs' (epochs to 1%% of the initial excess)")
+    p.add_argument("--lrs", type=_positive_floats, default="0.005,0.01,0.02,0.05,0.1",
+                   help="comma-separated learning rates (default: %(default)s)")
+    p.add_argument("--batch-sizes", type=_batch_sizes, default="1,10,50,n",
+                   help="comma-separated batch sizes, 'n' = full batch (default: %(default)s)")
+    p.add_argument("--seeds", type=_positive_int, default=5,
+                   help="number of random seeds per cell (default: %(default)s)")
+    p.add_argument("--epochs", type=_positive_int, default=TUTORIAL_EPOCHS, help="epochs (default: %(default)s)")
+    p.add_argument("--n", type=_positive_int, default=TUTORIAL_N,
+                   help="number of examples, at least 2 (default: %(default)s)")
+    p.add_argument("--out", default="jaxgd_sweep.png", help="heatmap path (default: %(default)s)")
+    p.add_argument("--csv", default="jaxgd_sweep.csv", help="CSV path (default: %(default)s)")
+    p.add_argument("--metric", choices=["excess", "epochs"], default="excess",
+                   help="heatmap value: 'excess' (final excess loss) or 'epochs' (epochs to 1%% of the "
+                   "initial excess) (default: %(default)s)")
     p.set_defaults(func=cmd_sweep)
     return p
-
-
-def _parse_list(text, convert, flag, what):
-    items = [t.strip() for t in str(text).split(",")]
-    if not text or not str(text).strip() or any(not t for t in items):
-        raise ValueError(f"{flag} must be a comma-separated list of {what}, got {text!r}")
-    try:
-        return [convert(t) for t in items]
-    except ValueError:
-        raise ValueError(f"{flag} must be a comma-separated list of {what}, got {text!r}") from None
-
-
-def _batch_size(token, n):
-    return n if token.lower() in ("n", "gd", "full") else int(token)
 
 
 def cmd_sweep(args) -> int:
@@ -89,26 +79,16 @@ def cmd_sweep(args) -> int:
 
     from ._cli_data import data_from_args, describe
 
-    if args.metric not in ("excess", "epochs"):
-        raise ValueError(f"--metric must be 'excess' or 'epochs', got {args.metric!r}")
     loaded = data_from_args(args)
     if loaded is not None:  # a data file: n is its row count
         print(describe(loaded))
         args.n = loaded.n_rows
     if args.n < 2:
-        raise ValueError(f"--n must be >= 2, got {args.n}")
-    lrs = _parse_list(args.lrs, float, "--lrs", "numbers")
-    bad = [lr for lr in lrs if not (np.isfinite(lr) and lr > 0)]
-    if bad:
-        raise ValueError(f"--lrs must all be finite numbers > 0, got {bad[0]:g}")
-    batch_sizes = _parse_list(args.batch_sizes, lambda t: _batch_size(t, args.n), "--batch-sizes",
-                              "integers (or 'n')")
-    bad = [b for b in batch_sizes if not 1 <= b <= args.n]
-    if bad:
-        raise ValueError(f"--batch-sizes must lie between 1 and --n {args.n}, got {bad[0]}")
-    if args.seeds < 1 or args.epochs < 1:
-        raise ValueError(f"--seeds and --epochs must be positive, got {args.seeds} and {args.epochs}")
-    batch_sizes, lrs = sorted(set(batch_sizes)), sorted(set(lrs))
+        raise ValueError(f"--n must be at least 2, got {args.n}")
+    batch_sizes = [args.n if b is None else b for b in args.batch_sizes]
+    for b in batch_sizes:
+        check_batch_size(b, args.n, loaded, flag="--batch-sizes")
+    batch_sizes, lrs = sorted(set(batch_sizes)), sorted(set(args.lrs))
 
     if loaded is None:
         X, y = jaxgd.synthetic_data(num_examples=args.n)[:2]

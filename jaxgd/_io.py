@@ -134,6 +134,8 @@ def load_dataset(path, *, target: Optional[str] = None, standardize: bool = Fals
       ValueError: anything wrong with the contents, in one line naming the file, line and column.
     """
     path = os.fspath(path)
+    if os.path.isdir(path):
+        raise ValueError(f"{path} is a directory, not a data file")
     lower = path.lower()
     parts = [p.strip() for p in path.split(",")]
     if len(parts) == 2 and all(p.lower().endswith(".npy") for p in parts):

@@ -8,7 +8,7 @@ import time
 
 import numpy as np
 
-SEED_N, SEED_LR, SEED_EPOCHS, SEED_BATCH = 1000, 0.02, 50, 50
+TUTORIAL_N, TUTORIAL_LR, TUTORIAL_EPOCHS, TUTORIAL_BATCH = 1000, 0.02, 50, 50
 
 
 class UsageError(Exception):
@@ -30,6 +30,14 @@ def _positive_int(text):
     return value
 
 
+def _positive_floats(text):
+    """Comma-separated finite numbers > 0."""
+    try:
+        return [_positive_float(t.strip()) for t in str(text).split(",")]
+    except argparse.ArgumentTypeError:
+        raise argparse.ArgumentTypeError(f"expected comma-separated numbers > 0, got {text!r}") from None
+
+
 def _positive_float(text):
     try:
         value = float(text)
@@ -41,13 +49,26 @@ def _positive_float(text):
 
 
 def _batch_sizes(text):
+    """Comma-separated batch sizes: positive integers, or 'n' (full batch) as None."""
+    tokens = [t.strip() for t in str(text).split(",")]
     try:
-        values = [None if t.strip().lower() in ("n", "gd", "full") else int(t) for t in text.split(",")]
+        values = [None if t.lower() in ("n", "gd", "full") else int(t) for t in tokens]
     except ValueError:
+        values = None
+    if values is None or any(v is not None and v < 1 for v in values):
         raise argparse.ArgumentTypeError(
-            f"expected comma-separated batch sizes (integers, or 'n' for full batch), got {text!r}"
-        ) from None
+            f"expected comma-separated batch sizes (positive integers, or 'n' for full batch), got {text!r}"
+        )
     return values
+
+
+def check_batch_size(batch_size, n, loaded=None, flag="--batch-size"):
+    """The one check of a batch size against the data: names the flag and where n came from."""
+    if batch_size is None or batch_size <= n:
+        return
+    if loaded is not None:
+        raise ValueError(f"{loaded.source} has {n} rows, fewer than {flag} {batch_size}")
+    raise ValueError(f"{flag} {batch_size} is larger than --n {n}")
 
 
 def _timed_train(X, y, repeats=5, **kwargs):
@@ -81,7 +102,7 @@ def _fmt_vec(a):
     return f"{a[0]:.4f}" if a.size == 1 else "[" + ", ".join(f"{v:.3f}" for v in a[:3]) + (", …]" if a.size > 3 else "]")
 
 
-def _seed_data(args):
+def _tutorial_data(args):
     import jaxgd
 
     from ._data import tutorial_weights
@@ -91,12 +112,12 @@ def _seed_data(args):
 
 
 def _training_data(args):
-    """(X, y, true_w, true_b, loaded): a data file from --data, else the seed's synthetic data."""
+    """(X, y, true_w, true_b, loaded): a data file from --data, else the tutorial's synthetic data."""
     from ._cli_data import data_from_args, describe
 
     loaded = data_from_args(args)
     if loaded is None:
-        data = _seed_data(args)
+        data = _tutorial_data(args)
         return data.X, data.y, data.true_w, data.true_b, None
     print(describe(loaded))
     return loaded.X, loaded.y, None, None, loaded
@@ -105,15 +126,11 @@ def _training_data(args):
 def cmd_compare(args):
     from . import plots
     from ._cli_data import report_parameters
-    from ._io import check_batch_size
     from ._train import variant_name
 
     X, y, true_w, true_b, loaded = _training_data(args)
     n = X.shape[0]
-    if loaded is not None:
-        check_batch_size(n, args.batch_size, loaded.source)
-    elif args.batch_size > n:
-        raise ValueError(f"--batch-size {args.batch_size} is larger than --n {n}")
+    check_batch_size(args.batch_size, n, loaded)
     results, rows = {}, []
     for batch_size in (n, args.batch_size, 1):
         label = f"{variant_name(batch_size, n)} (batch {batch_size})"
@@ -139,11 +156,9 @@ def cmd_compare(args):
 
 def cmd_train(args):
     from ._cli_data import report_parameters
-    from ._io import check_batch_size
 
     X, y, _, _, loaded = _training_data(args)
-    if loaded is not None:
-        check_batch_size(X.shape[0], args.batch_size, loaded.source)
+    check_batch_size(args.batch_size, X.shape[0], loaded)
     r, wall, first = _timed_train(X, y, batch_size=args.batch_size, lr=args.lr, epochs=args.epochs, seed=args.seed)
     loss = np.asarray(r.epoch_loss)
     every = max(1, args.epochs // 10)
@@ -166,15 +181,15 @@ def cmd_parity(args):
         import torch  # noqa: F401
     except ImportError:
         raise UsageError("parity needs torch: pip install 'jaxgd[dev]'") from None
-    X, y, init, order = parity.seed_problem(args.n, args.d, args.epochs, args.seed, args.dtype)
+    batch_sizes = [args.n if bs is None else bs for bs in args.batch_sizes]
+    for bs in batch_sizes:
+        check_batch_size(bs, args.n, flag="--batch-sizes")
+    X, y, init, order = parity.tutorial_problem(args.n, args.d, args.epochs, args.seed, args.dtype)
     rtol, atol = parity.TOLERANCES[args.dtype]
     print(f"torchref vs jaxgd, {args.dtype}: n={args.n}, d={args.d}, lr={args.lr}, epochs={args.epochs}; "
           f"tolerance |jax - torch| <= {atol:g} + {rtol:g}·|torch|\n")
     rows, ok = [], True
-    for bs in args.batch_sizes:
-        bs = args.n if bs is None else bs
-        if not 1 <= bs <= args.n:
-            raise ValueError(f"batch size {bs} is outside [1, n={args.n}]")
+    for bs in batch_sizes:
         rep = parity.compare(X, y, batch_size=bs, lr=args.lr, epochs=args.epochs, init=init,
                              order=order, dtype=args.dtype)
         ok &= rep.ok
@@ -191,26 +206,27 @@ def build_parser():
     from ._cli_sweep import add_claims_parser, add_sweep_parser
 
     parser = _Parser(prog="jaxgd", description="GD, SGD and mini-batch SGD as one compiled JAX program.")
-    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    sub = parser.add_subparsers(dest="command", title="commands", metavar="COMMAND", parser_class=_Parser)
 
-    def common(p, epochs=SEED_EPOCHS):
-        p.add_argument("--n", type=_positive_int, default=SEED_N, help="number of examples (default: %(default)s)")
-        p.add_argument("--d", type=_positive_int, default=1, help="number of features (default: %(default)s)")
-        p.add_argument("--lr", type=_positive_float, default=SEED_LR, help="learning rate (default: %(default)s)")
+    def common(p, epochs=TUTORIAL_EPOCHS):
+        p.add_argument("--n", type=_positive_int, default=TUTORIAL_N, help="number of examples (default: %(default)s)")
+        p.add_argument("--d", type=_positive_int, default=1,
+                       help="number of features of the synthetic data (default: %(default)s)")
+        p.add_argument("--lr", type=_positive_float, default=TUTORIAL_LR, help="learning rate (default: %(default)s)")
         p.add_argument("--epochs", type=_positive_int, default=epochs, help="epochs (default: %(default)s)")
-        p.add_argument("--seed", type=int, default=0, help="seed of the initial parameters and orders (default: %(default)s)")
-        p.add_argument("--data-seed", type=int, default=0, help="seed of the synthetic data (default: %(default)s)")
+        p.add_argument("--seed", type=int, default=0, help="random seed of the initial parameters and the epoch orders (default: %(default)s)")
+        p.add_argument("--data-seed", type=int, default=0, help="random seed of the synthetic data (default: %(default)s)")
 
-    p = sub.add_parser("compare", help="the seed's experiment: GD, mini-batch and SGD side by side, with a figure",
-                       description="Train GD (batch n), mini-batch SGD and SGD (batch 1) on the seed's data and "
+    p = sub.add_parser("compare", help="the tutorial's experiment: GD, mini-batch and SGD side by side, with a figure",
+                       description="Train GD (batch n), mini-batch SGD and SGD (batch 1) on the tutorial's data and "
                                    "hyperparameters; print a table and write a PNG figure.")
     common(p)
-    p.add_argument("--batch-size", type=_positive_int, default=SEED_BATCH, help="mini-batch size (default: %(default)s)")
+    p.add_argument("--batch-size", type=_positive_int, default=TUTORIAL_BATCH, help="mini-batch size (default: %(default)s)")
     p.add_argument("--out", default="jaxgd_compare.png", help="figure path (default: %(default)s)")
     add_data_arguments(p)
     p.set_defaults(func=cmd_compare)
 
-    p = sub.add_parser("train", help="train one variant", description="Train one variant on the seed's synthetic data.")
+    p = sub.add_parser("train", help="train one variant", description="Train one variant on the tutorial's synthetic data.")
     common(p)
     p.add_argument("--batch-size", type=_positive_int, default=None,
                    help="1 = SGD, n or omitted = full-batch GD, between = mini-batch (default: full batch)")
@@ -221,9 +237,10 @@ def build_parser():
                        description="Replay identical runs (same data, init and orders) in torchref and jaxgd; print "
                                    "the largest differences over all epochs; exit 1 if a tolerance is broken.")
     common(p)
-    p.add_argument("--batch-sizes", type=_batch_sizes, default=[None, SEED_BATCH, 1],
-                   help="comma-separated batch sizes, 'n' = full batch (default: n,50,1)")
-    p.add_argument("--dtype", choices=["float32", "float64"], default="float32", help="(default: %(default)s)")
+    p.add_argument("--batch-sizes", type=_batch_sizes, default=f"n,{TUTORIAL_BATCH},1",
+                   help="comma-separated batch sizes, 'n' = full batch (default: %(default)s)")
+    p.add_argument("--dtype", choices=["float32", "float64"], default="float32",
+                   help="floating-point type of both runs (default: %(default)s)")
     p.set_defaults(func=cmd_parity)
 
     add_claims_parser(sub)
@@ -240,6 +257,9 @@ def main(argv=None):
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
+        if args.command is None:  # bare `jaxgd`: what there is to run
+            print(parser.format_help(), end="", file=sys.stderr)
+            return 2
         return args.func(args)
     except UsageError as e:
         print(e, file=sys.stderr)

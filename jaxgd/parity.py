@@ -80,8 +80,8 @@ def compare(X, y, *, batch_size, lr, epochs, init, order, dtype="float32"):
     )
 
 
-def seed_problem(n=1000, d=1, epochs=50, seed=0, dtype="float32"):
-    """The seed's workload as numpy arrays: (X, y, init, order), replayable in both frameworks."""
+def tutorial_problem(n=1000, d=1, epochs=50, seed=0, dtype="float32"):
+    """The tutorial's workload as numpy arrays: (X, y, init, order), replayable in both frameworks."""
     import jaxgd
     from ._data import tutorial_weights
 

@@ -8,10 +8,10 @@ COLORS = {"GD": "tab:blue", "mini-batch": "tab:green", "SGD": "tab:red"}
 
 
 def compare_figure(X, y, true_w, true_b, results, path):
-    """The seed's comparison: data with true and fitted lines; loss per epoch; loss per update.
+    """The tutorial's comparison: data with true and fitted lines; loss per epoch; loss per update.
 
     ``results`` maps a label to a ``TrainResult``. Only the first feature is drawn in the data
-    panel (the seed's data are one-dimensional); ``true_w`` None (a data file) omits the true line.
+    panel (the tutorial's data are one-dimensional); ``true_w`` None (a data file) omits the true line.
     """
     import matplotlib
 
@@ -21,7 +21,7 @@ def compare_figure(X, y, true_w, true_b, results, path):
     X, y = np.asarray(X, np.float64), np.asarray(y, np.float64).reshape(-1)
     A = np.column_stack([X, np.ones(len(X))])
     coef = np.linalg.lstsq(A, y, rcond=None)[0]
-    best = float(np.sum((A @ coef - y) ** 2) / (2 * len(y)))  # least-squares optimum of the seed loss
+    best = float(np.sum((A @ coef - y) ** 2) / (2 * len(y)))  # least-squares optimum of the tutorial's loss
     fig, axes = plt.subplots(1, 3, figsize=(16, 4.8), constrained_layout=True)
 
     ax = axes[0]

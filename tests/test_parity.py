@@ -1,4 +1,4 @@
-"""The product's core promise: torchref (the seed's PyTorch code) and jaxgd agree.
+"""The product's core promise: torchref (the tutorial's PyTorch code) and jaxgd agree.
 
 Both runs get identical data, initial parameters and per-epoch orders. Tolerances (see
 jaxgd/parity.py for the reasoning): float32 rtol 1e-5 / atol 1e-6; float64 1e-12. They are
@@ -27,9 +27,9 @@ def problem(n, d, epochs, seed, dtype):
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 @pytest.mark.parametrize("batch_size", [1000, 50, 1], ids=["GD", "mini-batch", "SGD"])
-def test_seed_workload_parity(dtype, batch_size):
-    # The seed's experiment exactly: n = 1000, w = [3.5], b = 4, lr 0.02, 50 epochs.
-    X, y, init, order = parity.seed_problem(dtype=dtype)
+def test_tutorial_workload_parity(dtype, batch_size):
+    # The tutorial's experiment exactly: n = 1000, w = [3.5], b = 4, lr 0.02, 50 epochs.
+    X, y, init, order = parity.tutorial_problem(dtype=dtype)
     rep = parity.compare(X, y, batch_size=batch_size, lr=0.02, epochs=50, init=init, order=order, dtype=dtype)
     assert rep.ok, rep
 
@@ -40,7 +40,7 @@ def test_seed_workload_parity(dtype, batch_size):
     [(1000, 1, 300, 0.02), (997, 1, 64, 0.05), (200, 5, 7, 0.01), (150, 8, 150, 0.1), (120, 3, 1, 0.01)],
     ids=["short-last-batch", "prime-n", "d5", "d8-GD", "d3-SGD"],
 )
-def test_parity_beyond_the_seed(dtype, n, d, batch_size, lr):
+def test_parity_beyond_the_tutorial(dtype, n, d, batch_size, lr):
     X, y, init, order = problem(n, d, 10, n + d, dtype)
     rep = parity.compare(X, y, batch_size=batch_size, lr=lr, epochs=10, init=init, order=order, dtype=dtype)
     assert rep.ok, rep
