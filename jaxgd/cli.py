@@ -188,17 +188,40 @@ def cmd_parity(args):
     rtol, atol = parity.TOLERANCES[args.dtype]
     print(f"torchref vs jaxgd, {args.dtype}: n={args.n}, d={args.d}, lr={args.lr}, epochs={args.epochs}; "
           f"tolerance |jax - torch| <= {atol:g} + {rtol:g}·|torch|\n")
-    rows, ok = [], True
+    rows, notes, ok = [], [], True
     for bs in batch_sizes:
         rep = parity.compare(X, y, batch_size=bs, lr=args.lr, epochs=args.epochs, init=init,
                              order=order, dtype=args.dtype)
         ok &= rep.ok
+        name = f"{variant_name(bs, args.n)} (batch {bs})"
+        if rep.same_divergence and rep.jax_diverged_at is not None:
+            div = f"epoch {rep.jax_diverged_at}"
+            compared = ("epoch 0 (the initial loss)" if rep.compared_epochs == 1 else
+                        f"epochs 0-{rep.compared_epochs - 1} and the updates up to them")
+            notes.append(f"{name}: both runs diverged at epoch {rep.jax_diverged_at}; compared {compared}")
+        elif not rep.same_divergence:
+            div = " ".join(f"{who} {'never' if e is None else e}"
+                           for who, e in (("jax", rep.jax_diverged_at), ("torch", rep.torch_diverged_at)))
+            notes.append(f"{name}: only one run diverged or they diverged at different epochs "
+                         f"(jaxgd: {_never(rep.jax_diverged_at)}, torchref: {_never(rep.torch_diverged_at)})")
+        else:
+            div = "no"
         rows.append([variant_name(bs, args.n), bs, f"{rep.max_param_diff:.2e}", f"{rep.max_epoch_loss_diff:.2e}",
-                     f"{rep.max_step_loss_diff:.2e}", f"{rep.max_violation:.3f}", "ok" if rep.ok else "FAIL"])
+                     f"{rep.max_step_loss_diff:.2e}", f"{rep.max_violation:.3f}", div, "ok" if rep.ok else "FAIL"])
     _print_table(rows, ["variant", "batch", "max |Δparam|", "max |Δepoch loss|", "max |Δstep loss|",
-                        "worst / tol", "parity"])
-    print("\nparity holds" if ok else "\nparity BROKEN: a difference exceeds the tolerance")
+                        "worst / tol", "diverged", "parity"])
+    if notes:
+        print("\ndiverged: the loss is non-finite or above 1000x the initial loss; differences are "
+              "taken before the first divergence of either run")
+        for line in notes:
+            print(f"  {line}")
+    print(("\nparity holds" + (" up to the divergence, which both frameworks reach at the same epoch" if notes else ""))
+          if ok else "\nparity BROKEN: a difference exceeds the tolerance or the runs diverge differently")
     return 0 if ok else 1
+
+
+def _never(epoch):
+    return "never diverged" if epoch is None else f"diverged at epoch {epoch}"
 
 
 def build_parser():

@@ -84,3 +84,38 @@ def test_parity_property(n, d, batch_frac, lr, epochs, seed, dtype):
     X, y, init, order = problem(n, d, epochs, seed, dtype)
     rep = parity.compare(X, y, batch_size=batch_size, lr=lr, epochs=epochs, init=init, order=order, dtype=dtype)
     assert rep.ok, rep
+
+
+def test_divergence_in_both_frameworks_is_parity():
+    # GD at lr 2.5 on the tutorial's data: the excess grows ~(1 - 2.5 * 1)^2 = 2.25x per epoch
+    # (the features have variance ~1), passing 1000x the initial loss at epoch 11 in both
+    # frameworks. Parity is judged on epochs 0-10; the diverged tail is a result, not a breach.
+    X, y, init, order = parity.tutorial_problem(epochs=20)
+    rep = parity.compare(X, y, batch_size=1000, lr=2.5, epochs=20, init=init, order=order)
+    assert rep.jax_diverged_at == rep.torch_diverged_at == 11, rep
+    assert rep.compared_epochs == 11 and rep.ok and rep.diverged and rep.same_divergence
+    assert np.isfinite([rep.max_param_diff, rep.max_epoch_loss_diff, rep.max_violation]).all()
+
+
+def test_only_one_framework_diverging_breaks_parity(monkeypatch):
+    import jaxgd
+
+    X, y, init, order = parity.tutorial_problem(epochs=20)
+    orig = jaxgd.train
+    monkeypatch.setattr(jaxgd, "train", lambda *a, **k: orig(*a, **{**k, "lr": 0.02}))  # jaxgd stays stable
+    rep = parity.compare(X, y, batch_size=1000, lr=2.5, epochs=20, init=init, order=order)
+    assert rep.jax_diverged_at is None and rep.torch_diverged_at == 11
+    assert not rep.ok and not rep.same_divergence
+
+
+def test_parity_command_with_a_diverging_lr_exits_0(capsys):
+    # lr 1e6: every variant's loss is above 1000x the initial loss after one epoch, in both
+    # frameworks; only epoch 0 can be compared, and it agrees.
+    from jaxgd import cli
+
+    assert cli.main(["parity", "--lr", "1e6", "--epochs", "3", "--n", "100"]) == 0
+    out, err = capsys.readouterr()
+    for name in ("GD (batch 100)", "mini-batch (batch 50)", "SGD (batch 1)"):
+        assert f"{name}: both runs diverged at epoch 1; compared epoch 0" in out, out
+    assert "parity holds up to the divergence" in out and "nan" not in out
+    assert err == "", err
