@@ -12,7 +12,7 @@ import numpy as np
 
 from .cli import (  # the tutorial's settings and the argparse types, defined once
     TUTORIAL_BATCH, TUTORIAL_EPOCHS, TUTORIAL_LR, TUTORIAL_N, _batch_sizes, _positive_floats, _positive_float,
-    _positive_int, check_batch_size,
+    _positive_int, check_batch_size, table,
 )
 
 
@@ -73,11 +73,10 @@ def add_sweep_parser(subparsers):
 
 
 def cmd_sweep(args) -> int:
-    import jaxgd
-
-    from . import analysis
-
+    from . import analysis, plots
     from ._cli_data import data_from_args, describe
+    from ._data import synthetic_data
+    from ._sweep import sweep
 
     loaded = data_from_args(args)
     if loaded is not None:  # a data file: n is its row count
@@ -91,14 +90,14 @@ def cmd_sweep(args) -> int:
     batch_sizes, lrs = sorted(set(batch_sizes)), sorted(set(args.lrs))
 
     if loaded is None:
-        X, y = jaxgd.synthetic_data(num_examples=args.n)[:2]
+        X, y = synthetic_data(num_examples=args.n)[:2]
     else:
         X, y = loaded.X, loaded.y
-    result = jaxgd.sweep(X, y, batch_sizes=batch_sizes, lrs=lrs, seeds=args.seeds,
+    result = sweep(X, y, batch_sizes=batch_sizes, lrs=lrs, seeds=args.seeds,
                          epochs=args.epochs, step_loss="none")
     result.to_csv(args.csv)
-    values, label = sweep_cells(result, args.metric)
-    path = sweep_heatmap(result, args.metric, args.out)
+    values, label = plots.sweep_cells(result, args.metric)
+    path = plots.sweep_heatmap(result, args.metric, args.out)
 
     B, L, S = result.shape
     print(f"sweep: {B} batch sizes x {L} learning rates x {S} seeds = {result.num_runs} runs, "
@@ -116,95 +115,8 @@ def cmd_sweep(args) -> int:
                 f">{args.epochs}" if args.metric == "epochs" and not np.isfinite(v) else f"{v:.3g}")
             row.append(cell + (f" {k}/{S}d" if 0 < k < S else ""))
         rows.append(row)
-    widths = [max(len(r[c]) for r in [header, *rows]) for c in range(len(header))]
-    for r in [header, *rows]:
-        print("  ".join(f"{c:>{w}}" for c, w in zip(r, widths)))
+    print(table(header, rows))
     print(f"target: excess loss <= {analysis.DEFAULT_REL_TARGET:.0%} of the initial excess")
     print(f"csv: {args.csv} ({result.num_runs} rows)")
     print(f"figure: {path}")
     return 0
-
-
-def sweep_cells(result, metric):
-    """(B, L) median over the seeds that did not diverge (NaN where all diverged), and a label."""
-    from . import analysis
-
-    ok = ~result.diverged
-    if metric == "excess":
-        values = analysis.excess_loss(result.final_loss, result.optimum_loss)
-        label = "final excess loss over the least-squares optimum"
-    else:
-        values = analysis.as_float_counts(result.epochs_to_target())
-        label = "epochs to the target"
-    values = np.where(ok, values, np.nan)
-    with np.errstate(all="ignore"):
-        cells = np.full(result.shape[:2], np.nan)
-        for idx in np.ndindex(*result.shape[:2]):
-            v = values[idx][ok[idx]]
-            if v.size:
-                cells[idx] = np.quantile(v, 0.5, method="inverted_cdf")
-    return cells, label
-
-
-def sweep_heatmap(result, metric, path):
-    """Heatmap over (batch size, lr) of the median across seeds; diverged cells hatched and
-    marked, partially diverged cells annotated with how many seeds diverged."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.colors as mcolors
-    import matplotlib.pyplot as plt
-    from matplotlib.patches import Patch, Rectangle
-
-    cells, label = sweep_cells(result, metric)
-    B, L, S = result.shape
-    fig, ax = plt.subplots(figsize=(1.5 * L + 3.5, 0.9 * B + 2.4), constrained_layout=True)
-    finite = cells[np.isfinite(cells)]
-    cmap = plt.get_cmap("viridis").with_extremes(bad="0.85")
-    if metric == "excess":
-        positive = finite[finite > 0]
-        lo = positive.min() if positive.size else 1e-8
-        hi = positive.max() if positive.size else 1.0
-        norm = mcolors.LogNorm(vmin=lo, vmax=max(hi, lo * 10))
-        shown = np.where(cells > 0, cells, np.nan) if positive.size else cells
-    else:
-        norm = mcolors.Normalize(vmin=0, vmax=result.epochs)
-        shown = cells
-    im = ax.imshow(np.ma.masked_invalid(shown), cmap=cmap, norm=norm, aspect="auto")
-    for i in range(B):
-        for j in range(L):
-            k = int(result.diverged[i, j].sum())
-            v = cells[i, j]
-            if k == S:
-                ax.add_patch(Rectangle((j - 0.5, i - 0.5), 1, 1, facecolor="0.85", edgecolor="tab:red",
-                                       hatch="xx", lw=0))
-                ax.text(j, i, "diverged", ha="center", va="center", color="tab:red", fontsize=9,
-                        fontweight="bold", bbox=dict(facecolor="white", edgecolor="none", pad=1.5))
-                continue
-            if metric == "epochs" and not np.isfinite(v):
-                text = f"not reached\n(>{result.epochs})"
-            else:
-                text = f"{v:.2g}" if metric == "excess" else f"{int(v)}"
-            if k:
-                text += f"\n{k}/{S} diverged"
-            bright = np.isfinite(shown[i, j]) and norm(shown[i, j]) > 0.6
-            ax.text(j, i, text, ha="center", va="center", fontsize=9,
-                    color="black" if bright or not np.isfinite(shown[i, j]) else "white",
-                    fontweight="bold" if k else None)
-    ax.set_xticks(range(L), [f"{lr:g}" for lr in result.lrs])
-    ax.set_yticks(range(B), [f"{int(b)} ({v})" for b, v in zip(result.batch_sizes, result.variants)])
-    ax.set(xlabel="learning rate", ylabel="batch size")
-    cbar = fig.colorbar(im, ax=ax)
-    cbar.set_label(label + (" (log)" if metric == "excess" else ""))
-    target = "" if metric == "excess" else ", target 1% of initial excess"
-    ax.set_title(f"{label}: median over {S} seeds, {result.epochs} epochs, n={result.n}{target}", fontsize=10)
-    handles = [Patch(facecolor="0.85", edgecolor="tab:red", hatch="xx",
-                     label=f"every seed diverged (loss non-finite or > {result.divergence_factor:g}x initial)")]
-    if metric == "epochs":
-        handles.append(Patch(facecolor="0.85", label=f"target not reached within {result.epochs} epochs"))
-    handles.append(Patch(facecolor="none", edgecolor="none", label="k/S diverged: median over the other seeds"))
-    ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=len(handles),
-              fontsize=8, frameon=False)
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
-    return str(path)

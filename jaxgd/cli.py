@@ -72,29 +72,40 @@ def check_batch_size(batch_size, n, loaded=None, flag="--batch-size"):
 
 
 def _timed_train(X, y, repeats=5, **kwargs):
-    """Returns (result, median steady-state wall time, first call's time including compilation)."""
+    """Returns (result, median steady-state wall time, first call's time including compilation).
+
+    A diverging run is timed like any other; the commands report its divergence themselves,
+    so train's warning about it is not repeated.
+    """
+    import warnings
+
     import jax
 
-    import jaxgd
+    from ._train import train
 
-    t0 = time.perf_counter()
-    result = jax.block_until_ready(jaxgd.train(X, y, **kwargs))
-    first = time.perf_counter() - t0
-    times = []
-    for _ in range(repeats):
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="training diverged", category=RuntimeWarning)
         t0 = time.perf_counter()
-        jax.block_until_ready(jaxgd.train(X, y, **kwargs))
-        times.append(time.perf_counter() - t0)
+        result = jax.block_until_ready(train(X, y, **kwargs))
+        first = time.perf_counter() - t0
+        times = []
+        for _ in range(repeats):
+            t0 = time.perf_counter()
+            jax.block_until_ready(train(X, y, **kwargs))
+            times.append(time.perf_counter() - t0)
     return result, float(np.median(times)), first
 
 
+def table(header, rows):
+    """A text table: the first column left-aligned, the others right-aligned, a rule under the header."""
+    cells = [[str(c) for c in r] for r in [header, *rows]]
+    widths = [max(len(r[i]) for r in cells) for i in range(len(header))]
+    line = lambda r: "  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths)))
+    return "\n".join([line(cells[0]), "-" * len(line(cells[0])), *map(line, cells[1:])])
+
+
 def _print_table(rows, header):
-    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
-    line = "  ".join(f"{h:>{w}}" for h, w in zip(header, widths))
-    print(line)
-    print("-" * len(line))
-    for r in rows:
-        print("  ".join(f"{str(c):>{w}}" for c, w in zip(r, widths)))
+    print(table(header, rows))
 
 
 def _fmt_vec(a):
@@ -136,8 +147,11 @@ def cmd_compare(args):
         label = f"{variant_name(batch_size, n)} (batch {batch_size})"
         r, wall, first = _timed_train(X, y, batch_size=batch_size, lr=args.lr, epochs=args.epochs, seed=args.seed)
         results[label] = r
-        rows.append([r.config.variant, batch_size, r.updates, f"{float(r.epoch_loss[-1]):.5f}",
-                     _fmt_vec(r.w), _fmt_vec(r.b), f"{wall * 1e3:.2f}", f"{first:.2f}"])
+        if r.diverged_at is None:
+            outcome = [f"{float(r.epoch_loss[-1]):.5f}", _fmt_vec(r.w), _fmt_vec(r.b)]
+        else:
+            outcome = [f"diverged at epoch {r.diverged_at}", "-", "-"]
+        rows.append([r.config.variant, batch_size, r.updates, *outcome, f"{wall * 1e3:.2f}", f"{first:.2f}"])
     if loaded is None:
         print(f"Linear regression y = Xw + b + N(0, 0.5²): n={n}, d={X.shape[1]}, true w={_fmt_vec(true_w)}, "
               f"b={float(true_b):g}; lr={args.lr}, epochs={args.epochs}, seed={args.seed}\n")
@@ -146,8 +160,12 @@ def cmd_compare(args):
     _print_table(rows, ["variant", "batch", "updates", "final loss", "w", "b", "wall ms", "first call s"])
     print("\nwall ms: one whole training run, median of 5 after the first call;"
           " first call s: the first call, compilation included.")
+    if any(r.diverged_at is not None for r in results.values()):
+        print(f"diverged: the loss is non-finite or above 1000x the initial loss; try a smaller --lr than {args.lr:g}")
     if loaded is not None and loaded.standardized:
         for label, r in results.items():
+            if r.diverged_at is not None:
+                continue
             print(f"\n{label}:\n{report_parameters(loaded, np.asarray(r.w), np.asarray(r.b))}")
     path = plots.compare_figure(X, y, true_w, true_b, results, args.out)
     print(f"figure: {path}")
@@ -165,10 +183,14 @@ def cmd_train(args):
     for e in range(0, args.epochs + 1):
         if e % every == 0 or e == args.epochs:
             print(f"epoch {e:4d}  loss {loss[e]:.6f}")
-    print(f"{r.config.variant}: batch {r.config.batch_size}, {r.updates} updates, "
-          f"w={_fmt_vec(r.w)}, b={_fmt_vec(r.b)}, final loss {loss[-1]:.6f}, "
+    if r.diverged_at is not None:
+        outcome = (f"diverged at epoch {r.diverged_at} (the loss is non-finite or above 1000x the initial loss; "
+                   f"try a smaller --lr than {args.lr:g})")
+    else:
+        outcome = f"w={_fmt_vec(r.w)}, b={_fmt_vec(r.b)}, final loss {loss[-1]:.6f}"
+    print(f"{r.config.variant}: batch {r.config.batch_size}, {r.updates} updates, {outcome}, "
           f"{wall * 1e3:.2f} ms ({first:.2f} s first call, with compilation)")
-    if loaded is not None:
+    if loaded is not None and r.diverged_at is None:
         print(report_parameters(loaded, np.asarray(r.w), np.asarray(r.b)))
     return 0
 

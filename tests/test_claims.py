@@ -2,6 +2,7 @@
 
 import argparse
 import csv
+import warnings
 
 import numpy as np
 import pytest
@@ -119,3 +120,44 @@ def test_sweep_command_bad_input(argv, message, capsys):
     assert cli.main(["sweep", *argv]) == 2
     err = capsys.readouterr().err.splitlines()
     assert len(err) == 1 and message in err[0], err
+
+
+def test_claims_when_every_run_diverges():
+    # lr 5 at n=100: GD's error grows ~(5 * 1 - 1)^2 = 16x per epoch (features of variance ~1),
+    # past 1000x the initial loss by epoch 3; mini-batch and SGD blow up within an epoch. Every
+    # claim compares a variant whose every run diverged: none can be judged, and the report says
+    # so instead of "never"/"nan". No numpy warning may escape (warnings are errors here).
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        r = _claims.check_claims(seeds=2, epochs=5, n=100, batch_size=10, lr=5, out=None)
+    assert r.result.diverged.all()
+    assert [c.verdict for c in r.claims] == ["CANNOT JUDGE"] * 3
+    assert "-> CANNOT JUDGE: every GD, mini-batch and SGD run diverged at lr=5." in r.text
+    assert "-> CANNOT JUDGE: every mini-batch and SGD run diverged at lr=5." in r.text  # claim 2
+    assert r.text.count("diverged (2/2)") >= 9
+    assert "never" not in r.text and "nan" not in r.text
+
+
+def test_claims_judge_only_what_did_not_diverge():
+    # lr 1 at n=200 (measured with these seeds): every SGD run diverges within 2 epochs (single
+    # samples with x^2 + 1 > 2 overshoot), GD and mini-batch converge. GD's and mini-batch's
+    # figures are still reported; each claim involves SGD, so none can be judged.
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        r = _claims.check_claims(seeds=4, epochs=20, n=200, batch_size=10, lr=1.0, out=None)
+    d = r.evaluation.diverged
+    assert d[2].all() and not d[:2].any()
+    assert np.isfinite(r.metrics["final_excess"][:2]).all() and np.isnan(r.metrics["final_excess"][2]).all()
+    assert [c.reason for c in r.claims] == ["every SGD run diverged at lr=1."] * 3
+    assert "4 of 12 runs diverged and are left out of the medians and intervals" in r.text
+
+
+def test_claims_command_on_diverging_runs_leaks_no_warnings(tmp_path, capsys):
+    from jaxgd import cli
+
+    out = tmp_path / "c.png"
+    assert cli.main(["claims", "--lr", "5", "--seeds", "2", "--epochs", "5", "--n", "100",
+                     "--batch-size", "10", "--out", str(out)]) == 0
+    text, err = capsys.readouterr()
+    assert "CANNOT JUDGE" in text and out.exists()
+    assert "RuntimeWarning" not in err and "invalid value" not in err and "warning" not in err, err
