@@ -12,7 +12,7 @@ import numpy as np
 
 from .cli import (  # the tutorial's settings and the argparse types, defined once
     TUTORIAL_BATCH, TUTORIAL_EPOCHS, TUTORIAL_LR, TUTORIAL_N, _batch_sizes, _positive_floats, _positive_float,
-    _positive_int, check_batch_size, table,
+    _positive_int, check_batch_size, csv_path, figure_path, table,
 )
 
 
@@ -32,7 +32,7 @@ def add_claims_parser(subparsers):
     p.add_argument("--n", type=_positive_int, default=TUTORIAL_N, help="number of examples (default: %(default)s)")
     p.add_argument("--batch-size", type=_positive_int, default=TUTORIAL_BATCH,
                    help="mini-batch size, between 2 and n - 1 (default: %(default)s)")
-    p.add_argument("--out", default="jaxgd_claims.png", help="figure path (default: %(default)s)")
+    p.add_argument("--out", type=figure_path, default="jaxgd_claims.png", help="figure path (default: %(default)s)")
     p.set_defaults(func=cmd_claims)
     return p
 
@@ -63,8 +63,8 @@ def add_sweep_parser(subparsers):
     p.add_argument("--epochs", type=_positive_int, default=TUTORIAL_EPOCHS, help="epochs (default: %(default)s)")
     p.add_argument("--n", type=_positive_int, default=TUTORIAL_N,
                    help="number of examples, at least 2 (default: %(default)s)")
-    p.add_argument("--out", default="jaxgd_sweep.png", help="heatmap path (default: %(default)s)")
-    p.add_argument("--csv", default="jaxgd_sweep.csv", help="CSV path (default: %(default)s)")
+    p.add_argument("--out", type=figure_path, default="jaxgd_sweep.png", help="heatmap path (default: %(default)s)")
+    p.add_argument("--csv", type=csv_path, default="jaxgd_sweep.csv", help="CSV path (default: %(default)s)")
     p.add_argument("--metric", choices=["excess", "epochs"], default="excess",
                    help="heatmap value: 'excess' (final excess loss) or 'epochs' (epochs to 1%% of the "
                    "initial excess) (default: %(default)s)")

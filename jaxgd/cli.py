@@ -48,6 +48,47 @@ def _positive_float(text):
     return value
 
 
+def _output_path(text, figure):
+    import os
+
+    path = os.path.expanduser(text)
+    if os.path.isdir(path):
+        raise argparse.ArgumentTypeError(f"{text} is a directory; give a file name")
+    folder = os.path.dirname(path) or "."
+    if not os.path.isdir(folder):
+        why = "is not a directory" if os.path.exists(folder) else "does not exist"
+        raise argparse.ArgumentTypeError(f"cannot write {text}: the directory {folder} {why}")
+    if figure:
+        from matplotlib.backend_bases import FigureCanvasBase
+
+        formats = FigureCanvasBase.get_supported_filetypes()
+        ext = os.path.splitext(path)[1].lower().lstrip(".")
+        if ext not in formats:
+            known = ", ".join(f".{e}" for e in sorted(formats))
+            what = f"the extension .{ext}" if ext else "no extension"
+            raise argparse.ArgumentTypeError(f"{text} has {what}; matplotlib writes {known}")
+    try:  # the one sure test of writability (permissions, read-only file systems, root)
+        if os.path.exists(path):
+            open(path, "ab").close()  # appends nothing: the file is left as it is
+        else:
+            open(path, "xb").close()
+            os.remove(path)
+    except OSError as e:
+        raise argparse.ArgumentTypeError(f"cannot write {text}: {e.strerror}") from None
+    return path
+
+
+def figure_path(text):
+    """An output figure path, checked before any work: not a directory, in an existing writable
+    directory, with an extension matplotlib can write."""
+    return _output_path(text, figure=True)
+
+
+def csv_path(text):
+    """An output file path, checked before any work: not a directory, in an existing writable directory."""
+    return _output_path(text, figure=False)
+
+
 def _batch_sizes(text):
     """Comma-separated batch sizes: positive integers, or 'n' (full batch) as None."""
     tokens = [t.strip() for t in str(text).split(",")]
@@ -267,7 +308,7 @@ def build_parser():
                                    "hyperparameters; print a table and write a PNG figure.")
     common(p)
     p.add_argument("--batch-size", type=_positive_int, default=TUTORIAL_BATCH, help="mini-batch size (default: %(default)s)")
-    p.add_argument("--out", default="jaxgd_compare.png", help="figure path (default: %(default)s)")
+    p.add_argument("--out", type=figure_path, default="jaxgd_compare.png", help="figure path (default: %(default)s)")
     add_data_arguments(p)
     p.set_defaults(func=cmd_compare)
 

@@ -53,7 +53,7 @@ def test_parity_command_passes_and_reports_every_variant():
         (["parity", "--batch-sizes", "x,1"], "--batch-sizes"),
         (["parity", "--batch-sizes", "0"], "argument --batch-sizes: expected comma-separated batch sizes"),
         (["parity", "--batch-sizes", "n,5000"], "--batch-sizes 5000 is larger than --n 1000"),
-        (["compare", "--out", "/nonexistent-dir/fig.png"], "No such file or directory"),
+        (["compare", "--out", "/nonexistent-dir/fig.png"], "the directory /nonexistent-dir does not exist"),
         (["frobnicate"], "invalid choice"),
     ],
 )
@@ -169,3 +169,32 @@ def test_drop_nonfinite_trains_on_the_rest(tmp_path):
     p = run("train", "--data", str(path), "--drop-nonfinite", "--epochs", "3")
     assert p.returncode == 0, p.stderr
     assert "2 rows dropped" in p.stdout
+
+
+@pytest.mark.parametrize(
+    "argv, needle",
+    [
+        (["compare", "--out", "{tmp}/missing/fig.png"], "the directory {tmp}/missing does not exist"),
+        (["compare", "--out", "{tmp}"], "{tmp} is a directory; give a file name"),
+        (["compare", "--out", "{tmp}/fig.xyz"], "has the extension .xyz; matplotlib writes"),
+        (["claims", "--out", "{tmp}/fig"], "{tmp}/fig has no extension; matplotlib writes"),
+        (["sweep", "--out", "{tmp}/missing/s.png"], "the directory {tmp}/missing does not exist"),
+        (["sweep", "--csv", "{tmp}"], "is a directory"),
+        (["sweep", "--csv", "{tmp}/afile/runs.csv"], "the directory {tmp}/afile is not a directory"),
+    ],
+)
+def test_output_paths_are_checked_before_any_training(tmp_path, monkeypatch, capsys, argv, needle):
+    from jaxgd import _sweep, _train, cli
+
+    def forbidden(*a, **k):
+        raise AssertionError("trained before checking the output paths")
+
+    monkeypatch.setattr(_train, "train", forbidden)
+    monkeypatch.setattr(_sweep, "sweep", forbidden)
+    (tmp_path / "afile").write_text("")
+    argv = [a.format(tmp=tmp_path) for a in argv]
+    assert cli.main(argv) == 2
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert len(err.splitlines()) == 1 and needle.format(tmp=tmp_path) in err, err
+    assert "Traceback" not in err
