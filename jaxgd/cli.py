@@ -184,7 +184,7 @@ def cmd_compare(args):
     n = X.shape[0]
     check_batch_size(args.batch_size, n, loaded)
     results, rows = {}, []
-    for batch_size in (n, args.batch_size, 1):
+    for batch_size in dict.fromkeys((n, args.batch_size, 1)):  # --batch-size 1 or n: each variant once
         label = f"{variant_name(batch_size, n)} (batch {batch_size})"
         r, wall, first = _timed_train(X, y, batch_size=batch_size, lr=args.lr, epochs=args.epochs, seed=args.seed)
         results[label] = r

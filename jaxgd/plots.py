@@ -55,8 +55,12 @@ def compare_figure(X, y, true_w, true_b, results, path):
         return f"{label}: diverged at epoch {div[label]}"
 
     ax = axes[0]
+    # Many points make a blot: draw an evenly spaced subset of at most SHOWN of them.
+    SHOWN = 5000
+    shown = slice(None, None, -(-len(y) // SHOWN))
+    subset = "" if len(y) <= SHOWN else f" ({len(y[shown]):,} of {len(y):,} shown)"
     if X.shape[1] == 1:
-        ax.plot(X[:, 0], y, ".", color="0.6", ms=3, label="train data")
+        ax.plot(X[shown, 0], y[shown], ".", color="0.6", ms=3, label="train data" + subset)
         grid = np.linspace(X[:, 0].min(), X[:, 0].max(), 2)
         if true_w is not None:  # synthetic data: the generating line is known
             ax.plot(grid, float(np.ravel(true_w)[0]) * grid + float(np.ravel(true_b)[0]), "k-", lw=2.5,
@@ -75,12 +79,12 @@ def compare_figure(X, y, true_w, true_b, results, path):
         for label, r in results.items():
             color = COLORS.get(r.config.variant)
             if div[label] is not None:
-                ax.plot([], [], ".", color=color, label=diverged_label(label))
+                ax.plot([], [], ".", ms=2, color=color, label=diverged_label(label))
                 continue
-            pred = X @ np.asarray(r.w, np.float64) + np.asarray(r.b, np.float64)
-            ax.plot(y, pred[:, 0], ".", ms=2, alpha=0.5, color=color, label=label)
+            pred = X[shown] @ np.asarray(r.w, np.float64) + np.asarray(r.b, np.float64)
+            ax.plot(y[shown], pred[:, 0], ".", ms=2, alpha=0.5, color=color, label=label + subset)
         ax.set(xlabel="y", ylabel="prediction ŷ", title=f"Predictions against targets ({X.shape[1]} features)")
-    ax.legend(fontsize=8, loc="upper left")
+    ax.legend(fontsize=8, loc="upper left", markerscale=3 if X.shape[1] > 1 else 1)
     if all_diverged:
         _note(ax, note, y=0.1)
 
@@ -253,7 +257,10 @@ def sweep_heatmap(result, metric, path):
         positive = finite[finite > 0]
         lo = positive.min() if positive.size else 1e-8
         hi = positive.max() if positive.size else 1.0
-        norm = mcolors.LogNorm(vmin=lo, vmax=max(hi, lo * 10))
+        if hi < lo * 10:  # one value, or a narrow range: centre it on a decade of colour
+            mid = np.sqrt(lo * hi)
+            lo, hi = mid / np.sqrt(10), mid * np.sqrt(10)
+        norm = mcolors.LogNorm(vmin=lo, vmax=hi)
         shown = np.where(cells > 0, cells, np.nan) if positive.size else cells
     else:
         norm = mcolors.Normalize(vmin=0, vmax=result.epochs)
