@@ -27,6 +27,7 @@ import numpy as np
 from . import analysis
 from ._data import synthetic_data
 from ._sweep import SweepResult, sweep
+from ._table import table
 from ._train import train
 
 QS = (0.05, 0.5, 0.95)  # 90% interval and median across seeds
@@ -275,8 +276,6 @@ def _diverged_cell(ev, i):
 
 def format_report(ev: Evaluation, figure: Optional[str] = None, total: Optional[float] = None) -> str:
     """The report as text: settings, the tutorial's reasoning in numbers, each claim and its verdict."""
-    from .cli import table  # the one table printer
-
     never = f">{ev.epochs}"
     d = ev.diverged
     lines = [

@@ -9,6 +9,7 @@ from typing import Optional
 import numpy as np
 
 from ._io import LoadedData, load_dataset
+from ._table import table
 
 __all__ = ["add_data_arguments", "data_from_args", "describe", "report_parameters"]
 
@@ -83,6 +84,7 @@ def report_parameters(loaded: LoadedData, w, b) -> str:
 
         target 'y' = b + sum of w * feature
         feature        w (standardized)  w (original units)
+        ----------------------------------------------------
         x1                      1.16007             2.00068
         x2                     -1.72969            -2.99941
         b (intercept)          -0.49961             1.00052
@@ -99,11 +101,4 @@ def report_parameters(loaded: LoadedData, w, b) -> str:
         for row, v in zip(rows, [*w_orig.reshape(-1), float(np.asarray(b_orig).reshape(-1)[0])]):
             row.append(_fmt(v))
         header = ["feature", "w (standardized)", "w (original units)"]
-    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
-
-    def line(r):
-        return "  ".join([r[0].ljust(widths[0])] + [c.rjust(wd) for c, wd in zip(r[1:], widths[1:])])
-
-    out = [f"target {loaded.target_name!r} = b + sum of w * feature", line(header)]
-    out += [line(r) for r in rows]
-    return "\n".join(out)
+    return f"target {loaded.target_name!r} = b + sum of w * feature\n" + table(header, rows)

@@ -90,8 +90,9 @@ def compare(X, y, *, batch_size, lr, epochs, init, order, dtype="float32"):
     """
     import torch
 
-    import jaxgd
     import torchref
+
+    from . import _train
 
     rtol, atol = TOLERANCES[dtype]
     X, y = np.asarray(X, dtype), np.asarray(y, dtype).reshape(-1, 1)
@@ -100,7 +101,7 @@ def compare(X, y, *, batch_size, lr, epochs, init, order, dtype="float32"):
     with x64_enabled(dtype == "float64"), warnings.catch_warnings():
         # Divergence is reported in the ParityReport; train's warning about it would repeat it.
         warnings.filterwarnings("ignore", message="training diverged", category=RuntimeWarning)
-        res = jaxgd.train(X, y, batch_size=batch_size, lr=lr, epochs=epochs, init=(w0, b0), order=order)
+        res = _train.train(X, y, batch_size=batch_size, lr=lr, epochs=epochs, init=(w0, b0), order=order)
         jax_out = [np.asarray(a) for a in (res.w_history, res.b_history, res.epoch_loss, res.step_loss)]
     ref = torchref.train(
         torch.tensor(X), torch.tensor(y), batch_size, lr, epochs,
@@ -124,14 +125,13 @@ def compare(X, y, *, batch_size, lr, epochs, init, order, dtype="float32"):
 
 def tutorial_problem(n=1000, d=1, epochs=50, seed=0, dtype="float32"):
     """The tutorial's workload as numpy arrays: (X, y, init, order), replayable in both frameworks."""
-    import jaxgd
-    from ._data import tutorial_weights
+    from ._data import epoch_orders, synthetic_data, tutorial_weights
 
     with x64_enabled(dtype == "float64"):
         true_w = tutorial_weights(d)
-        data = jaxgd.synthetic_data(true_w, 4.0, n, seed=seed, dtype=dtype)
+        data = synthetic_data(true_w, 4.0, n, seed=seed, dtype=dtype)
         X, y = np.asarray(data.X), np.asarray(data.y)
     rng = np.random.default_rng(seed)
     init = (rng.normal(0.0, 0.01, (d, 1)).astype(dtype), np.zeros(1, dtype))
-    order = np.asarray(jaxgd.epoch_orders(seed, n, epochs))
+    order = np.asarray(epoch_orders(seed, n, epochs))
     return X, y, init, order

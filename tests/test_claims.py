@@ -1,35 +1,21 @@
-"""The claims and sweep command functions, driven through their argparse subparsers."""
+"""The tutorial's claims checked over seeds: evaluation, verdicts, the report, and the command."""
 
-import argparse
-import csv
 import warnings
 
 import numpy as np
 import pytest
 
-from jaxgd import _claims, _cli_sweep
+from jaxgd import _claims, cli
 
 
-def _parser():
-    p = argparse.ArgumentParser(prog="jaxgd")
-    sub = p.add_subparsers(required=True)
-    _cli_sweep.add_claims_parser(sub)
-    _cli_sweep.add_sweep_parser(sub)
-    return p
-
-
-def _run(argv):
-    args = _parser().parse_args(argv)
-    return args.func(args)
-
-
+@pytest.mark.slow
 def test_claims_at_the_tutorial_settings(tmp_path, capsys):
     # The tutorial's settings (20 seeds, n=1000, lr 0.02, 50 epochs). What can fail here: the
     # figures behind each claim and the verdicts. At lr 0.02 GD's excess shrinks by ~(1-0.02)^2
     # per epoch and needs ~114 epochs to 1%, so it never gets there in 50; mini-batch (20
     # updates/epoch) gets there in ~7 and SGD in 1; SGD's spread is ~1000x mini-batch's.
     out = tmp_path / "claims.png"
-    assert _run(["claims", "--out", str(out)]) == 0
+    assert cli.main(["claims", "--out", str(out)]) == 0
     text = capsys.readouterr().out
     for k in (1, 2, 3):
         assert f"Claim {k}:" in text
@@ -71,55 +57,30 @@ def test_verdicts(a, b, verdict):
     assert _claims._above(np.asarray(a, float), np.asarray(b, float)) == verdict
 
 
-def test_claims_bad_arguments(capsys):
-    from jaxgd import cli
-
-    for argv, message in [
-        (["--lr", "-1"], "argument --lr: expected a finite number > 0, got '-1'"),
-        (["--seeds", "0"], "argument --seeds: expected a positive integer, got '0'"),
-        (["--n", "40", "--batch-size", "50"], "batch_size must be between 2 and n - 1"),
-    ]:
-        assert cli.main(["claims", *argv]) == 2
-        err = capsys.readouterr().err.splitlines()
-        assert len(err) == 1 and message in err[0], err
-
-
-def test_sweep_command_writes_csv_and_heatmap(tmp_path, capsys):
-    # 2 batch sizes x 3 lrs x 2 seeds; lr 5 diverges for both batch sizes at n=100.
-    png, table = tmp_path / "sweep.png", tmp_path / "runs.csv"
-    rc = _run(["sweep", "--lrs", "0.05,0.5,5", "--batch-sizes", "10,n", "--seeds", "2", "--epochs", "6",
-               "--n", "100", "--out", str(png), "--csv", str(table), "--metric", "epochs"])
-    assert rc == 0
-    text = capsys.readouterr().out
-    assert "2 batch sizes x 3 learning rates x 2 seeds = 12 runs" in text
-    assert text.count("div") >= 2 and f"figure: {png}" in text
-    rows = list(csv.DictReader(open(table)))
-    assert len(rows) == 12
-    assert {r["diverged"] for r in rows if r["lr"] == "5.0"} == {"True"}
-    assert {r["diverged"] for r in rows if r["lr"] != "5.0"} == {"False"}
-    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-
-
 @pytest.mark.parametrize(
     "argv, message",
     [
-        (["--lrs", "0.1,,0.2"], "argument --lrs: expected comma-separated numbers > 0, got '0.1,,0.2'"),
-        (["--lrs", "fast"], "argument --lrs: expected comma-separated numbers > 0"),
-        (["--lrs", "0,0.1"], "argument --lrs: expected comma-separated numbers > 0"),
-        (["--batch-sizes", "0,10"], "argument --batch-sizes: expected comma-separated batch sizes"),
-        (["--batch-sizes", "10,5000"], "--batch-sizes 5000 is larger than --n 1000"),
-        (["--batch-sizes", "ten"], "argument --batch-sizes: expected comma-separated batch sizes"),
-        (["--metric", "loss"], "argument --metric: invalid choice: 'loss'"),
-        (["--seeds", "0"], "argument --seeds: expected a positive integer, got '0'"),
-        (["--n", "1"], "--n must be at least 2, got 1"),
+        (["--lr", "-1"], "argument --lr: expected a finite number > 0, got '-1'"),
+        (["--seeds", "1"], "argument --seeds: expected an integer >= 2, got '1'"),
+        (["--batch-size", "1"], "argument --batch-size: expected an integer >= 2, got '1'"),
+        (["--n", "2"], "argument --n: expected an integer >= 3, got '2'"),
+        (["--n", "40", "--batch-size", "50"], "--batch-size 50 must be smaller than --n 40"),
+        (["--out", "fig.txt"], "argument --out: fig.txt has the extension .txt"),
     ],
 )
-def test_sweep_command_bad_input(argv, message, capsys):
-    from jaxgd import cli
+def test_claims_command_bad_arguments(capsys, argv, message):
+    assert cli.main(["claims", *argv]) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and len(err.splitlines()) == 1 and message in err, err
 
-    assert cli.main(["sweep", *argv]) == 2
-    err = capsys.readouterr().err.splitlines()
-    assert len(err) == 1 and message in err[0], err
+
+def test_check_claims_bad_arguments():
+    with pytest.raises(ValueError, match="seeds must be at least 2"):
+        _claims.check_claims(seeds=1, out=None)
+    with pytest.raises(ValueError, match="batch_size must be between 2 and n - 1 for a mini-batch variant, got 50 with n=50"):
+        _claims.check_claims(n=50, batch_size=50, out=None)
+    with pytest.raises(ValueError, match="tail must be between 1 and epochs=5, got 6"):
+        _claims.check_claims(epochs=5, tail=6, out=None)
 
 
 def test_claims_when_every_run_diverges():
@@ -153,8 +114,6 @@ def test_claims_judge_only_what_did_not_diverge():
 
 
 def test_claims_command_on_diverging_runs_leaks_no_warnings(tmp_path, capsys):
-    from jaxgd import cli
-
     out = tmp_path / "c.png"
     assert cli.main(["claims", "--lr", "5", "--seeds", "2", "--epochs", "5", "--n", "100",
                      "--batch-size", "10", "--out", str(out)]) == 0

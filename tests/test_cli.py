@@ -11,6 +11,7 @@ def run(*args, cwd=None):
     return subprocess.run([sys.executable, "-m", "jaxgd", *args], capture_output=True, text=True, cwd=cwd, timeout=300)
 
 
+@pytest.mark.slow
 def test_compare_reproduces_the_tutorial_experiment(tmp_path):
     out = tmp_path / "fig.png"
     p = run("compare", "--out", str(out))
@@ -198,3 +199,50 @@ def test_output_paths_are_checked_before_any_training(tmp_path, monkeypatch, cap
     assert out == ""
     assert len(err.splitlines()) == 1 and needle.format(tmp=tmp_path) in err, err
     assert "Traceback" not in err
+
+
+def test_main_leaves_the_warning_machinery_as_it_found_it(capsys):
+    # main shows warnings as one plain line, but only while it runs: the caller's
+    # showwarning and filters are back afterwards.
+    import warnings
+
+    from jaxgd import cli
+
+    shown, filters = warnings.showwarning, list(warnings.filters)
+    assert cli.main(["train", "--n", "20", "--epochs", "2"]) == 0
+    assert warnings.showwarning is shown and warnings.filters == filters
+    assert cli.main(["train", "--lr", "-1"]) == 2  # the error path too
+    assert warnings.showwarning is shown and warnings.filters == filters
+    capsys.readouterr()
+
+
+@pytest.mark.parametrize("batch_size, labels", [("1", ["GD (batch 100)", "SGD (batch 1)"]),
+                                                ("100", ["GD (batch 100)", "SGD (batch 1)"]),
+                                                ("10", ["GD (batch 100)", "mini-batch (batch 10)", "SGD (batch 1)"])])
+def test_compare_runs_each_batch_size_once(tmp_path, monkeypatch, capsys, batch_size, labels):
+    # --batch-size 1 (or n) used to train SGD (GD) twice under one label, and the figure lost a run.
+    from jaxgd import cli, plots
+
+    seen = {}
+
+    def record(X, y, true_w, true_b, results, path):
+        seen.update(results)
+        return path
+
+    monkeypatch.setattr(plots, "compare_figure", record)  # the name compare calls
+    assert cli.main(["compare", "--n", "100", "--epochs", "2", "--batch-size", batch_size,
+                     "--out", str(tmp_path / "f.png")]) == 0
+    assert list(seen) == labels
+    out = capsys.readouterr().out
+    variants = [line.split()[0] for line in out.splitlines() if line.split()[:1] in (["GD"], ["mini-batch"], ["SGD"])]
+    assert variants == [label.split()[0] for label in labels]
+
+
+def test_compare_says_which_runs_diverged(tmp_path, capsys):
+    from jaxgd import cli
+
+    assert cli.main(["compare", "--n", "100", "--epochs", "3", "--lr", "1e9", "--out", str(tmp_path / "f.png")]) == 0
+    out, err = capsys.readouterr()
+    rows = [line for line in out.splitlines() if line.split()[:1] in (["GD"], ["mini-batch"], ["SGD"])]
+    assert len(rows) == 3 and all("diverged at epoch" in row for row in rows), out
+    assert "nan" not in out and err == ""

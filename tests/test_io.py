@@ -1,7 +1,5 @@
-"""Loading real data: CSV/TSV, .npz and .npy pairs, errors, standardization, CLI helpers."""
+"""Loading real data: CSV/TSV, .npz and .npy pairs, errors, standardization, alignment."""
 
-import argparse
-import re
 import tracemalloc
 
 import numpy as np
@@ -9,7 +7,6 @@ import pytest
 
 import jaxgd
 from jaxgd import _io
-from jaxgd._cli_data import add_data_arguments, data_from_args, describe, report_parameters
 from jaxgd._io import LoadedData, check_batch_size, load_dataset
 
 
@@ -371,36 +368,6 @@ def test_csv_peak_memory_is_about_two_copies(tmp_path, monkeypatch):
     # scratch) plus block-sized scratch, with a little slack. A full float64 copy (>= 2x final on
     # its own, ~3x with the result) or Python lists of floats (~6x) would exceed it.
     assert peak < 2.25 * final + block, (peak, final, block)
-
-
-# ---------------------------------------------------------------------------------------------
-# Command-line helpers
-
-
-def parse(argv):
-    parser = argparse.ArgumentParser()
-    add_data_arguments(parser)
-    return parser.parse_args(argv)
-
-
-def test_cli_arguments_and_summaries(tmp_path):
-    path = write_csv(tmp_path / "d.csv", ["x1", "x2", "y"], [[1, 2, 3], [2, "nan", 1], [4, 6, 5], [0, 1, 1]])
-    assert data_from_args(parse([])) is None
-    with pytest.raises(ValueError, match="--standardize needs --data PATH"):
-        data_from_args(parse(["--standardize"]))
-    args = parse(["--data", str(path), "--target", "x1", "--standardize", "--drop-nonfinite"])
-    data = data_from_args(args)
-    assert data.target_name == "x1" and data.dropped_rows == 1 and data.standardized
-    line = describe(data)
-    assert "\n" not in line
-    assert re.search(r"3 rows; 2 features \(x2, y\); target 'x1'; 1 row dropped", line), line
-    report = report_parameters(data, np.array([[1.0], [2.0]]), np.array([0.5]))
-    assert "w (original units)" in report and "x2" in report and "b (intercept)" in report
-    w_orig, b_orig = data.to_original_units([1.0, 2.0], 0.5)
-    for v in [*w_orig, float(b_orig)]:
-        assert f"{v:.6g}" in report
-    plain = report_parameters(data_from_args(parse(["--data", str(path), "--drop-nonfinite"])), [1.0, 2.0], 0.5)
-    assert "original units" not in plain and "x1" in plain
 
 
 def test_loaded_features_are_64_byte_aligned(tmp_path):
