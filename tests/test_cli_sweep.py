@@ -34,7 +34,7 @@ def test_sweep_command_writes_csv_and_heatmap(tmp_path, capsys):
         (["--batch-sizes", "ten"], "argument --batch-sizes: expected comma-separated batch sizes"),
         (["--metric", "loss"], "argument --metric: invalid choice: 'loss'"),
         (["--seeds", "0"], "argument --seeds: expected a positive integer, got '0'"),
-        (["--n", "1"], "--n must be at least 2, got 1"),
+        (["--n", "1"], "argument --n: expected an integer >= 2, got '1'"),
     ],
 )
 def test_sweep_command_bad_input(argv, message, capsys):
@@ -43,3 +43,15 @@ def test_sweep_command_bad_input(argv, message, capsys):
     assert len(err) == 1 and message in err[0], err
 
 
+
+
+def test_sweep_on_a_data_file(tmp_path, capsys):
+    # n is the file's row count: 'n' in --batch-sizes is full batch over 40 rows.
+    path = tmp_path / "d.csv"
+    path.write_text("x,y\n" + "".join(f"{i / 10},{2 * i / 10 + 1}\n" for i in range(40)))
+    assert cli.main(["sweep", "--data", str(path), "--lrs", "0.1", "--batch-sizes", "4,n", "--seeds", "2",
+                     "--epochs", "3", "--out", str(tmp_path / "s.png"), "--csv", str(tmp_path / "s.csv")]) == 0
+    out = capsys.readouterr().out
+    assert "d.csv: 40 rows" in out and "40 (GD)" in out and "4 (mini-batch)" in out
+    assert cli.main(["sweep", "--data", str(path), "--batch-sizes", "50"]) == 2
+    assert f"{path} has 40 rows, fewer than --batch-sizes 50" in capsys.readouterr().err

@@ -24,7 +24,7 @@ def add_parser(subparsers):
     p.add_argument("--seeds", type=c.positive_int, default=5,
                    help="number of random seeds per cell (default: %(default)s)")
     p.add_argument("--epochs", type=c.positive_int, default=c.TUTORIAL_EPOCHS, help="epochs (default: %(default)s)")
-    p.add_argument("--n", type=c.positive_int, default=c.TUTORIAL_N,
+    p.add_argument("--n", type=c.int_at_least(2), default=c.TUTORIAL_N,
                    help="number of examples, at least 2 (default: %(default)s)")
     p.add_argument("--out", type=c.figure_path, default="jaxgd_sweep.png", help="heatmap path (default: %(default)s)")
     p.add_argument("--csv", type=c.csv_path, default="jaxgd_sweep.csv", help="CSV path (default: %(default)s)")
@@ -44,10 +44,10 @@ def run(args) -> int:
 
     loaded = data_from_args(args)
     if loaded is not None:  # a data file: n is its row count
+        if loaded.n_rows < 2:
+            raise ValueError(f"{loaded.source} has {loaded.n_rows} row; a sweep needs at least 2")
         print(describe(loaded))
         args.n = loaded.n_rows
-    if args.n < 2:
-        raise ValueError(f"--n must be at least 2, got {args.n}")
     batch_sizes = [args.n if b is None else b for b in args.batch_sizes]
     for b in batch_sizes:
         c.check_batch_size(b, args.n, loaded, flag="--batch-sizes")
