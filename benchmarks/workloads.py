@@ -55,7 +55,7 @@ def seed_variants(seed: Seed):
 
 def seed_problem(seed: Seed):
     """The seed workload as float32 numpy: X, y, init, orders (jaxgd's default orders)."""
-    from jaxgd.parity import seed_problem as _sp
+    from jaxgd.parity import tutorial_problem as _sp
 
     return _sp(n=seed.n, d=seed.d, epochs=seed.epochs)
 

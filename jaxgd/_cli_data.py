@@ -9,6 +9,7 @@ from typing import Optional
 import numpy as np
 
 from ._io import LoadedData, load_dataset
+from ._table import table
 
 __all__ = ["add_data_arguments", "data_from_args", "describe", "report_parameters"]
 
@@ -19,7 +20,7 @@ def add_data_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentPars
     g.add_argument(
         "--data", metavar="PATH", default=None,
         help="a CSV (.csv, or .tsv for tabs) whose first line names the columns; an .npz with "
-             "arrays X and y; or two .npy files given as 'X.npy,y.npy'",
+             "arrays X and y; or two .npy files given as 'X.npy,y.npy' (default: none, the synthetic data)",
     )
     g.add_argument(
         "--target", metavar="COLUMN", default=None,
@@ -28,11 +29,11 @@ def add_data_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentPars
     g.add_argument(
         "--standardize", action="store_true",
         help="train on features rescaled to mean 0 and standard deviation 1 (targets are left as "
-             "they are); the parameters are also reported in the original units",
+             "they are); the parameters are also reported in the original units (default: off)",
     )
     g.add_argument(
         "--drop-nonfinite", action="store_true",
-        help="drop rows holding NaN, infinite or empty values instead of stopping with an error",
+        help="drop rows holding NaN, infinite or empty values instead of stopping with an error (default: off)",
     )
     return parser
 
@@ -83,6 +84,7 @@ def report_parameters(loaded: LoadedData, w, b) -> str:
 
         target 'y' = b + sum of w * feature
         feature        w (standardized)  w (original units)
+        ----------------------------------------------------
         x1                      1.16007             2.00068
         x2                     -1.72969            -2.99941
         b (intercept)          -0.49961             1.00052
@@ -99,11 +101,4 @@ def report_parameters(loaded: LoadedData, w, b) -> str:
         for row, v in zip(rows, [*w_orig.reshape(-1), float(np.asarray(b_orig).reshape(-1)[0])]):
             row.append(_fmt(v))
         header = ["feature", "w (standardized)", "w (original units)"]
-    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
-
-    def line(r):
-        return "  ".join([r[0].ljust(widths[0])] + [c.rjust(wd) for c, wd in zip(r[1:], widths[1:])])
-
-    out = [f"target {loaded.target_name!r} = b + sum of w * feature", line(header)]
-    out += [line(r) for r in rows]
-    return "\n".join(out)
+    return f"target {loaded.target_name!r} = b + sum of w * feature\n" + table(header, rows)

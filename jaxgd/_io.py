@@ -134,6 +134,8 @@ def load_dataset(path, *, target: Optional[str] = None, standardize: bool = Fals
       ValueError: anything wrong with the contents, in one line naming the file, line and column.
     """
     path = os.fspath(path)
+    if os.path.isdir(path):
+        raise ValueError(f"{path} is a directory, not a data file")
     lower = path.lower()
     parts = [p.strip() for p in path.split(",")]
     if len(parts) == 2 and all(p.lower().endswith(".npy") for p in parts):
@@ -442,9 +444,21 @@ def _finish_arrays(X, y, names, target_name, source, standardize, drop_nonfinite
             )
         if nbad == n:
             raise ValueError(f"{name}: all {n} rows contain NaN or infinite values; no rows left")
-        X32 = X32[good]
+        X32 = _take_rows(X32, good)
         y32 = y32[good]
     return _standardize_if(X32, y32, names, target_name, nbad, path, name, standardize)
+
+
+def _take_rows(X, good):
+    """``X[good]`` into a 64-byte-aligned array (boolean indexing gives numpy's default 16-byte
+    alignment, which JAX copies on every call), copied block by block (X may be a memory map)."""
+    out = _aligned_empty((int(good.sum()), X.shape[1]), X.dtype)
+    k = 0
+    for i, j in _row_blocks(X.shape[0]):
+        rows = X[i:j][good[i:j]]
+        out[k : k + len(rows)] = rows
+        k += len(rows)
+    return out
 
 
 # ----------------------------------------------------------------------------------------------

@@ -11,7 +11,8 @@ def run(*args, cwd=None):
     return subprocess.run([sys.executable, "-m", "jaxgd", *args], capture_output=True, text=True, cwd=cwd, timeout=300)
 
 
-def test_compare_reproduces_the_seed_experiment(tmp_path):
+@pytest.mark.slow
+def test_compare_reproduces_the_tutorial_experiment(tmp_path):
     out = tmp_path / "fig.png"
     p = run("compare", "--out", str(out))
     assert p.returncode == 0, p.stderr
@@ -20,7 +21,7 @@ def test_compare_reproduces_the_seed_experiment(tmp_path):
     assert rows["GD"][1:3] == ["1000", "50"]
     assert rows["mini-batch"][1:3] == ["50", "1000"]
     assert rows["SGD"][1:3] == ["1", "50000"]
-    # The seed's conclusion in numbers: mini-batch and SGD fit w ~ 3.5, GD after 50 epochs does not.
+    # The tutorial's conclusion in numbers: mini-batch and SGD fit w ~ 3.5, GD after 50 epochs does not.
     assert abs(float(rows["mini-batch"][4]) - 3.5) < 0.1 and abs(float(rows["SGD"][4]) - 3.5) < 0.2
     assert float(rows["GD"][4]) < 3.0
     assert f"figure: {out}" in p.stdout
@@ -48,13 +49,13 @@ def test_parity_command_passes_and_reports_every_variant():
         (["train", "--lr", "-1"], "--lr"),
         (["train", "--lr", "abc"], "--lr"),
         (["train", "--epochs", "0"], "--epochs"),
-        (["train", "--batch-size", "5000"], "batch_size must be between 1 and n=1000"),
+        (["train", "--batch-size", "5000"], "--batch-size 5000 is larger than --n 1000"),
         (["compare", "--batch-size", "2000"], "--batch-size 2000 is larger than --n 1000"),
         (["parity", "--batch-sizes", "x,1"], "--batch-sizes"),
-        (["parity", "--batch-sizes", "0"], "batch size 0 is outside"),
-        (["compare", "--out", "/nonexistent-dir/fig.png"], "No such file or directory"),
+        (["parity", "--batch-sizes", "0"], "argument --batch-sizes: expected comma-separated batch sizes"),
+        (["parity", "--batch-sizes", "n,5000"], "--batch-sizes 5000 is larger than --n 1000"),
+        (["compare", "--out", "/nonexistent-dir/fig.png"], "the directory /nonexistent-dir does not exist"),
         (["frobnicate"], "invalid choice"),
-        ([], "required"),
     ],
 )
 def test_bad_input_is_one_line_and_exit_code_2(args, needle):
@@ -68,6 +69,41 @@ def test_bad_input_is_one_line_and_exit_code_2(args, needle):
 def test_help_is_useful():
     p = run("compare", "--help")
     assert p.returncode == 0 and "--batch-size" in p.stdout and "--out" in p.stdout
+
+
+def _subparsers():
+    import argparse
+
+    from jaxgd import cli
+
+    parser = cli.build_parser()
+    (sub,) = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+    return sub.choices
+
+
+def test_every_flag_shows_its_default():
+    for name, p in _subparsers().items():
+        for action in p._actions:
+            if action.option_strings and action.dest != "help":
+                assert "default" in (action.help or ""), (name, action.option_strings, action.help)
+    text = " ".join(_subparsers()["sweep"].format_help().split())  # argparse wraps lines
+    assert "(default: 0.005,0.01,0.02,0.05,0.1)" in text and "(default: 1,10,50,n)" in text
+
+
+def test_claims_help_prints_percent_signs_once():
+    # argparse %-formats a description only when it holds "%(prog)"; "%%" would print as is.
+    text = " ".join(_subparsers()["claims"].format_help().split())
+    assert "90% interval" in text and "%%" not in text
+
+
+def test_no_command_prints_usage_and_the_commands(capsys):
+    from jaxgd import cli
+
+    assert cli.main([]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("usage: jaxgd")
+    for command in ("compare", "train", "parity", "claims", "sweep"):
+        assert f"    {command}" in err, err
 
 
 @pytest.fixture
@@ -105,7 +141,7 @@ def test_compare_on_a_csv_file(house_csv, tmp_path):
         ("a,b,y\n1,2,3\n4,abc,6\n", [], "line 3, column 'b': 'abc' is not a number"),
         ("a,b,y\n1,2,3\n4,nan,6\n", [], "contain NaN, infinite or missing values"),
         ("a,b,y\n1,2,3\n", ["--target", "z"], "has no column 'z'"),
-        ("a,b,y\n1,2,3\n4,5,6\n", ["--batch-size", "5"], "fewer than the batch size 5"),
+        ("a,b,y\n1,2,3\n4,5,6\n", ["--batch-size", "5"], "d.csv has 2 rows, fewer than --batch-size 5"),
     ],
 )
 def test_bad_data_files_are_one_line_errors(tmp_path, content, args, needle):
@@ -114,6 +150,13 @@ def test_bad_data_files_are_one_line_errors(tmp_path, content, args, needle):
     p = run("train", "--data", str(path), *args)
     assert p.returncode == 2 and "Traceback" not in p.stderr
     assert len(p.stderr.strip().splitlines()) == 1 and needle in p.stderr, p.stderr
+
+
+def test_a_directory_as_data_file(tmp_path, capsys):
+    from jaxgd import cli
+
+    assert cli.main(["train", "--data", str(tmp_path)]) == 2
+    assert capsys.readouterr().err.strip() == f"jaxgd: error: {tmp_path} is a directory, not a data file"
 
 
 def test_missing_data_file(tmp_path):
@@ -127,3 +170,79 @@ def test_drop_nonfinite_trains_on_the_rest(tmp_path):
     p = run("train", "--data", str(path), "--drop-nonfinite", "--epochs", "3")
     assert p.returncode == 0, p.stderr
     assert "2 rows dropped" in p.stdout
+
+
+@pytest.mark.parametrize(
+    "argv, needle",
+    [
+        (["compare", "--out", "{tmp}/missing/fig.png"], "the directory {tmp}/missing does not exist"),
+        (["compare", "--out", "{tmp}"], "{tmp} is a directory; give a file name"),
+        (["compare", "--out", "{tmp}/fig.xyz"], "has the extension .xyz; matplotlib writes"),
+        (["claims", "--out", "{tmp}/fig"], "{tmp}/fig has no extension; matplotlib writes"),
+        (["sweep", "--out", "{tmp}/missing/s.png"], "the directory {tmp}/missing does not exist"),
+        (["sweep", "--csv", "{tmp}"], "is a directory"),
+        (["sweep", "--csv", "{tmp}/afile/runs.csv"], "the directory {tmp}/afile is not a directory"),
+    ],
+)
+def test_output_paths_are_checked_before_any_training(tmp_path, monkeypatch, capsys, argv, needle):
+    from jaxgd import _sweep, _train, cli
+
+    def forbidden(*a, **k):
+        raise AssertionError("trained before checking the output paths")
+
+    monkeypatch.setattr(_train, "train", forbidden)
+    monkeypatch.setattr(_sweep, "sweep", forbidden)
+    (tmp_path / "afile").write_text("")
+    argv = [a.format(tmp=tmp_path) for a in argv]
+    assert cli.main(argv) == 2
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert len(err.splitlines()) == 1 and needle.format(tmp=tmp_path) in err, err
+    assert "Traceback" not in err
+
+
+def test_main_leaves_the_warning_machinery_as_it_found_it(capsys):
+    # main shows warnings as one plain line, but only while it runs: the caller's
+    # showwarning and filters are back afterwards.
+    import warnings
+
+    from jaxgd import cli
+
+    shown, filters = warnings.showwarning, list(warnings.filters)
+    assert cli.main(["train", "--n", "20", "--epochs", "2"]) == 0
+    assert warnings.showwarning is shown and warnings.filters == filters
+    assert cli.main(["train", "--lr", "-1"]) == 2  # the error path too
+    assert warnings.showwarning is shown and warnings.filters == filters
+    capsys.readouterr()
+
+
+@pytest.mark.parametrize("batch_size, labels", [("1", ["GD (batch 100)", "SGD (batch 1)"]),
+                                                ("100", ["GD (batch 100)", "SGD (batch 1)"]),
+                                                ("10", ["GD (batch 100)", "mini-batch (batch 10)", "SGD (batch 1)"])])
+def test_compare_runs_each_batch_size_once(tmp_path, monkeypatch, capsys, batch_size, labels):
+    # --batch-size 1 (or n) used to train SGD (GD) twice under one label, and the figure lost a run.
+    from jaxgd import cli, plots
+
+    seen = {}
+
+    def record(X, y, true_w, true_b, results, path):
+        seen.update(results)
+        return path
+
+    monkeypatch.setattr(plots, "compare_figure", record)  # the name compare calls
+    assert cli.main(["compare", "--n", "100", "--epochs", "2", "--batch-size", batch_size,
+                     "--out", str(tmp_path / "f.png")]) == 0
+    assert list(seen) == labels
+    out = capsys.readouterr().out
+    variants = [line.split()[0] for line in out.splitlines() if line.split()[:1] in (["GD"], ["mini-batch"], ["SGD"])]
+    assert variants == [label.split()[0] for label in labels]
+
+
+def test_compare_says_which_runs_diverged(tmp_path, capsys):
+    from jaxgd import cli
+
+    assert cli.main(["compare", "--n", "100", "--epochs", "3", "--lr", "1e9", "--out", str(tmp_path / "f.png")]) == 0
+    out, err = capsys.readouterr()
+    rows = [line for line in out.splitlines() if line.split()[:1] in (["GD"], ["mini-batch"], ["SGD"])]
+    assert len(rows) == 3 and all("diverged at epoch" in row for row in rows), out
+    assert "nan" not in out and err == ""

@@ -1,4 +1,4 @@
-"""The product's core promise: torchref (the seed's PyTorch code) and jaxgd agree.
+"""The product's core promise: torchref (the tutorial's PyTorch code) and jaxgd agree.
 
 Both runs get identical data, initial parameters and per-epoch orders. Tolerances (see
 jaxgd/parity.py for the reasoning): float32 rtol 1e-5 / atol 1e-6; float64 1e-12. They are
@@ -27,9 +27,9 @@ def problem(n, d, epochs, seed, dtype):
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 @pytest.mark.parametrize("batch_size", [1000, 50, 1], ids=["GD", "mini-batch", "SGD"])
-def test_seed_workload_parity(dtype, batch_size):
-    # The seed's experiment exactly: n = 1000, w = [3.5], b = 4, lr 0.02, 50 epochs.
-    X, y, init, order = parity.seed_problem(dtype=dtype)
+def test_tutorial_workload_parity(dtype, batch_size):
+    # The tutorial's experiment exactly: n = 1000, w = [3.5], b = 4, lr 0.02, 50 epochs.
+    X, y, init, order = parity.tutorial_problem(dtype=dtype)
     rep = parity.compare(X, y, batch_size=batch_size, lr=0.02, epochs=50, init=init, order=order, dtype=dtype)
     assert rep.ok, rep
 
@@ -40,30 +40,27 @@ def test_seed_workload_parity(dtype, batch_size):
     [(1000, 1, 300, 0.02), (997, 1, 64, 0.05), (200, 5, 7, 0.01), (150, 8, 150, 0.1), (120, 3, 1, 0.01)],
     ids=["short-last-batch", "prime-n", "d5", "d8-GD", "d3-SGD"],
 )
-def test_parity_beyond_the_seed(dtype, n, d, batch_size, lr):
+def test_parity_beyond_the_tutorial(dtype, n, d, batch_size, lr):
     X, y, init, order = problem(n, d, 10, n + d, dtype)
     rep = parity.compare(X, y, batch_size=batch_size, lr=lr, epochs=10, init=init, order=order, dtype=dtype)
     assert rep.ok, rep
 
 
-def test_parity_detects_a_real_difference():
+def test_parity_detects_a_real_difference(monkeypatch):
     # The check is not vacuous: a 1% different learning rate on one side must fail it.
     X, y, init, order = problem(100, 2, 5, 1, "float32")
-    import jaxgd
+    from jaxgd import _train
 
     good = parity.compare(X, y, batch_size=10, lr=0.05, epochs=5, init=init, order=order)
     assert good.ok
-    orig = jaxgd.train
+    orig = _train.train
 
     def skewed(*a, **k):
         k["lr"] *= 1.01
         return orig(*a, **k)
 
-    jaxgd.train = skewed
-    try:
-        bad = parity.compare(X, y, batch_size=10, lr=0.05, epochs=5, init=init, order=order)
-    finally:
-        jaxgd.train = orig
+    monkeypatch.setattr(_train, "train", skewed)  # the name parity.compare calls
+    bad = parity.compare(X, y, batch_size=10, lr=0.05, epochs=5, init=init, order=order)
     assert not bad.ok and bad.max_violation > 1
 
 
@@ -86,3 +83,38 @@ def test_parity_property(n, d, batch_frac, lr, epochs, seed, dtype):
     X, y, init, order = problem(n, d, epochs, seed, dtype)
     rep = parity.compare(X, y, batch_size=batch_size, lr=lr, epochs=epochs, init=init, order=order, dtype=dtype)
     assert rep.ok, rep
+
+
+def test_divergence_in_both_frameworks_is_parity():
+    # GD at lr 2.5 on the tutorial's data: the excess grows ~(1 - 2.5 * 1)^2 = 2.25x per epoch
+    # (the features have variance ~1), passing 1000x the initial loss at epoch 11 in both
+    # frameworks. Parity is judged on epochs 0-10; the diverged tail is a result, not a breach.
+    X, y, init, order = parity.tutorial_problem(epochs=20)
+    rep = parity.compare(X, y, batch_size=1000, lr=2.5, epochs=20, init=init, order=order)
+    assert rep.jax_diverged_at == rep.torch_diverged_at == 11, rep
+    assert rep.compared_epochs == 11 and rep.ok and rep.diverged and rep.same_divergence
+    assert np.isfinite([rep.max_param_diff, rep.max_epoch_loss_diff, rep.max_violation]).all()
+
+
+def test_only_one_framework_diverging_breaks_parity(monkeypatch):
+    from jaxgd import _train
+
+    X, y, init, order = parity.tutorial_problem(epochs=20)
+    orig = _train.train
+    monkeypatch.setattr(_train, "train", lambda *a, **k: orig(*a, **{**k, "lr": 0.02}))  # jaxgd stays stable
+    rep = parity.compare(X, y, batch_size=1000, lr=2.5, epochs=20, init=init, order=order)
+    assert rep.jax_diverged_at is None and rep.torch_diverged_at == 11
+    assert not rep.ok and not rep.same_divergence
+
+
+def test_parity_command_with_a_diverging_lr_exits_0(capsys):
+    # lr 1e6: every variant's loss is above 1000x the initial loss after one epoch, in both
+    # frameworks; only epoch 0 can be compared, and it agrees.
+    from jaxgd import cli
+
+    assert cli.main(["parity", "--lr", "1e6", "--epochs", "3", "--n", "100"]) == 0
+    out, err = capsys.readouterr()
+    for name in ("GD (batch 100)", "mini-batch (batch 50)", "SGD (batch 1)"):
+        assert f"{name}: both runs diverged at epoch 1; compared epoch 0" in out, out
+    assert "parity holds up to the divergence" in out and "nan" not in out
+    assert err == "", err

@@ -1,4 +1,4 @@
-"""The seed tutorial's code (linear regression by GD, SGD and mini-batch SGD) in PyTorch."""
+"""The tutorial's code (linear regression by GD, SGD and mini-batch SGD) in PyTorch."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import random
 
 import torch
 
-# Seed defaults.
+# The tutorial's defaults.
 TRUE_W = [3.5]
 TRUE_B = 4
 NUM_EXAMPLES = 1000
@@ -54,7 +54,7 @@ def sgd_optimizer(params, lr):
 
 
 def init_params(num_features=1, dtype=torch.float32):
-    """Initialise model parameters as the seed does."""
+    """Initialise model parameters as the tutorial does."""
     w = torch.normal(0, 0.01, size=(num_features, 1), dtype=dtype, requires_grad=True)
     b = torch.zeros(1, dtype=dtype, requires_grad=True)
     return w, b
@@ -71,7 +71,7 @@ def train(
     orders=None,
     verbose=False,
 ):
-    """The seed's training loop; returns the history instead of only printing it.
+    """The tutorial's training loop; returns the history instead of only printing it.
 
     Added arguments: ``w``, ``b`` (initial parameters, copied) and ``orders`` (row e is the
     sample order of epoch e). Returns a dict with ``w_history`` (epochs + 1, d, 1),

@@ -1,0 +1,219 @@
+"""What the commands share: the tutorial's settings, the parser, argparse types (the one place
+values are validated), common options, output-path checks, data loading and table printing."""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+import numpy as np
+
+from .._table import table
+
+TUTORIAL_N, TUTORIAL_LR, TUTORIAL_EPOCHS, TUTORIAL_BATCH = 1000, 0.02, 50, 50
+
+
+class UsageError(Exception):
+    """A command-line mistake: reported in one line with exit code 2."""
+
+
+class Parser(argparse.ArgumentParser):
+    def error(self, message):  # one line, no usage dump
+        raise UsageError(f"{self.prog}: error: {message}")
+
+
+# --- argparse types: each value is validated once, where it is parsed -------------------------
+
+
+def positive_int(text):
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+    return value
+
+
+def positive_floats(text):
+    """Comma-separated finite numbers > 0."""
+    try:
+        return [positive_float(t.strip()) for t in str(text).split(",")]
+    except argparse.ArgumentTypeError:
+        raise argparse.ArgumentTypeError(f"expected comma-separated numbers > 0, got {text!r}") from None
+
+
+def positive_float(text):
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}") from None
+    if not (np.isfinite(value) and value > 0):
+        raise argparse.ArgumentTypeError(f"expected a finite number > 0, got {text!r}")
+    return value
+
+
+def _output_path(text, figure):
+    import os
+
+    path = os.path.expanduser(text)
+    if os.path.isdir(path):
+        raise argparse.ArgumentTypeError(f"{text} is a directory; give a file name")
+    folder = os.path.dirname(path) or "."
+    if not os.path.isdir(folder):
+        why = "is not a directory" if os.path.exists(folder) else "does not exist"
+        raise argparse.ArgumentTypeError(f"cannot write {text}: the directory {folder} {why}")
+    if figure:
+        from matplotlib.backend_bases import FigureCanvasBase
+
+        formats = FigureCanvasBase.get_supported_filetypes()
+        ext = os.path.splitext(path)[1].lower().lstrip(".")
+        if ext not in formats:
+            known = ", ".join(f".{e}" for e in sorted(formats))
+            what = f"the extension .{ext}" if ext else "no extension"
+            raise argparse.ArgumentTypeError(f"{text} has {what}; matplotlib writes {known}")
+    try:  # the one sure test of writability (permissions, read-only file systems, root)
+        if os.path.exists(path):
+            open(path, "ab").close()  # appends nothing: the file is left as it is
+        else:
+            open(path, "xb").close()
+            os.remove(path)
+    except OSError as e:
+        raise argparse.ArgumentTypeError(f"cannot write {text}: {e.strerror}") from None
+    return path
+
+
+def figure_path(text):
+    """An output figure path, checked before any work: not a directory, in an existing writable
+    directory, with an extension matplotlib can write."""
+    return _output_path(text, figure=True)
+
+
+def csv_path(text):
+    """An output file path, checked before any work: not a directory, in an existing writable directory."""
+    return _output_path(text, figure=False)
+
+
+def batch_sizes(text):
+    """Comma-separated batch sizes: positive integers, or 'n' (full batch) as None."""
+    tokens = [t.strip() for t in str(text).split(",")]
+    try:
+        values = [None if t.lower() in ("n", "gd", "full") else int(t) for t in tokens]
+    except ValueError:
+        values = None
+    if values is None or any(v is not None and v < 1 for v in values):
+        raise argparse.ArgumentTypeError(
+            f"expected comma-separated batch sizes (positive integers, or 'n' for full batch), got {text!r}"
+        )
+    return values
+
+
+def int_at_least(low):
+    """An argparse type: an integer >= ``low``."""
+
+    def convert(text):
+        try:
+            value = int(text)
+        except ValueError:
+            value = None
+        if value is None or value < low:
+            raise argparse.ArgumentTypeError(f"expected an integer >= {low}, got {text!r}")
+        return value
+
+    convert.__name__ = f"integer >= {low}"
+    return convert
+
+
+def random_seed(text):
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
+
+
+# --- checks that need more than one value ---------------------------------------------------------
+
+
+def check_batch_size(batch_size, n, loaded=None, flag="--batch-size"):
+    """The one check of a batch size against the data: names the flag and where n came from."""
+    if batch_size is None or batch_size <= n:
+        return
+    if loaded is not None:
+        raise ValueError(f"{loaded.source} has {n} rows, fewer than {flag} {batch_size}")
+    raise ValueError(f"{flag} {batch_size} is larger than --n {n}")
+
+
+
+def add_common(p, *, d=True, data_seed=True):
+    """--n, --d, --lr, --epochs, --seed and --data-seed with the tutorial's defaults."""
+    p.add_argument("--n", type=positive_int, default=TUTORIAL_N, help="number of examples (default: %(default)s)")
+    if d:
+        p.add_argument("--d", type=positive_int, default=1,
+                       help="number of features of the synthetic data (default: %(default)s)")
+    p.add_argument("--lr", type=positive_float, default=TUTORIAL_LR, help="learning rate (default: %(default)s)")
+    p.add_argument("--epochs", type=positive_int, default=TUTORIAL_EPOCHS, help="epochs (default: %(default)s)")
+    p.add_argument("--seed", type=random_seed, default=0,
+                   help="random seed of the initial parameters and the epoch orders (default: %(default)s)")
+    if data_seed:
+        p.add_argument("--data-seed", type=random_seed, default=0,
+                       help="random seed of the synthetic data (default: %(default)s)")
+
+
+# --- data, training, printing ----------------------------------------------------------------------
+
+
+def tutorial_data(args):
+    """The tutorial's synthetic data with --n examples, --d features and --data-seed."""
+    from .._data import synthetic_data, tutorial_weights
+
+    return synthetic_data(tutorial_weights(args.d), 4.0, args.n, seed=args.data_seed)
+
+
+def training_data(args):
+    """(X, y, true_w, true_b, loaded): a data file from --data (described on stdout), else the
+    tutorial's synthetic data (loaded None)."""
+    from .._cli_data import data_from_args, describe
+
+    loaded = data_from_args(args)
+    if loaded is None:
+        data = tutorial_data(args)
+        return data.X, data.y, data.true_w, data.true_b, None
+    print(describe(loaded))
+    return loaded.X, loaded.y, None, None, loaded
+
+
+def timed_train(X, y, repeats=5, **kwargs):
+    """Returns (result, median steady-state wall time, first call's time including compilation).
+
+    A diverging run is timed like any other; the commands report its divergence themselves,
+    so train's warning about it is not repeated.
+    """
+    import warnings
+
+    import jax
+
+    from .._train import train
+
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="training diverged", category=RuntimeWarning)
+        t0 = time.perf_counter()
+        result = jax.block_until_ready(train(X, y, **kwargs))
+        first = time.perf_counter() - t0
+        times = []
+        for _ in range(repeats):
+            t0 = time.perf_counter()
+            jax.block_until_ready(train(X, y, **kwargs))
+            times.append(time.perf_counter() - t0)
+    return result, float(np.median(times)), first
+
+
+def print_table(header, rows):
+    print(table(header, rows))
+
+
+def fmt_vec(a):
+    a = np.asarray(a).ravel()
+    return f"{a[0]:.4f}" if a.size == 1 else "[" + ", ".join(f"{v:.3f}" for v in a[:3]) + (", …]" if a.size > 3 else "]")
+
+
+DIVERGED = "the loss is non-finite or above 1000x the initial loss"

@@ -1,0 +1,86 @@
+"""``jaxgd sweep``: every (learning rate, batch size, random seed); a heatmap and a CSV of all runs."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import _common as c
+
+
+def add_parser(subparsers):
+    from .._cli_data import add_data_arguments
+
+    p = subparsers.add_parser(
+        "sweep",
+        help="train every (learning rate, batch size, random seed); heatmap and CSV of all runs",
+        description="Trains every combination of learning rate, batch size and random seed (one "
+        "compiled program per batch size), writes a heatmap of the median across seeds (final "
+        "excess loss or epochs to the target; diverged cells marked) and a CSV with one row per run.",
+    )
+    p.add_argument("--lrs", type=c.positive_floats, default="0.005,0.01,0.02,0.05,0.1",
+                   help="comma-separated learning rates (default: %(default)s)")
+    p.add_argument("--batch-sizes", type=c.batch_sizes, default="1,10,50,n",
+                   help="comma-separated batch sizes, 'n' = full batch (default: %(default)s)")
+    p.add_argument("--seeds", type=c.positive_int, default=5,
+                   help="number of random seeds per cell (default: %(default)s)")
+    p.add_argument("--epochs", type=c.positive_int, default=c.TUTORIAL_EPOCHS, help="epochs (default: %(default)s)")
+    p.add_argument("--n", type=c.int_at_least(2), default=c.TUTORIAL_N,
+                   help="number of examples, at least 2 (default: %(default)s)")
+    p.add_argument("--out", type=c.figure_path, default="jaxgd_sweep.png", help="heatmap path (default: %(default)s)")
+    p.add_argument("--csv", type=c.csv_path, default="jaxgd_sweep.csv", help="CSV path (default: %(default)s)")
+    p.add_argument("--metric", choices=["excess", "epochs"], default="excess",
+                   help="heatmap value: 'excess' (final excess loss) or 'epochs' (epochs to 1%% of the "
+                   "initial excess) (default: %(default)s)")
+    add_data_arguments(p)
+    p.set_defaults(func=run)
+    return p
+
+
+def run(args) -> int:
+    from .. import analysis, plots
+    from .._cli_data import data_from_args, describe
+    from .._data import synthetic_data
+    from .._sweep import sweep
+
+    loaded = data_from_args(args)
+    if loaded is not None:  # a data file: n is its row count
+        if loaded.n_rows < 2:
+            raise ValueError(f"{loaded.source} has {loaded.n_rows} row; a sweep needs at least 2")
+        print(describe(loaded))
+        args.n = loaded.n_rows
+    batch_sizes = [args.n if b is None else b for b in args.batch_sizes]
+    for b in batch_sizes:
+        c.check_batch_size(b, args.n, loaded, flag="--batch-sizes")
+    batch_sizes, lrs = sorted(set(batch_sizes)), sorted(set(args.lrs))
+
+    if loaded is None:
+        X, y = synthetic_data(num_examples=args.n)[:2]
+    else:
+        X, y = loaded.X, loaded.y
+    result = sweep(X, y, batch_sizes=batch_sizes, lrs=lrs, seeds=args.seeds,
+                         epochs=args.epochs, step_loss="none")
+    result.to_csv(args.csv)
+    values, label = plots.sweep_cells(result, args.metric)
+    path = plots.sweep_heatmap(result, args.metric, args.out)
+
+    B, L, S = result.shape
+    print(f"sweep: {B} batch sizes x {L} learning rates x {S} seeds = {result.num_runs} runs, "
+          f"{args.epochs} epochs, n={args.n}; compile {result.compile_seconds:.1f} s, "
+          f"run {result.draw_seconds + result.run_seconds.sum():.2f} s")
+    print(f"{label}, median over seeds ('div' = every seed diverged, k/{S}d = k seeds diverged):")
+    header = ["batch \\ lr"] + [f"{lr:g}" for lr in result.lrs]
+    rows = []
+    for i, bs in enumerate(result.batch_sizes):
+        row = [f"{int(bs)} ({result.variants[i]})"]
+        for j in range(L):
+            k = int(result.diverged[i, j].sum())
+            v = values[i, j]
+            cell = "div" if k == S else (
+                f">{args.epochs}" if args.metric == "epochs" and not np.isfinite(v) else f"{v:.3g}")
+            row.append(cell + (f" {k}/{S}d" if 0 < k < S else ""))
+        rows.append(row)
+    c.print_table(header, rows)
+    print(f"target: excess loss <= {analysis.DEFAULT_REL_TARGET:.0%} of the initial excess")
+    print(f"csv: {args.csv} ({result.num_runs} rows)")
+    print(f"figure: {path}")
+    return 0

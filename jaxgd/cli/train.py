@@ -1,0 +1,42 @@
+"""``jaxgd train``: one variant, every hyperparameter a flag."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import _common as c
+
+
+def add_parser(subparsers):
+    from .._cli_data import add_data_arguments
+
+    p = subparsers.add_parser("train", help="train one variant",
+                              description="Train one variant on the tutorial's synthetic data or a data file.")
+    c.add_common(p)
+    p.add_argument("--batch-size", type=c.positive_int, default=None,
+                   help="1 = SGD, n or omitted = full-batch GD, between = mini-batch (default: full batch)")
+    add_data_arguments(p)
+    p.set_defaults(func=run)
+    return p
+
+
+def run(args):
+    from .._cli_data import report_parameters
+
+    X, y, _, _, loaded = c.training_data(args)
+    c.check_batch_size(args.batch_size, X.shape[0], loaded)
+    r, wall, first = c.timed_train(X, y, batch_size=args.batch_size, lr=args.lr, epochs=args.epochs, seed=args.seed)
+    loss = np.asarray(r.epoch_loss)
+    every = max(1, args.epochs // 10)
+    for e in range(0, args.epochs + 1):
+        if e % every == 0 or e == args.epochs:
+            print(f"epoch {e:4d}  loss {loss[e]:.6f}")
+    if r.diverged_at is not None:
+        outcome = f"diverged at epoch {r.diverged_at} ({c.DIVERGED}; try a smaller --lr than {args.lr:g})"
+    else:
+        outcome = f"w={c.fmt_vec(r.w)}, b={c.fmt_vec(r.b)}, final loss {loss[-1]:.6f}"
+    print(f"{r.config.variant}: batch {r.config.batch_size}, {r.updates} updates, {outcome}, "
+          f"{wall * 1e3:.2f} ms ({first:.2f} s first call, with compilation)")
+    if loaded is not None and r.diverged_at is None:
+        print(report_parameters(loaded, np.asarray(r.w), np.asarray(r.b)))
+    return 0
