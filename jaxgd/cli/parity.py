@@ -28,10 +28,10 @@ def run(args):
     from .. import parity
     from .._train import variant_name
 
-    try:
-        import torch  # noqa: F401
-    except ImportError:
-        raise c.UsageError("jaxgd parity: error: parity needs torch: pip install 'jaxgd[dev]'") from None
+    import importlib.util
+
+    if importlib.util.find_spec("torch") is None:  # only jaxgd.parity imports torch
+        raise c.UsageError("jaxgd parity: error: parity needs torch: pip install 'jaxgd[dev]'")
     batch_sizes = [args.n if bs is None else bs for bs in args.batch_sizes]
     for bs in batch_sizes:
         c.check_batch_size(bs, args.n, flag="--batch-sizes")
