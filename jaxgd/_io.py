@@ -1,6 +1,6 @@
 """Load real data sets for ``jaxgd.train``: CSV with a header, ``.npz``, or a pair of ``.npy`` files.
 
-    from jaxgd._io import load_dataset
+    from jaxgd import load_dataset
     data = load_dataset("house.csv", target="price", standardize=True)
     result = jaxgd.train(data.X, data.y, batch_size=50, lr=0.05, epochs=30)
     w, b = data.to_original_units(result.w, result.b)

@@ -73,10 +73,8 @@ def _violation(a, b, rtol, atol):
 
 def diverged_at(epoch_loss) -> Optional[int]:
     """The first diverged epoch of a loss curve (non-finite, or above 1000x the initial loss), or None."""
-    try:
-        from .analysis import divergence  # the project's one definition
-    except ImportError:  # older core: the same function lives with the sweep
-        from ._sweep import divergence
+    from .analysis import divergence  # the project's one definition
+
     hit, epoch = divergence(np.asarray(epoch_loss, np.float64))
     return int(epoch) if bool(hit) else None
 

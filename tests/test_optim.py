@@ -203,7 +203,7 @@ def test_torch_default_is_the_single_tensor_path():
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32], ids=["float64", "float32"])
 def test_plain_sgd_is_exactly_the_tutorial_update(dtype):
-    # momentum=0: the update is -lr * g, applied as p + (-lr * g). Eagerly that is the seed's
+    # momentum=0: the update is -lr * g, applied as p + (-lr * g). Eagerly that is the tutorial's
     # `param -= lr * param.grad` bit for bit. Jitted, XLA:CPU contracts it into one fused
     # multiply-add, exactly as torch.optim.SGD's `p.add_(g, alpha=-lr)` does: bit for bit
     # equal to torch, and to the core's current optax.sgd.
@@ -553,7 +553,7 @@ def tutorial_problem(dtype, epochs, n=100, d=3, seed=0):
 
 @functools.partial(jax.jit, static_argnums=(0, 5))
 def _e2e_step(static_spec, params, state, X, y, batch_size):
-    def loss(p):  # the seed's l.sum(): (Xw + b - y)^2 / (2 * nominal batch size), summed
+    def loss(p):  # the tutorial's l.sum(): (Xw + b - y)^2 / (2 * nominal batch size), summed
         return jnp.sum((X @ p[0] + p[1][None, :] - y) ** 2 / (2 * batch_size))
 
     tx = optax.inject_hyperparams(static_spec.transformation)(
@@ -593,7 +593,7 @@ E2E = [
 
 @pytest.mark.parametrize("spec,schedule,lr", E2E, ids=[f"{s.name}-{c.name}" for s, c, _ in E2E])
 def test_end_to_end_tutorial_loop_matches_torchref(spec, schedule, lr):
-    # n=100, d=3, batch 7: the last batch has 2 rows and is divided by 7, as in the seed.
+    # n=100, d=3, batch 7: the last batch has 2 rows and is divided by 7, as in the tutorial.
     epochs = 8
     X, y, init, orders = tutorial_problem(np.float64, epochs)
     make_opt, make_sched = optim_torch.to_torch(spec, schedule)

@@ -1,16 +1,16 @@
-"""The seed's training loop driven by a real ``torch.optim`` optimizer and LR scheduler.
+"""The tutorial's training loop driven by a real ``torch.optim`` optimizer and LR scheduler.
 
-The loop is ``torchref.seed.train``'s, with the seed's ``sgd_optimizer(params, lr)`` replaced
+The loop is ``torchref.tutorial.train``'s, with the tutorial's ``sgd_optimizer(params, lr)`` replaced
 by the usual PyTorch pattern: ``optimizer.step(); optimizer.zero_grad()`` after each batch and
 ``scheduler.step()`` once after each epoch's updates. ``data_iter``, ``line_regression``,
-``squared_loss`` and ``init_params`` are the seed's, imported.
+``squared_loss`` and ``init_params`` are the tutorial's, imported.
 """
 
 from __future__ import annotations
 
 import torch
 
-from .seed import data_iter, init_params, line_regression, squared_loss
+from .tutorial import data_iter, init_params, line_regression, squared_loss
 
 
 def train(
@@ -26,7 +26,7 @@ def train(
     b=None,
     orders=None,
 ):
-    """The seed's loop with ``make_optimizer(params, lr)`` and optional ``make_scheduler(optimizer)``.
+    """The tutorial's loop with ``make_optimizer(params, lr)`` and optional ``make_scheduler(optimizer)``.
 
     E.g. ``make_optimizer=lambda params, lr: torch.optim.Adam(params, lr=lr)`` and
     ``make_scheduler=lambda opt: torch.optim.lr_scheduler.StepLR(opt, 10)``. ``w``, ``b``
