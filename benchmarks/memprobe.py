@@ -192,7 +192,7 @@ def main_big(source, mesh_devices=0):
     baseline = _status_kb("VmRSS")
 
     if source == "npy":
-        from jaxgd._io import load_dataset
+        from jaxgd import load_dataset
 
         data = load_dataset(os.path.join(tmp.name, "X.npy") + "," + os.path.join(tmp.name, "y.npy"))
         X, y = data.X, data.y

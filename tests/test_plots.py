@@ -10,9 +10,7 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
 from jaxgd import plots  # noqa: E402
-from jaxgd._data import synthetic_data  # noqa: E402
-from jaxgd._sweep import sweep  # noqa: E402
-from jaxgd._train import train  # noqa: E402
+from jaxgd import synthetic_data, sweep, train  # noqa: E402
 
 
 def legend_labels(fig):
