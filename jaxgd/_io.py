@@ -18,7 +18,7 @@ from typing import Optional
 
 import numpy as np
 
-__all__ = ["LoadedData", "check_batch_size", "load_dataset"]
+__all__ = ["LoadedData", "load_dataset"]
 
 # Rows parsed per block when reading CSV, and rows visited per block when scanning arrays.
 # Bounds the temporaries to a block while the result is built in float32.
@@ -83,20 +83,6 @@ class LoadedData:
         flat = w64.reshape(d) / self.scale
         b_orig = b64 - float(np.dot(w64.reshape(d), self.mean / self.scale))
         return flat.reshape(w64.shape), b_orig
-
-
-def check_batch_size(n_rows: int, batch_size: Optional[int], what: str = "the data") -> Optional[int]:
-    """Raise ``ValueError("<what> has N rows, fewer than the batch size B")`` when B > N.
-
-    ``batch_size=None`` (full batch) always passes. Returns ``batch_size``.
-    """
-    if batch_size is None:
-        return None
-    if batch_size < 1:
-        raise ValueError(f"the batch size must be at least 1, got {batch_size}")
-    if n_rows < batch_size:
-        raise ValueError(f"{what} has {n_rows} rows, fewer than the batch size {batch_size}")
-    return batch_size
 
 
 def load_dataset(path, *, target: Optional[str] = None, standardize: bool = False,

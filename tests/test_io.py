@@ -7,7 +7,7 @@ import pytest
 
 import jaxgd
 from jaxgd import _io
-from jaxgd._io import LoadedData, check_batch_size, load_dataset
+from jaxgd._io import LoadedData, load_dataset
 
 
 def write_csv(path, header, rows, sep=","):
@@ -182,20 +182,6 @@ def test_unknown_format_single_npy_and_target_on_arrays(tmp_path):
         load_dataset(tmp_path / "d.npz", target="y")
 
 
-def test_check_batch_size():
-    assert check_batch_size(100, 50) == 50
-    assert check_batch_size(100, None) is None
-    assert check_batch_size(50, 50) == 50
-    with pytest.raises(ValueError, match=r"^the data has 40 rows, fewer than the batch size 50$"):
-        check_batch_size(40, 50)
-    with pytest.raises(ValueError, match=r"^d.csv has 3 rows, fewer than the batch size 4$"):
-        check_batch_size(3, 4, "d.csv")
-
-
-# ---------------------------------------------------------------------------------------------
-# .npz and .npy
-
-
 def test_npz(tmp_path):
     rng = np.random.default_rng(3)
     X, y = rng.normal(size=(50, 3)), rng.normal(size=(50, 1))
@@ -337,7 +323,6 @@ def test_train_end_to_end_on_a_csv(tmp_path):
     path = write_csv(tmp_path / "lin.csv", ["x1", "x2", "y"],
                      [[f"{a:.6f}", f"{b:.6f}", f"{c:.6f}"] for a, b, c in zip(x1, x2, y)])
     data = load_dataset(path, standardize=True)
-    check_batch_size(data.n_rows, 50)
     result = jaxgd.train(data.X, data.y, batch_size=50, lr=0.05, epochs=30)
     w, b = data.to_original_units(result.w, result.b)
     np.testing.assert_allclose(w.ravel(), [2.0, -3.0], atol=0.05)

@@ -177,3 +177,34 @@ def test_bad_data_raises_value_error(data):
     Xbad[3, 0] = np.nan
     with pytest.raises(ValueError, match="X contains NaN"):
         jaxgd.sweep(Xbad, y, batch_sizes=[N], lrs=[0.1], seeds=1, epochs=1)
+
+
+def test_chunks_are_sized_by_the_int32_orders_whatever_the_data_dtype(monkeypatch):
+    # Orders are int32 (4 bytes) even for float64 data: 2 seeds x n=40 x 4 bytes = 320 bytes an
+    # epoch, so a 640-byte budget holds 2 epochs (sizing by float64's 8 bytes would give 1).
+    from jaxgd import _sweep
+    from jaxgd.parity import x64_enabled
+
+    monkeypatch.setattr(_sweep, "_CHUNK_BYTES", 640)
+    with x64_enabled():
+        d = jaxgd.synthetic_data(num_examples=40, seed=1, dtype="float64")
+        r = jaxgd.sweep(d.X, d.y, batch_sizes=[8], lrs=[0.1], seeds=2, epochs=4, step_loss="none")
+    assert r.epoch_loss.dtype == np.float64 and r.chunk_epochs == 2
+
+
+def test_a_real_compile_error_is_raised_not_retried(monkeypatch):
+    # Only XLA's "No such compile option" falls back to a default compile; any other compile
+    # error surfaces as it is.
+    from jaxgd import _sweep_programs
+
+    class Lowered:
+        calls = 0
+
+        def compile(self, compiler_options=None):
+            Lowered.calls += 1
+            raise jax.errors.JaxRuntimeError("RESOURCE_EXHAUSTED: out of memory while compiling")
+
+    monkeypatch.setattr(jax, "default_backend", lambda: "cpu")
+    with pytest.raises(jax.errors.JaxRuntimeError, match="RESOURCE_EXHAUSTED"):
+        _sweep_programs._compile(Lowered())
+    assert Lowered.calls == 1
