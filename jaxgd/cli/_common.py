@@ -278,16 +278,19 @@ def _fmt_default(v):
     return f"{v:g}"
 
 
-def add_optimizer_arguments(p):
-    """``--optimizer NAME``, one flag per torch.optim hyperparameter, and ``--schedule SPEC``."""
+def add_optimizer_arguments(p, allow_all=False):
+    """``--optimizer NAME`` (or ``all`` with ``allow_all``), one flag per torch.optim
+    hyperparameter, and ``--schedule SPEC``."""
     from .. import optim
 
     g = p.add_argument_group(
         "optimizer and learning-rate schedule",
         "torch.optim's optimizers with torch's defaults; a hyperparameter flag that the chosen "
         "optimizer does not take is an error")
-    g.add_argument("--optimizer", choices=optim.NAMES, default="sgd",
-                   help="optimizer; sgd without flags is the tutorial's sgd_optimizer (default: %(default)s)")
+    g.add_argument("--optimizer", choices=optim.NAMES + (("all",) if allow_all else ()), default="sgd",
+                   help="optimizer; sgd without flags is the tutorial's sgd_optimizer"
+                        + ("; 'all': each of the six at torch's defaults" if allow_all else "")
+                        + " (default: %(default)s)")
     for flag, (key, metavar, what) in OPTIMIZER_FLAGS.items():
         owners = [n for n in optim.NAMES if key in _takes(n)]
         defaults = {n: _fmt_default(_takes(n)[key]) for n in owners}
@@ -347,8 +350,16 @@ def schedule_spec(text):
 
 def optimizer_from_args(args, prog):
     """The ``optim.Optimizer`` the flags describe: ``optim.<name>(**given)``, so torch's checks
-    apply; a flag that the optimizer does not take, or a value it rejects, is a UsageError."""
+    apply; a flag that the optimizer does not take, or a value it rejects, is a UsageError.
+    ``--optimizer all``: the list of the six at torch's defaults (no hyperparameter flags)."""
     name = args.optimizer
+    if name == "all":
+        given = [flag for flag, (key, _, _) in OPTIMIZER_FLAGS.items() if getattr(args, key) is not None]
+        if given:
+            raise UsageError(f"{prog}: error: {given[0]} needs one --optimizer, not all (all: torch's defaults)")
+        from .. import optim
+
+        return [optim.get(n) for n in optim.NAMES]
     takes = _takes(name)
     given = {}
     for flag, (key, _, _) in OPTIMIZER_FLAGS.items():
