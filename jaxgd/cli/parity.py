@@ -66,7 +66,7 @@ def run(args):
     rows, notes, ok = [], [], True
     for spec in specs:
         for bs in batch_sizes:
-            name = f"{spec.name} {variant_name(bs, args.n)} (batch {bs})"
+            name = (f"{spec.name} " if len(specs) > 1 else "") + f"{variant_name(bs, args.n)} (batch {bs})"
             row = [spec.name, variant_name(bs, args.n), bs]
             divs, fine = [], True
             for dt in dtypes:
@@ -80,11 +80,11 @@ def run(args):
                 if rep.same_divergence and rep.jax_diverged_at is not None:
                     compared = ("epoch 0 (the initial loss)" if rep.compared_epochs == 1 else
                                 f"epochs 0-{rep.compared_epochs - 1} and the updates up to them")
-                    notes.append(f"{name}, {dt}: both runs diverged at epoch {rep.jax_diverged_at}; "
-                                 f"compared {compared}")
+                    notes.append(f"{name}: both runs diverged at epoch {rep.jax_diverged_at}; "
+                                 f"compared {compared} ({dt})")
                 elif not rep.same_divergence:
-                    notes.append(f"{name}, {dt}: the runs diverge differently "
-                                 f"(jaxgd: {_never(rep.jax_diverged_at)}, torchref: {_never(rep.torch_diverged_at)})")
+                    notes.append(f"{name}: the runs diverge differently "
+                                 f"(jaxgd: {_never(rep.jax_diverged_at)}, torchref: {_never(rep.torch_diverged_at)}; {dt})")
             cells = {_diverged_cell(rep) for _, rep in divs}
             row.append(cells.pop() if len(cells) == 1 else "; ".join(f"{dt}: {_diverged_cell(r)}" for dt, r in divs))
             row.append("ok" if fine else "FAIL")
@@ -100,8 +100,9 @@ def run(args):
             print(f"  {line}")
     worst = max(float(r[4 + 2 * i]) for r in rows for i in range(len(dtypes))) if rows else 0.0
     if ok:
-        print(f"\nparity holds (worst / tol {worst:.3g})"
-              + (" up to the divergence, which both frameworks reach at the same epoch" if notes else ""))
+        print("\nparity holds"
+              + (" up to the divergence, which both frameworks reach at the same epoch" if notes else "")
+              + f" (worst / tol {worst:.3g})")
     else:
         print("\nparity BROKEN: a difference exceeds the tolerance or the runs diverge differently")
     return 0 if ok else 1
