@@ -8,6 +8,12 @@ same arithmetic; what differs is summation order and fused multiply-adds, bounde
   contractive for the stable learning rates tested, so differences stay well below 1e-5.
 - float64: rtol = atol = 1e-12, for the same reason at 1.1e-16 per rounding.
 
+Those bounds are for the tutorial's plain SGD against the tutorial's own loop
+(``torchref.tutorial.train``). Any other optimizer, or a learning-rate schedule, is replayed by
+the tutorial's loop driven by a real ``torch.optim`` optimizer and ``lr_scheduler``
+(``torchref.optim.train``; ``to_torch`` maps a jaxgd spec onto torch's constructors) and held
+to ``OPTIM_F64_RTOL`` and ``OPTIM_F32_SCALE_RTOL`` (see there for why).
+
 Needs torch (``pip install 'jaxgd[dev]'``).
 """
 
@@ -20,6 +26,38 @@ import jax
 import numpy as np
 
 TOLERANCES = {"float32": (1e-5, 1e-6), "float64": (1e-12, 1e-12)}  # dtype: (rtol, atol)
+
+# Optimizers other than plain SGD, or any schedule, against torch.optim (as tests/test_optim_train.py):
+OPTIM_F64_RTOL = 1e-10
+"""float64: every element within 1e-10 relative of torch's (plus 1e-22 absolute, so that exact
+zeros compare). The frameworks round in different orders, ~1e-16 per operation; torch computes
+scalars such as 1 - beta2^t in Python floats."""
+OPTIM_F32_SCALE_RTOL = 1e-5
+"""float32, optimizers other than plain SGD (or with a schedule): each recorded field (every
+epoch's w, b and loss, every update's loss) within 1e-5 of that field's scale (its largest
+|torch| value). Not element-wise relative: adaptive methods divide by sqrt(v) + eps, which
+amplifies a rounding difference once v is small, torch computes 1 - beta2^t and friends in
+double while jaxgd holds the hyperparameters in float32, and single-sample losses and
+parameters pass near 0, where any rounding is "large" relatively. Measured worst on small
+problems (tests/test_optim_train.py): Adam(W) 1.2e-6, RMSprop 7.3e-7, SGD with momentum 5.7e-7."""
+
+
+def is_plain_sgd(optimizer=None, schedule=None) -> bool:
+    """True for the tutorial's optimizer (SGD, no momentum or weight decay) at a constant rate:
+    the case ``torchref.tutorial.train`` replays."""
+    from . import optim
+
+    return optim.get(optimizer or "sgd") == optim.sgd() and optim.get_schedule(schedule) == optim.constant()
+
+
+def tolerance_text(dtype, plain_sgd=True) -> str:
+    """The tolerance ``compare`` applies, in words."""
+    if plain_sgd:
+        rtol, atol = TOLERANCES[dtype]
+        return f"|jax - torch| <= {atol:g} + {rtol:g}·|torch|"
+    if dtype == "float64":
+        return f"|jax - torch| <= {OPTIM_F64_RTOL:g}·|torch|"
+    return f"|jax - torch| <= {OPTIM_F32_SCALE_RTOL:g}·max|torch| of each field"
 
 
 def x64_enabled(enabled=True):
@@ -52,6 +90,8 @@ class ParityReport(NamedTuple):
     jax_diverged_at: Optional[int] = None  # first diverged epoch, None if the run never diverged
     torch_diverged_at: Optional[int] = None
     compared_epochs: int = 0
+    optimizer: str = "sgd"  # the optimizer's name
+    tolerance: str = ""  # the tolerance applied, in words (``tolerance_text``)
 
     @property
     def diverged(self) -> bool:
@@ -64,11 +104,15 @@ class ParityReport(NamedTuple):
         return self.jax_diverged_at == self.torch_diverged_at
 
 
-def _violation(a, b, rtol, atol):
+def _violation(a, b, rtol, atol, scale=False):
+    """(max |a - b| / tolerance, max |a - b|); the tolerance is ``atol + rtol |b|`` element-wise,
+    or with ``scale`` ``rtol max|b|`` for the whole field (``atol`` when that is 0)."""
     a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
     if a.size == 0:
         return 0.0, 0.0
-    return float(np.max(np.abs(a - b) / (atol + rtol * np.abs(b)))), float(np.max(np.abs(a - b)))
+    diff = np.abs(a - b)
+    tol = max(rtol * float(np.max(np.abs(b))), atol) if scale else atol + rtol * np.abs(b)
+    return float(np.max(diff / tol)), float(np.max(diff))
 
 
 def diverged_at(epoch_loss) -> Optional[int]:
@@ -79,46 +123,126 @@ def diverged_at(epoch_loss) -> Optional[int]:
     return int(epoch) if bool(hit) else None
 
 
-def compare(X, y, *, batch_size, lr, epochs, init, order, dtype="float32"):
+def compare(X, y, *, batch_size, lr, epochs, init, order, dtype="float32", optimizer=None, schedule=None):
     """Run torchref and jaxgd on identical inputs; return a ``ParityReport``.
 
     ``X`` (n, d), ``y`` (n, 1), ``init = (w0 (d, 1), b0 (1,))`` and ``order`` (epochs, n) are
     numpy arrays; they are cast to ``dtype`` for both frameworks. A learning rate that makes
     the runs diverge is allowed: see ``ParityReport``.
+
+    ``optimizer`` and ``schedule`` (``jaxgd.optim`` specs or names, as for ``train``): plain SGD
+    at a constant rate (the default) replays the tutorial's loop (``torchref.tutorial.train``,
+    ``TOLERANCES``); anything else the same loop driven by ``torch.optim``
+    (``torchref.optim.train``, ``OPTIM_F64_RTOL`` / ``OPTIM_F32_SCALE_RTOL``).
     """
     import torch
 
     import torchref
+    import torchref.optim
 
-    from . import _train
+    from . import _train, optim
 
-    rtol, atol = TOLERANCES[dtype]
+    opt = optim.get(optimizer or "sgd")
+    sched = optim.get_schedule(schedule)
+    plain = is_plain_sgd(opt, sched)
+    if plain:
+        rtol, atol, scale = *TOLERANCES[dtype], False
+    elif dtype == "float64":
+        rtol, atol, scale = OPTIM_F64_RTOL, OPTIM_F64_RTOL * 1e-12, False
+    else:
+        rtol, atol, scale = OPTIM_F32_SCALE_RTOL, 1e-30, True
     X, y = np.asarray(X, dtype), np.asarray(y, dtype).reshape(-1, 1)
     w0, b0 = (np.asarray(p, dtype) for p in init)
     order = np.asarray(order)
     with x64_enabled(dtype == "float64"), warnings.catch_warnings():
         # Divergence is reported in the ParityReport; train's warning about it would repeat it.
         warnings.filterwarnings("ignore", message="training diverged", category=RuntimeWarning)
-        res = _train.train(X, y, batch_size=batch_size, lr=lr, epochs=epochs, init=(w0, b0), order=order)
+        res = _train.train(X, y, batch_size=batch_size, lr=lr, epochs=epochs, init=(w0, b0), order=order,
+                           **({} if plain else {"optimizer": opt, "schedule": sched}))
         jax_out = [np.asarray(a) for a in (res.w_history, res.b_history, res.epoch_loss, res.step_loss)]
-    ref = torchref.train(
-        torch.tensor(X), torch.tensor(y), batch_size, lr, epochs,
-        w=torch.tensor(w0), b=torch.tensor(b0), orders=order,
-    )
+    if plain:
+        ref = torchref.train(
+            torch.tensor(X), torch.tensor(y), batch_size, lr, epochs,
+            w=torch.tensor(w0), b=torch.tensor(b0), orders=order,
+        )
+    else:
+        make_optimizer, make_scheduler = to_torch(opt, sched)
+        ref = torchref.optim.train(
+            torch.tensor(X), torch.tensor(y), batch_size, lr, epochs, make_optimizer=make_optimizer,
+            make_scheduler=make_scheduler, w=torch.tensor(w0), b=torch.tensor(b0), orders=order,
+        )
     ref_out = [ref[k].numpy() for k in ("w_history", "b_history", "epoch_loss", "step_loss")]
     jax_div, torch_div = diverged_at(jax_out[2]), diverged_at(ref_out[2])
     # Compare epochs 0 .. k-1, before either run diverged, and the updates that led to them.
     k = min([epochs + 1] + [e for e in (jax_div, torch_div) if e is not None])
     updates = (k - 1) * (res.updates // epochs)
     cut = (slice(0, k), slice(0, k), slice(0, k), slice(0, updates))
-    diffs = [_violation(j[c], r[c], rtol, atol) for j, r, c in zip(jax_out, ref_out, cut)]
+    diffs = [_violation(j[c], r[c], rtol, atol, scale) for j, r, c in zip(jax_out, ref_out, cut)]
     (viol_w, diff_w), (viol_b, diff_b), (viol_e, diff_e), (viol_s, diff_s) = diffs
     violation = max(viol_w, viol_b, viol_e, viol_s)
     finite = all(np.isfinite(j[c]).all() for j, c in zip(jax_out, cut))
     return ParityReport(
         res.config.variant, batch_size, dtype, max(diff_w, diff_b), diff_e, diff_s, violation,
         bool(violation <= 1.0 and finite and jax_div == torch_div), jax_div, torch_div, k,
+        opt.name, tolerance_text(dtype, plain),
     )
+
+
+# --- jaxgd.optim specs -> torch.optim / torch.optim.lr_scheduler (torch imported inside) ----------
+
+
+def make_optimizer(spec):
+    """``(params, lr) -> torch.optim.Optimizer`` for a jaxgd ``optim.Optimizer`` (torch's default ``foreach``)."""
+    import torch
+
+    h, o = dict(spec.hyperparams), dict(spec.options)
+    if spec.name == "sgd":
+        return lambda params, lr: torch.optim.SGD(
+            params, lr=lr, momentum=h["momentum"], dampening=h["dampening"],
+            weight_decay=h["weight_decay"], nesterov=o["nesterov"],
+        )
+    if spec.name in ("adam", "adamw"):
+        cls = torch.optim.Adam if spec.name == "adam" else torch.optim.AdamW
+        return lambda params, lr: cls(
+            params, lr=lr, betas=(h["beta1"], h["beta2"]), eps=h["eps"],
+            weight_decay=h["weight_decay"], amsgrad=o["amsgrad"],
+        )
+    if spec.name == "adagrad":
+        return lambda params, lr: torch.optim.Adagrad(params, lr=lr, **h)
+    if spec.name == "rmsprop":
+        return lambda params, lr: torch.optim.RMSprop(params, lr=lr, **h, centered=o["centered"])
+    if spec.name == "adadelta":
+        return lambda params, lr: torch.optim.Adadelta(params, lr=lr, **h)
+    raise ValueError(spec.name)
+
+
+def make_scheduler(schedule):
+    """``optimizer -> torch LRScheduler`` for a jaxgd ``optim.Schedule``; None for ``constant``."""
+    import torch
+
+    p = dict(schedule.params)
+    S = torch.optim.lr_scheduler
+    if schedule.name == "constant":
+        return None
+    if schedule.name == "step_lr":
+        return lambda opt: S.StepLR(opt, step_size=p["step_size"], gamma=p["gamma"])
+    if schedule.name == "multistep_lr":
+        milestones = [v for k, v in schedule.params if k.startswith("milestone_")]
+        return lambda opt: S.MultiStepLR(opt, milestones=milestones, gamma=p["gamma"])
+    if schedule.name == "exponential_lr":
+        return lambda opt: S.ExponentialLR(opt, gamma=p["gamma"])
+    if schedule.name == "cosine_annealing_lr":
+        return lambda opt: S.CosineAnnealingLR(opt, T_max=p["T_max"], eta_min=p["eta_min"])
+    if schedule.name == "linear_lr":
+        return lambda opt: S.LinearLR(
+            opt, start_factor=p["start_factor"], end_factor=p["end_factor"], total_iters=p["total_iters"]
+        )
+    raise ValueError(schedule.name)
+
+
+def to_torch(optimizer_spec, schedule_spec=None):
+    """``(make_optimizer, make_scheduler)`` for ``torchref.optim.train`` (torch is imported when they are called)."""
+    return make_optimizer(optimizer_spec), None if schedule_spec is None else make_scheduler(schedule_spec)
 
 
 def tutorial_problem(n=1000, d=1, epochs=50, seed=0, dtype="float32"):

@@ -34,9 +34,7 @@ import pytest
 torch = pytest.importorskip("torch", reason="needs torch: pip install '.[dev]'")
 
 from jaxgd import optim  # noqa: E402
-from jaxgd.parity import x64_enabled  # noqa: E402
-
-import optim_torch  # noqa: E402  (tests/optim_torch.py)
+from jaxgd.parity import make_optimizer, make_scheduler, to_torch, x64_enabled  # noqa: E402
 
 STEPS = 50
 
@@ -156,7 +154,7 @@ def rel_err(a, ref):
 
 def compare(spec, lr, d, seed, dtype):
     params, grads = problem(d, seed, dtype)
-    return rel_err(jax_run(spec, lr, params, grads), torch_run(optim_torch.make_optimizer(spec), lr, params, grads))
+    return rel_err(jax_run(spec, lr, params, grads), torch_run(make_optimizer(spec), lr, params, grads))
 
 
 def measure(seeds=range(20), d=3):
@@ -217,7 +215,7 @@ def test_plain_sgd_is_exactly_the_tutorial_update(dtype):
         np.testing.assert_array_equal(eager[0], params[0] - lr * grads[0][0])
         np.testing.assert_array_equal(eager[1], params[1] - lr * grads[1][0])
     got = jax_run(spec, lr, params, grads)
-    assert rel_err(got, torch_run(optim_torch.make_optimizer(spec), float(lr), params, grads)) == 0.0
+    assert rel_err(got, torch_run(make_optimizer(spec), float(lr), params, grads)) == 0.0
     assert rel_err(got, optax_run_jit(optax.sgd(float(lr)), params, grads)) == 0.0
 
 
@@ -236,7 +234,7 @@ def test_learning_rate_is_read_at_update_time(name, spec, lr):
             u, s = tx.update((grads[0][t], grads[1][t]), s, p)
             p = optax.apply_updates(p, u)
             out.append(np.concatenate([np.asarray(p[0])[:, 0], np.asarray(p[1])]))
-    ref = torch_run(optim_torch.make_optimizer(spec), lr, params, grads)
+    ref = torch_run(make_optimizer(spec), lr, params, grads)
     assert rel_err(np.stack(out), ref) <= F64_RTOL
 
 
@@ -253,7 +251,7 @@ def test_runtime_momentum_zero_takes_torchs_momentum_free_path():
             hyper = {k: jnp.asarray(v) for k, v in runtime.hyperparams}
             w, b = _jax_steps(built.static(), jnp.full(STEPS, 0.01), hyper, params, grads)
         got = np.concatenate([np.asarray(w)[:, :, 0], np.asarray(b)], axis=1)
-        ref = torch_run(optim_torch.make_optimizer(runtime), 0.01, params, grads)
+        ref = torch_run(make_optimizer(runtime), 0.01, params, grads)
         assert rel_err(got, ref) <= F64_RTOL
 
 
@@ -279,7 +277,7 @@ SCHEDULES = [
 def torch_lrs(schedule, base_lr, epochs):
     """torch's get_last_lr() in force during each epoch: after e calls of scheduler.step()."""
     opt = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=base_lr)
-    make = optim_torch.make_scheduler(schedule)
+    make = make_scheduler(schedule)
     sched = None if make is None else make(opt)
     out = []
     for _ in range(epochs):
@@ -533,7 +531,7 @@ def test_property_steps_and_schedule_match_torch(spec, schedule, d, seed):
     with x64_enabled():
         per_epoch = jax_lrs(schedule, base, EPOCHS)
     got = jax_run(spec, np.repeat(per_epoch, STEPS_PER_EPOCH), params, grads)
-    make_opt, make_sched = optim_torch.to_torch(spec, schedule)
+    make_opt, make_sched = to_torch(spec, schedule)
     ref = torch_run(make_opt, base, params, grads, make_sched, STEPS_PER_EPOCH)
     assert rel_err(got, ref) <= F64_RTOL
 
@@ -596,7 +594,7 @@ def test_end_to_end_tutorial_loop_matches_torchref(spec, schedule, lr):
     # n=100, d=3, batch 7: the last batch has 2 rows and is divided by 7, as in the tutorial.
     epochs = 8
     X, y, init, orders = tutorial_problem(np.float64, epochs)
-    make_opt, make_sched = optim_torch.to_torch(spec, schedule)
+    make_opt, make_sched = to_torch(spec, schedule)
     ref = torchref.optim.train(
         torch.tensor(X), torch.tensor(y), 7, lr, epochs, make_optimizer=make_opt, make_scheduler=make_sched,
         w=torch.tensor(init[0]), b=torch.tensor(init[1]), orders=orders,

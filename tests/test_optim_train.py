@@ -23,8 +23,7 @@ import torch
 import jaxgd
 import torchref.optim
 from jaxgd import optim
-from jaxgd.parity import x64_enabled
-from optim_torch import to_torch
+from jaxgd.parity import to_torch, x64_enabled
 
 N, D, EPOCHS, LR = 23, 3, 5, 0.05
 OPTIMIZERS = {

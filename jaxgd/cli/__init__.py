@@ -1,4 +1,4 @@
-"""Command line: ``jaxgd compare | train | parity | claims | sweep`` (also ``python -m jaxgd``).
+"""Command line: ``jaxgd compare | train | parity | claims | sweep | optimizers`` (also ``python -m jaxgd``).
 
 One module per command (``add_parser(subparsers)`` and ``run(args) -> int``); what they share is
 in ``_common``. Values are validated by their argparse types; bad input is one line on stderr
@@ -10,11 +10,11 @@ from __future__ import annotations
 import sys
 import warnings
 
-from . import _common, claims, compare, parity, sweep, train
+from . import _common, claims, compare, optimizers, parity, sweep, train
 
 __all__ = ["build_parser", "main"]
 
-COMMANDS = (compare, train, parity, claims, sweep)
+COMMANDS = (compare, train, parity, claims, sweep, optimizers)
 
 
 def build_parser():

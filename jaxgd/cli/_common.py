@@ -217,3 +217,180 @@ def fmt_vec(a):
 
 
 DIVERGED = "the loss is non-finite or above 1000x the initial loss"
+
+
+# --- optimizer and schedule flags -----------------------------------------------------------------
+
+# flag -> (the optim factories' keyword, metavar or None for an on/off flag, what it is)
+OPTIMIZER_FLAGS = {
+    "--momentum": ("momentum", "X", "momentum factor"),
+    "--dampening": ("dampening", "X", "dampening of the momentum"),
+    "--nesterov": ("nesterov", None, "Nesterov momentum (needs --momentum > 0 and --dampening 0)"),
+    "--weight-decay": ("weight_decay", "X", "weight decay (L2 on the gradient; AdamW: decoupled)"),
+    "--betas": ("betas", "B1,B2", "coefficients of the running averages of the gradient and its square"),
+    "--eps": ("eps", "X", "term added to the denominator for numerical stability"),
+    "--amsgrad": ("amsgrad", None, "AMSGrad: the maximum of the past second moments"),
+    "--lr-decay": ("lr_decay", "X", "learning-rate decay"),
+    "--initial-accumulator-value": ("initial_accumulator_value", "X", "initial value of the sum of squared gradients"),
+    "--alpha": ("alpha", "X", "smoothing constant of the squared-gradient average"),
+    "--centered": ("centered", None, "centered RMSprop (normalised by an estimate of the gradient's variance)"),
+    "--rho": ("rho", "X", "coefficient of the running averages of squared gradients and updates"),
+}
+
+
+def _factory(name):
+    from .. import optim
+
+    return getattr(optim, name)
+
+
+def _takes(name):
+    """{keyword: torch's default} of optimizer ``name``'s factory."""
+    import inspect
+
+    return {k: p.default for k, p in inspect.signature(_factory(name)).parameters.items()}
+
+
+def real(text):
+    """Any number (optim checks the range, as torch does)."""
+    try:
+        return float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+
+
+def pair(text):
+    """Two comma-separated numbers."""
+    parts = str(text).split(",")
+    try:
+        if len(parts) != 2:
+            raise ValueError
+        return tuple(float(p) for p in parts)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected two comma-separated numbers such as 0.9,0.999, got {text!r}") from None
+
+
+def _fmt_default(v):
+    if isinstance(v, bool):
+        return "on" if v else "off"
+    if isinstance(v, tuple):
+        return ",".join(f"{x:g}" for x in v)
+    return f"{v:g}"
+
+
+def add_optimizer_arguments(p, allow_all=False):
+    """``--optimizer NAME`` (or ``all`` with ``allow_all``), one flag per torch.optim
+    hyperparameter, and ``--schedule SPEC``."""
+    from .. import optim
+
+    g = p.add_argument_group(
+        "optimizer and learning-rate schedule",
+        "torch.optim's optimizers with torch's defaults; a hyperparameter flag that the chosen "
+        "optimizer does not take is an error")
+    g.add_argument("--optimizer", choices=optim.NAMES + (("all",) if allow_all else ()), default="sgd",
+                   help="optimizer; sgd without flags is the tutorial's sgd_optimizer"
+                        + ("; 'all': each of the six at torch's defaults" if allow_all else "")
+                        + " (default: %(default)s)")
+    for flag, (key, metavar, what) in OPTIMIZER_FLAGS.items():
+        owners = [n for n in optim.NAMES if key in _takes(n)]
+        defaults = {n: _fmt_default(_takes(n)[key]) for n in owners}
+        values = list(defaults.values())
+        common = max(values, key=values.count)
+        others = ", ".join(f"{n} {v}" for n, v in defaults.items() if v != common)
+        default = f"{common}{f' ({others})' if others else ''}, torch's"
+        help_ = f"{what}; for {', '.join(owners)} (default: {default})".replace("%", "%%")
+        if metavar is None:
+            g.add_argument(flag, action="store_const", const=True, default=None, help=help_)
+        else:
+            g.add_argument(flag, type=pair if key == "betas" else real, metavar=metavar, default=None, help=help_)
+    names = ", ".join(n for n in optim.SCHEDULE_NAMES if n != "constant")
+    g.add_argument("--schedule", type=schedule_spec, default="constant", metavar="SPEC",
+                   help="learning-rate schedule stepped after each epoch, as torch's lr_scheduler: 'constant' or "
+                        f"NAME:KEY=VALUE,... with NAME one of {names}; e.g. step_lr:step_size=10,gamma=0.5, "
+                        "multistep_lr:milestones=10+20,gamma=0.1, cosine_annealing_lr:T_max=50 "
+                        "(default: %(default)s)")
+
+
+def schedule_spec(text):
+    """``constant`` or ``NAME:KEY=VALUE,...`` -> an ``optim.Schedule`` (milestones joined by '+')."""
+    import inspect
+
+    from .. import optim
+
+    name, _, rest = str(text).strip().partition(":")
+    if name not in optim.SCHEDULE_NAMES:
+        raise argparse.ArgumentTypeError(f"unknown schedule {name!r}; expected one of {', '.join(optim.SCHEDULE_NAMES)}")
+    factory = getattr(optim, name)
+    params = inspect.signature(factory).parameters
+    given = {}
+    for item in filter(None, (t.strip() for t in rest.split(","))):
+        key, eq, value = item.partition("=")
+        key = key.strip()
+        if not eq or key not in params:
+            takes = ", ".join(params) or "nothing"
+            raise argparse.ArgumentTypeError(f"{name} takes {takes} as KEY=VALUE, got {item!r}")
+        if key in given:
+            raise argparse.ArgumentTypeError(f"{key} given twice in {text!r}")
+        try:
+            if key == "milestones":
+                given[key] = [int(m) for m in value.split("+")]
+            else:
+                given[key] = int(value) if value.strip().lstrip("+-").isdigit() else float(value)
+        except ValueError:
+            what = "integers joined by '+' such as 10+20" if key == "milestones" else "a number"
+            raise argparse.ArgumentTypeError(f"{name}: {key}={value!r} is not {what}") from None
+    missing = [k for k, prm in params.items() if prm.default is inspect.Parameter.empty and k not in given]
+    if missing:
+        raise argparse.ArgumentTypeError(f"{name} needs {', '.join(f'{k}=VALUE' for k in missing)}")
+    try:
+        return factory(**given)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(f"{name}: {e}") from None
+
+
+def optimizer_from_args(args, prog):
+    """The ``optim.Optimizer`` the flags describe: ``optim.<name>(**given)``, so torch's checks
+    apply; a flag that the optimizer does not take, or a value it rejects, is a UsageError.
+    ``--optimizer all``: the list of the six at torch's defaults (no hyperparameter flags)."""
+    name = args.optimizer
+    if name == "all":
+        given = [flag for flag, (key, _, _) in OPTIMIZER_FLAGS.items() if getattr(args, key) is not None]
+        if given:
+            raise UsageError(f"{prog}: error: {given[0]} needs one --optimizer, not all (all: torch's defaults)")
+        from .. import optim
+
+        return [optim.get(n) for n in optim.NAMES]
+    takes = _takes(name)
+    given = {}
+    for flag, (key, _, _) in OPTIMIZER_FLAGS.items():
+        value = getattr(args, key)
+        if value is None:
+            continue
+        if key not in takes:
+            flags = ", ".join(f for f, (k, _, _) in OPTIMIZER_FLAGS.items() if k in takes)
+            raise UsageError(f"{prog}: error: {flag} does not apply to --optimizer {name} (it takes {flags})")
+        given[key] = value
+    try:
+        return _factory(name)(**given)
+    except ValueError as e:
+        raise UsageError(f"{prog}: error: --optimizer {name}: {e}") from None
+
+
+def describe_optimizer(spec, schedule=None) -> str:
+    """One line: the optimizer with every hyperparameter, and the schedule."""
+    from .. import optim
+
+    values = dict(spec.hyperparams)
+    if "beta1" in values:
+        values = {"betas": (values.pop("beta1"), values.pop("beta2")), **values}
+    values.update({k: v for k, v in spec.options if k != "momentum_enabled"})
+    parts = ", ".join(f"{k}={_fmt_default(v) if not isinstance(v, bool) else v}" for k, v in values.items())
+    schedule = optim.get_schedule(schedule)
+    if schedule.name == "multistep_lr":
+        p = dict(schedule.params)
+        sched = f"multistep_lr(milestones={'+'.join(str(v) for k, v in schedule.params if k.startswith('milestone_'))}, gamma={p['gamma']:g})"
+    elif schedule.params:
+        sched = f"{schedule.name}(" + ", ".join(f"{k}={v:g}" for k, v in schedule.params) + ")"
+    else:
+        sched = schedule.name
+    return f"optimizer {spec.name}({parts}); schedule {sched}"

@@ -18,6 +18,7 @@ def add_parser(subparsers):
     p.add_argument("--batch-size", type=c.positive_int, default=c.TUTORIAL_BATCH,
                    help="mini-batch size (default: %(default)s)")
     p.add_argument("--out", type=c.figure_path, default="jaxgd_compare.png", help="figure path (default: %(default)s)")
+    c.add_optimizer_arguments(p)
     add_data_arguments(p)
     p.set_defaults(func=run)
     return p
@@ -28,13 +29,15 @@ def run(args):
     from .._cli_data import report_parameters
     from .._train import variant_name
 
+    opt = c.optimizer_from_args(args, "jaxgd compare")
     X, y, true_w, true_b, loaded = c.training_data(args)
     n = X.shape[0]
     c.check_batch_size(args.batch_size, n, loaded)
     results, rows = {}, []
     for batch_size in dict.fromkeys((n, args.batch_size, 1)):  # --batch-size 1 or n: each variant once
         label = f"{variant_name(batch_size, n)} (batch {batch_size})"
-        r, wall, first = c.timed_train(X, y, batch_size=batch_size, lr=args.lr, epochs=args.epochs, seed=args.seed)
+        r, wall, first = c.timed_train(X, y, batch_size=batch_size, lr=args.lr, epochs=args.epochs, seed=args.seed,
+                                       optimizer=opt, schedule=args.schedule)
         results[label] = r
         if r.diverged_at is None:
             outcome = [f"{float(r.epoch_loss[-1]):.5f}", c.fmt_vec(r.w), c.fmt_vec(r.b)]
@@ -46,6 +49,7 @@ def run(args):
               f"b={float(true_b):g}; lr={args.lr}, epochs={args.epochs}, seed={args.seed}\n")
     else:
         print(f"lr={args.lr}, epochs={args.epochs}, seed={args.seed}\n")
+    print(c.describe_optimizer(opt, args.schedule) + "\n")
     c.print_table(["variant", "batch", "updates", "final loss", "w", "b", "wall ms", "first call s"], rows)
     print("\nwall ms: one whole training run, median of 5 after the first call;"
           " first call s: the first call, compilation included.")

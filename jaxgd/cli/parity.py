@@ -8,14 +8,16 @@ from . import _common as c
 def add_parser(subparsers):
     p = subparsers.add_parser(
         "parity", help="check jaxgd against the PyTorch reference",
-        description="Replay identical runs (same data, init and orders) in torchref and jaxgd; print the "
-                    "largest differences over all epochs; exit 1 if a tolerance is broken or only one "
-                    "framework diverges.")
+        description="Replay identical runs (same data, init and orders) in torchref and jaxgd, for each "
+                    "optimizer, variant and floating-point type; print the largest difference over all "
+                    "epochs and updates divided by its tolerance; exit 1 if a tolerance is broken or only "
+                    "one framework diverges.")
     c.add_common(p, data_seed=False)
     p.add_argument("--batch-sizes", type=c.batch_sizes, default=f"n,{c.TUTORIAL_BATCH},1",
                    help="comma-separated batch sizes, 'n' = full batch (default: %(default)s)")
-    p.add_argument("--dtype", choices=["float32", "float64"], default="float32",
+    p.add_argument("--dtype", choices=["float32", "float64", "both"], default="both",
                    help="floating-point type of both runs (default: %(default)s)")
+    c.add_optimizer_arguments(p, allow_all=True)
     p.set_defaults(func=run)
     return p
 
@@ -24,49 +26,83 @@ def _never(epoch):
     return "never diverged" if epoch is None else f"diverged at epoch {epoch}"
 
 
+def _diverged_cell(rep):
+    if rep.same_divergence:
+        return "no" if rep.jax_diverged_at is None else f"both at {rep.jax_diverged_at}"
+    return " ".join(f"{who} {'never' if e is None else e}"
+                    for who, e in (("jax", rep.jax_diverged_at), ("torch", rep.torch_diverged_at)))
+
+
 def run(args):
     from .. import parity
     from .._train import variant_name
 
     import importlib.util
 
+    specs = c.optimizer_from_args(args, "jaxgd parity")
+    specs = specs if isinstance(specs, list) else [specs]
     if importlib.util.find_spec("torch") is None:  # only jaxgd.parity imports torch
         raise c.UsageError("jaxgd parity: error: parity needs torch: pip install 'jaxgd[dev]'")
     batch_sizes = [args.n if bs is None else bs for bs in args.batch_sizes]
     for bs in batch_sizes:
         c.check_batch_size(bs, args.n, flag="--batch-sizes")
-    X, y, init, order = parity.tutorial_problem(args.n, args.d, args.epochs, args.seed, args.dtype)
-    rtol, atol = parity.TOLERANCES[args.dtype]
-    print(f"torchref vs jaxgd, {args.dtype}: n={args.n}, d={args.d}, lr={args.lr}, epochs={args.epochs}; "
-          f"tolerance |jax - torch| <= {atol:g} + {rtol:g}·|torch|\n")
+    dtypes = ["float32", "float64"] if args.dtype == "both" else [args.dtype]
+    problems = {dt: parity.tutorial_problem(args.n, args.d, args.epochs, args.seed, dt) for dt in dtypes}
+
+    which = "each at torch's defaults" if len(specs) > 1 else c.describe_optimizer(specs[0], args.schedule)
+    print(f"torchref vs jaxgd: n={args.n}, d={args.d}, lr={args.lr}, epochs={args.epochs}, seed={args.seed}; "
+          f"{which}" + (f"; schedule {c.describe_optimizer(specs[0], args.schedule).split('; schedule ')[1]}"
+                        if len(specs) > 1 else ""))
+    plain = [parity.is_plain_sgd(s, args.schedule) for s in specs]
+    print("worst / tol: the largest |jax - torch| over every epoch's w, b and loss and every update's loss, "
+          "divided by its tolerance (<= 1 passes):")
+    if any(plain):
+        print("  plain SGD against the tutorial's loop (torchref.tutorial): "
+              + "; ".join(f"{dt} {parity.tolerance_text(dt, True)}" for dt in dtypes))
+    if not all(plain):
+        print("  otherwise against the loop driven by torch.optim (torchref.optim): "
+              + "; ".join(f"{dt} {parity.tolerance_text(dt, False)}" for dt in dtypes))
+    print()
     rows, notes, ok = [], [], True
-    for bs in batch_sizes:
-        rep = parity.compare(X, y, batch_size=bs, lr=args.lr, epochs=args.epochs, init=init,
-                             order=order, dtype=args.dtype)
-        ok &= rep.ok
-        name = f"{variant_name(bs, args.n)} (batch {bs})"
-        if rep.same_divergence and rep.jax_diverged_at is not None:
-            div = f"epoch {rep.jax_diverged_at}"
-            compared = ("epoch 0 (the initial loss)" if rep.compared_epochs == 1 else
-                        f"epochs 0-{rep.compared_epochs - 1} and the updates up to them")
-            notes.append(f"{name}: both runs diverged at epoch {rep.jax_diverged_at}; compared {compared}")
-        elif not rep.same_divergence:
-            div = " ".join(f"{who} {'never' if e is None else e}"
-                           for who, e in (("jax", rep.jax_diverged_at), ("torch", rep.torch_diverged_at)))
-            notes.append(f"{name}: the runs diverge differently "
-                         f"(jaxgd: {_never(rep.jax_diverged_at)}, torchref: {_never(rep.torch_diverged_at)})")
-        else:
-            div = "no"
-        rows.append([variant_name(bs, args.n), bs, f"{rep.max_param_diff:.2e}", f"{rep.max_epoch_loss_diff:.2e}",
-                     f"{rep.max_step_loss_diff:.2e}", f"{rep.max_violation:.3f}", div, "ok" if rep.ok else "FAIL"])
-    c.print_table(["variant", "batch", "max |Δparam|", "max |Δepoch loss|", "max |Δstep loss|",
-                   "worst / tol", "diverged", "parity"], rows)
+    for spec in specs:
+        for bs in batch_sizes:
+            name = (f"{spec.name} " if len(specs) > 1 else "") + f"{variant_name(bs, args.n)} (batch {bs})"
+            row = [spec.name, variant_name(bs, args.n), bs]
+            divs, fine = [], True
+            for dt in dtypes:
+                X, y, init, order = problems[dt]
+                rep = parity.compare(X, y, batch_size=bs, lr=args.lr, epochs=args.epochs, init=init, order=order,
+                                     dtype=dt, optimizer=spec, schedule=args.schedule)
+                fine &= rep.ok
+                worst_diff = max(rep.max_param_diff, rep.max_epoch_loss_diff, rep.max_step_loss_diff)
+                row += [f"{worst_diff:.2e}", f"{rep.max_violation:.3g}"]
+                divs.append((dt, rep))
+                if rep.same_divergence and rep.jax_diverged_at is not None:
+                    compared = ("epoch 0 (the initial loss)" if rep.compared_epochs == 1 else
+                                f"epochs 0-{rep.compared_epochs - 1} and the updates up to them")
+                    notes.append(f"{name}: both runs diverged at epoch {rep.jax_diverged_at}; "
+                                 f"compared {compared} ({dt})")
+                elif not rep.same_divergence:
+                    notes.append(f"{name}: the runs diverge differently "
+                                 f"(jaxgd: {_never(rep.jax_diverged_at)}, torchref: {_never(rep.torch_diverged_at)}; {dt})")
+            cells = {_diverged_cell(rep) for _, rep in divs}
+            row.append(cells.pop() if len(cells) == 1 else "; ".join(f"{dt}: {_diverged_cell(r)}" for dt, r in divs))
+            row.append("ok" if fine else "FAIL")
+            ok &= fine
+            rows.append(row)
+    header = ["optimizer", "variant", "batch"]
+    for dt in dtypes:
+        header += [f"{dt} max |Δ|", f"{dt} worst / tol"]
+    c.print_table(header + ["diverged", "parity"], rows)
     if notes:
         print(f"\ndiverged: {c.DIVERGED}; differences are taken before the first divergence of either run")
         for line in notes:
             print(f"  {line}")
+    worst = max(float(r[4 + 2 * i]) for r in rows for i in range(len(dtypes))) if rows else 0.0
     if ok:
-        print("\nparity holds" + (" up to the divergence, which both frameworks reach at the same epoch" if notes else ""))
+        print("\nparity holds"
+              + (" up to the divergence, which both frameworks reach at the same epoch" if notes else "")
+              + f" (worst / tol {worst:.3g})")
     else:
         print("\nparity BROKEN: a difference exceeds the tolerance or the runs diverge differently")
     return 0 if ok else 1

@@ -31,6 +31,7 @@ def add_parser(subparsers):
     p.add_argument("--metric", choices=["excess", "epochs"], default="excess",
                    help="heatmap value: 'excess' (final excess loss) or 'epochs' (epochs to 1%% of the "
                    "initial excess) (default: %(default)s)")
+    c.add_optimizer_arguments(p)
     add_data_arguments(p)
     p.set_defaults(func=run)
     return p
@@ -42,6 +43,7 @@ def run(args) -> int:
     from .._data import synthetic_data
     from .._sweep import sweep
 
+    opt = c.optimizer_from_args(args, "jaxgd sweep")
     loaded = data_from_args(args)
     if loaded is not None:  # a data file: n is its row count
         if loaded.n_rows < 2:
@@ -57,8 +59,8 @@ def run(args) -> int:
         X, y = synthetic_data(num_examples=args.n)[:2]
     else:
         X, y = loaded.X, loaded.y
-    result = sweep(X, y, batch_sizes=batch_sizes, lrs=lrs, seeds=args.seeds,
-                         epochs=args.epochs, step_loss="none")
+    result = sweep(X, y, batch_sizes=batch_sizes, lrs=lrs, seeds=args.seeds, epochs=args.epochs,
+                   step_loss="none", optimizer=opt, schedule=args.schedule)
     result.to_csv(args.csv)
     values, label = plots.sweep_cells(result, args.metric)
     path = plots.sweep_heatmap(result, args.metric, args.out)
@@ -67,6 +69,7 @@ def run(args) -> int:
     print(f"sweep: {B} batch sizes x {L} learning rates x {S} seeds = {result.num_runs} runs, "
           f"{args.epochs} epochs, n={args.n}; compile {result.compile_seconds:.1f} s, "
           f"run {result.draw_seconds + result.run_seconds.sum():.2f} s")
+    print(c.describe_optimizer(opt, args.schedule))
     print(f"{label}, median over seeds ('div' = every seed diverged, k/{S}d = k seeds diverged):")
     header = ["batch \\ lr"] + [f"{lr:g}" for lr in result.lrs]
     rows = []

@@ -15,6 +15,7 @@ def add_parser(subparsers):
     c.add_common(p)
     p.add_argument("--batch-size", type=c.positive_int, default=None,
                    help="1 = SGD, n or omitted = full-batch GD, between = mini-batch (default: full batch)")
+    c.add_optimizer_arguments(p)
     add_data_arguments(p)
     p.set_defaults(func=run)
     return p
@@ -23,9 +24,12 @@ def add_parser(subparsers):
 def run(args):
     from .._cli_data import report_parameters
 
+    opt = c.optimizer_from_args(args, "jaxgd train")
     X, y, _, _, loaded = c.training_data(args)
     c.check_batch_size(args.batch_size, X.shape[0], loaded)
-    r, wall, first = c.timed_train(X, y, batch_size=args.batch_size, lr=args.lr, epochs=args.epochs, seed=args.seed)
+    r, wall, first = c.timed_train(X, y, batch_size=args.batch_size, lr=args.lr, epochs=args.epochs, seed=args.seed,
+                                   optimizer=opt, schedule=args.schedule)
+    print(f"{c.describe_optimizer(opt, args.schedule)}; lr={args.lr:g}")
     loss = np.asarray(r.epoch_loss)
     every = max(1, args.epochs // 10)
     for e in range(0, args.epochs + 1):
