@@ -29,9 +29,12 @@ TOLERANCES = {"float32": (1e-5, 1e-6), "float64": (1e-12, 1e-12)}  # dtype: (rto
 
 # Optimizers other than plain SGD, or any schedule, against torch.optim (as tests/test_optim_train.py):
 OPTIM_F64_RTOL = 1e-10
-"""float64: every element within 1e-10 relative of torch's (plus 1e-22 absolute, so that exact
-zeros compare). The frameworks round in different orders, ~1e-16 per operation; torch computes
-scalars such as 1 - beta2^t in Python floats."""
+"""float64: each recorded field within 1e-10 of that field's scale (its largest |torch| value),
+the same yardstick as float32 below. The frameworks round in different orders, ~1e-16 per
+operation, so parameters and epoch losses agree to a few ulps; but a single-sample update loss
+can pass within 1e-12 of 0, where one rounding of the residual is 1e-9 *relative* (measured:
+a loss of 6.6e-13 off by 5.1e-22 in Adam's SGD run, n=1000, 50 epochs) while the largest
+difference anywhere is 2.8e-14. Element-wise relative error judges that rounding, not parity."""
 OPTIM_F32_SCALE_RTOL = 1e-5
 """float32, optimizers other than plain SGD (or with a schedule): each recorded field (every
 epoch's w, b and loss, every update's loss) within 1e-5 of that field's scale (its largest
@@ -55,9 +58,8 @@ def tolerance_text(dtype, plain_sgd=True) -> str:
     if plain_sgd:
         rtol, atol = TOLERANCES[dtype]
         return f"|jax - torch| <= {atol:g} + {rtol:g}·|torch|"
-    if dtype == "float64":
-        return f"|jax - torch| <= {OPTIM_F64_RTOL:g}·|torch|"
-    return f"|jax - torch| <= {OPTIM_F32_SCALE_RTOL:g}·max|torch| of each field"
+    rtol = OPTIM_F64_RTOL if dtype == "float64" else OPTIM_F32_SCALE_RTOL
+    return f"|jax - torch| <= {rtol:g}·max|torch| of each field"
 
 
 def x64_enabled(enabled=True):
@@ -148,7 +150,7 @@ def compare(X, y, *, batch_size, lr, epochs, init, order, dtype="float32", optim
     if plain:
         rtol, atol, scale = *TOLERANCES[dtype], False
     elif dtype == "float64":
-        rtol, atol, scale = OPTIM_F64_RTOL, OPTIM_F64_RTOL * 1e-12, False
+        rtol, atol, scale = OPTIM_F64_RTOL, 1e-300, True
     else:
         rtol, atol, scale = OPTIM_F32_SCALE_RTOL, 1e-30, True
     X, y = np.asarray(X, dtype), np.asarray(y, dtype).reshape(-1, 1)
