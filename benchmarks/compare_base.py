@@ -1,6 +1,6 @@
 """Plain SGD before vs after a change: the same timings from two checkouts, alternating subprocesses.
 
-    python benchmarks/compare_base.py /work/wt-base /work/wt-bench10 --rounds 3 [--json out.json]
+    python benchmarks/compare_base.py BASE NEW [NEW2 ...] --rounds 3 [--json out.json]
 
 Each round runs one subprocess per checkout (order alternates between rounds), each with its
 checkout first on ``sys.path`` and the same interpreter. A subprocess times ``jaxgd.train``
@@ -69,27 +69,33 @@ def main(argv):
 
     ap = argparse.ArgumentParser()
     ap.add_argument("base")
-    ap.add_argument("new")
+    ap.add_argument("new", nargs="+", help="one or more checkouts compared with base")
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--calls", type=int, default=40)
     ap.add_argument("--large-calls", type=int, default=7)
     ap.add_argument("--json")
     a = ap.parse_args(argv)
-    repos = {"base": os.path.abspath(a.base), "new": os.path.abspath(a.new)}
-    runs = {"base": [], "new": []}
+    names = ["base"] + [f"new{i}" if len(a.new) > 1 else "new" for i in range(len(a.new))]
+    repos = dict(zip(names, map(os.path.abspath, [a.base] + a.new)))
+    runs = {k: [] for k in names}
     for r in range(a.rounds):
-        for who in (("base", "new") if r % 2 == 0 else ("new", "base")):
+        for who in (names if r % 2 == 0 else names[::-1]):  # alternate the order between rounds
             t0 = time.time()
             runs[who].append(child(repos[who], a.calls, a.large_calls))
             print(f"round {r} {who}: {time.time() - t0:.0f}s {runs[who][-1]}", file=sys.stderr, flush=True)
+    for k, v in repos.items():
+        print(f"- {k}: `{v}`")
+    print()
     keys = list(runs["base"][0])
-    print(f"| workload | base (median of {a.rounds} session medians) | new | new / base | per-round ratios |")
-    print("|---|---|---|---|---|")
-    for k in keys:
-        b = statistics.median(x[k] for x in runs["base"])
-        n = statistics.median(x[k] for x in runs["new"])
-        per = ", ".join(f"{y[k] / x[k]:.2f}" for x, y in zip(runs["base"], runs["new"]))
-        print(f"| {k} | {b * 1e3:.3f} ms | {n * 1e3:.3f} ms | {n / b:.2f} | {per} |")
+    for who in names[1:]:
+        print(f"| workload | base (median of {a.rounds} session medians) | {who} | {who} / base | per-round ratios |")
+        print("|---|---|---|---|---|")
+        for k in keys:
+            b = statistics.median(x[k] for x in runs["base"])
+            n = statistics.median(x[k] for x in runs[who])
+            per = ", ".join(f"{y[k] / x[k]:.2f}" for x, y in zip(runs["base"], runs[who]))
+            print(f"| {k} | {b * 1e3:.3f} ms | {n * 1e3:.3f} ms | {n / b:.2f} | {per} |")
+        print()
     if a.json:
         json.dump(dict(repos=repos, runs=runs), open(a.json, "w"), indent=1)
 

@@ -1,7 +1,7 @@
 """Turn ``pytest benchmarks --benchmark-only --benchmark-json=bench.json`` output into markdown.
 
     python benchmarks/report.py bench.json > BENCHMARKS.md          # add --no-hlo to skip HLO stats
-    python benchmarks/report.py bench.json later.json > BENCHMARKS.md   # later.json's rows extend/replace
+    python benchmarks/report.py bench.json later.json > BENCHMARKS.md   # later.json's groups replace bench.json's
 
 Per group: every contender's median, jaxgd's speed-up over it, jaxgd / floor; then the targets,
 each marked met / MISSED, and for every missed target the compiled HLO's op counts
@@ -45,13 +45,17 @@ def row_key(group, info, name):
 
 
 def load(path, groups=None):
-    """(JSON data, {group: {row: stats}}); rows of a later file extend or replace ``groups``' rows."""
+    """(JSON data, {group: {row: stats}}). With ``groups`` (an earlier file's), every group this
+    file has replaces that group whole, so each group's ratios come from one session."""
     data = json.load(open(path))
-    groups = {} if groups is None else groups
+    mine = {}
     for b in data["benchmarks"]:
         info = b.get("extra_info", {})
-        groups.setdefault(b["group"], {})[row_key(b["group"], info, b["name"])] = dict(
+        mine.setdefault(b["group"], {})[row_key(b["group"], info, b["name"])] = dict(
             median=b["stats"]["median"], min=b["stats"]["min"], rounds=b["stats"]["rounds"], info=info, name=b["name"])
+    if groups is None:
+        return data, mine
+    groups.update(mine)
     return data, groups
 
 
@@ -96,7 +100,7 @@ def main(argv):
     with_hlo = "--no-hlo" not in argv
     data, groups = load(paths[0])
     extra = []
-    for p in paths[1:]:  # e.g. a later run of some files only: its groups' rows extend or replace the first's
+    for p in paths[1:]:  # e.g. a later run of some files only: its groups replace the first's
         d, _ = load(p, groups)
         ci = d.get("commit_info", {})
         extra.append(f"- Also from `{os.path.basename(p)}`: run {d.get('datetime', '?')} (UTC), commit "
@@ -269,7 +273,7 @@ def optimizer_section(groups, targets):
            "Same data, init and orders as the seed/large groups; `sgd-momentum` is `optim.sgd(momentum=0.9)` vs "
            "`torch.optim.SGD(momentum=0.9)`, `adam` is `optim.adam()` vs `torch.optim.Adam()`. Speed-up = torch median / "
            "jaxgd median, both measured in the same run; \"÷ plain SGD\" = this jaxgd median / jaxgd's plain-SGD median "
-           "of the matching seed/large group (another test in the same session, when present).", ""]
+           "of the matching seed/large group (from the same JSON file as this group, when present).", ""]
     rows = []
     for g in present:
         rows_g = groups[g]
