@@ -9,7 +9,8 @@ outside the timed region.
   in float32 with the same orders, producing the same outputs (step losses, the full-data loss
   after every epoch, the per-epoch parameter history).
 - ``torch_idiomatic_train``: eager PyTorch as a practitioner writes it (``nn.Linear``,
-  ``torch.optim.SGD``, batches sliced from a tensor shuffled once per epoch).
+  ``torch.optim.SGD`` or another ``torch.optim`` optimizer from ``TORCH_OPTIMIZERS``, batches
+  sliced from a tensor shuffled once per epoch).
 - ``sklearn_sgd_train``: scikit-learn's ``SGDRegressor`` with the seed's SGD update.
 - ``torchref_train``: the seed tutorial's loop (``torchref.train``).
 - ``floor_*``: the memory-bandwidth floors of the large workload (passes over X, nothing else).
@@ -135,10 +136,11 @@ def prepare_torch(X, y, init, orders):
     )
 
 
-def torch_idiomatic_train(X_t, y_t, w0_t, b0_t, orders_t, batch_size, lr):
+def torch_idiomatic_train(X_t, y_t, w0_t, b0_t, orders_t, batch_size, lr, make_optimizer=None):
     """Eager PyTorch as a practitioner writes it; returns ``(w, b)``.
 
-    ``nn.Linear`` + ``torch.optim.SGD``; each epoch shuffles the data once (``X[perm]``) and
+    ``nn.Linear`` + ``torch.optim.SGD`` (or ``make_optimizer(params, lr)``, e.g. an entry of
+    ``TORCH_OPTIMIZERS``); each epoch shuffles the data once (``X[perm]``) and
     slices contiguous batches from it; loss = sum of squares / (2 * batch_size), the seed's.
     ``orders_t[e]`` is the shuffle of epoch e (the same permutation jaxgd uses). For full-batch
     GD (``batch_size`` None or n) a practitioner does not shuffle, so neither does this.
@@ -151,7 +153,7 @@ def torch_idiomatic_train(X_t, y_t, w0_t, b0_t, orders_t, batch_size, lr):
     with torch.no_grad():
         model.weight.copy_(w0_t)
         model.bias.copy_(b0_t)
-    opt = torch.optim.SGD(model.parameters(), lr=lr)
+    opt = (make_optimizer or _torch_sgd)(model.parameters(), lr)
     for e in range(orders_t.shape[0]):
         if bs == n:
             Xs, ys = X_t, y_t
@@ -166,6 +168,30 @@ def torch_idiomatic_train(X_t, y_t, w0_t, b0_t, orders_t, batch_size, lr):
             opt.step()
     with torch.no_grad():
         return model.weight.detach().double().numpy().reshape(-1).copy(), float(model.bias)
+
+
+def _torch_sgd(params, lr):
+    import torch
+
+    return torch.optim.SGD(params, lr=lr)
+
+
+def _torch_sgd_momentum(params, lr):
+    import torch
+
+    return torch.optim.SGD(params, lr=lr, momentum=0.9)
+
+
+def _torch_adam(params, lr):
+    import torch
+
+    return torch.optim.Adam(params, lr=lr)
+
+
+# The optimizer benchmarks' torch side, by the name of the jaxgd spec it is compared with
+# (``optim.sgd(momentum=0.9)``, ``optim.adam()``): torch's defaults otherwise, default
+# ``foreach`` (the single-tensor path for CPU tensors), as a practitioner constructs them.
+TORCH_OPTIMIZERS = {"sgd": _torch_sgd, "sgd-momentum": _torch_sgd_momentum, "adam": _torch_adam}
 
 
 def torchref_train(X_t, y_t, w0_t, b0_t, orders_np, batch_size, lr):

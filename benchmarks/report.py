@@ -1,6 +1,7 @@
 """Turn ``pytest benchmarks --benchmark-only --benchmark-json=bench.json`` output into markdown.
 
     python benchmarks/report.py bench.json > BENCHMARKS.md          # add --no-hlo to skip HLO stats
+    python benchmarks/report.py bench.json later.json > BENCHMARKS.md   # later.json's groups replace bench.json's
 
 Per group: every contender's median, jaxgd's speed-up over it, jaxgd / floor; then the targets,
 each marked met / MISSED, and for every missed target the compiled HLO's op counts
@@ -33,14 +34,28 @@ def fmt_x(r):
     return "–" if r is None else f"{r:,.0f}×" if r >= 100 else f"{r:.2f}×"
 
 
-def load(path):
+def row_key(group, info, name):
+    """A row's name in its group: the contender, then the variant (memory, compile), then the optimizer."""
+    key = info.get("contender", name)
+    if group in ("memory", "compile"):
+        key += f" {info['variant']}"
+    if "optimizer" in info:
+        key += f" {info['optimizer']}"
+    return key
+
+
+def load(path, groups=None):
+    """(JSON data, {group: {row: stats}}). With ``groups`` (an earlier file's), every group this
+    file has replaces that group whole, so each group's ratios come from one session."""
     data = json.load(open(path))
-    groups = {}
+    mine = {}
     for b in data["benchmarks"]:
         info = b.get("extra_info", {})
-        groups.setdefault(b["group"], {})[info.get("contender", b["name"]) + (
-            f" {info['variant']}" if b["group"] in ("memory", "compile") else "")] = dict(
+        mine.setdefault(b["group"], {})[row_key(b["group"], info, b["name"])] = dict(
             median=b["stats"]["median"], min=b["stats"]["min"], rounds=b["stats"]["rounds"], info=info, name=b["name"])
+    if groups is None:
+        return data, mine
+    groups.update(mine)
     return data, groups
 
 
@@ -81,10 +96,17 @@ def table(rows, header):
 
 
 def main(argv):
-    path = argv[0]
+    paths = [a for a in argv if not a.startswith("--")]
     with_hlo = "--no-hlo" not in argv
-    data, groups = load(path)
-    out = ["# jaxgd benchmarks", "", *machine(data), "",
+    data, groups = load(paths[0])
+    extra = []
+    for p in paths[1:]:  # e.g. a later run of some files only: its groups replace the first's
+        d, _ = load(p, groups)
+        ci = d.get("commit_info", {})
+        extra.append(f"- Also from `{os.path.basename(p)}`: run {d.get('datetime', '?')} (UTC), commit "
+                     f"{ci.get('id', '?')[:10]}{' (dirty)' if ci.get('dirty') else ''}: groups "
+                     + ", ".join(sorted({b['group'] for b in d['benchmarks']})))
+    out = ["# jaxgd benchmarks", "", *machine(data), *extra, "",
            "Medians of steady-state calls (after a warm-up call; `block_until_ready` on JAX results). "
            "Speed-up = contender median / jaxgd median (jaxgd with its default, on-device drawn orders). "
            "Every contender's answer is asserted equal to jaxgd's in the same run (see benchmarks/README.md).", ""]
@@ -150,6 +172,8 @@ def main(argv):
                     f"{fmt_x(gather['median'] / best['median'])} the sequential one-pass floor; "
                     f"jaxgd's epoch is {fmt_x(j['median'] / gather['median'])} that gather floor.", ""]
 
+    out += optimizer_section(groups, targets)
+
     if "memory-big" in groups:
         out += ["## memory-big (10,000,000 × 32 float32, mini-batch 1024, 1 epoch; fresh subprocess per row)", "",
                 "Peak resident set of the run over the data's own bytes, by how X reaches `jaxgd.train`: a plain numpy "
@@ -194,12 +218,15 @@ def main(argv):
         for name, r in groups["compile"].items():
             i = r["info"]
             st = i.get("compile_stages_s", {})
-            rows.append([i["variant"], fmt_t(r["median"]), r["rounds"], st.get("jaxpr_trace_duration", "–"),
-                         st.get("jaxpr_to_mlir_module_duration", "–"), st.get("backend_compile_duration", "–"),
-                         i.get("recompiles_for_new_lr")])
-            targets.append((f"compile {i['variant']}: ≤ 0.5 s", fmt_t(r["median"]), r["median"] <= 0.5, ("compile", i["variant"])))
-        out += table(rows, ["variant", "median (compile + 1 run)", "rounds", "trace s", "lower s", "XLA compile s",
-                            "recompiles for a 2nd lr (asserted 0)"]) + [""]
+            opt = i.get("optimizer")
+            rows.append([i["variant"], opt or "sgd (default)", fmt_t(r["median"]), r["rounds"],
+                         st.get("jaxpr_trace_duration", "–"), st.get("jaxpr_to_mlir_module_duration", "–"),
+                         st.get("backend_compile_duration", "–"), i.get("recompiles_for_new_lr")])
+            what = i["variant"] + (f" {opt}" if opt else "")
+            targets.append((f"compile {what}: ≤ 0.5 s", fmt_t(r["median"]), r["median"] <= 0.5,
+                            None if opt else ("compile", i["variant"])))
+        out += table(rows, ["variant", "optimizer", "median (compile + 1 run)", "rounds", "trace s", "lower s",
+                            "XLA compile s", "recompiles for 2nd hyperparameter values (asserted 0)"]) + [""]
 
     if "memory" in groups:
         out += ["## memory (large workload, fresh subprocess per row; `benchmarks/memprobe.py`)", "",
@@ -229,6 +256,45 @@ def main(argv):
         if os.path.exists(notes):
             out += ["", open(notes).read().strip(), ""]
     print("\n".join(out))
+
+
+OPTIM_GROUPS = ["tutorial-optim-GD", "tutorial-optim-mini-batch", "tutorial-optim-SGD", "large-optim-GD",
+                "large-optim-mini-batch"]
+PLAIN_GROUP = {"tutorial-optim-GD": "seed-GD", "tutorial-optim-mini-batch": "seed-mini-batch",
+               "tutorial-optim-SGD": "seed-SGD", "large-optim-GD": "large-GD", "large-optim-mini-batch": "large-mini-batch"}
+
+
+def optimizer_section(groups, targets):
+    """jaxgd against idiomatic PyTorch with the same torch.optim optimizer (``test_optimizers.py``)."""
+    present = [g for g in OPTIM_GROUPS if groups.get(g)]
+    if not present:
+        return []
+    out = ["## optimizers (`benchmarks/test_optimizers.py`: jaxgd vs idiomatic PyTorch with the same torch.optim optimizer)", "",
+           "Same data, init and orders as the seed/large groups; `sgd-momentum` is `optim.sgd(momentum=0.9)` vs "
+           "`torch.optim.SGD(momentum=0.9)`, `adam` is `optim.adam()` vs `torch.optim.Adam()`. Speed-up = torch median / "
+           "jaxgd median, both measured in the same run; \"÷ plain SGD\" = this jaxgd median / jaxgd's plain-SGD median "
+           "of the matching seed/large group (from the same JSON file as this group, when present).", ""]
+    rows = []
+    for g in present:
+        rows_g = groups[g]
+        plain = groups.get(PLAIN_GROUP[g], {}).get("jaxgd")
+        opts = sorted({r["info"]["optimizer"] for r in rows_g.values()})
+        for opt in opts:
+            j, t = rows_g.get(f"jaxgd {opt}"), rows_g.get(f"torch-idiomatic {opt}")
+            if not j:
+                continue
+            info = j["info"]
+            per = (f"{j['median'] * 1e9 / info['updates']:,.0f} ns/update" if g.startswith("tutorial")
+                   else f"{fmt_t(j['median'] / info['epochs'])}/epoch")
+            speed = t["median"] / j["median"] if t else None
+            rows.append([g, opt, f"n={info['n']:,} d={info['d']} batch {info['batch_size']} × {info['epochs']} ep",
+                         fmt_t(j["median"]), j["rounds"], per, fmt_t(t["median"]) if t else "–", t["rounds"] if t else "–",
+                         fmt_x(speed), fmt_x(j["median"] / plain["median"]) if plain else "–"])
+            if speed is not None:
+                targets.append((f"{g} {opt}: jaxgd faster than idiomatic torch", fmt_x(speed), speed > 1, None))
+    out += table(rows, ["group", "optimizer", "workload", "jaxgd median", "rounds", "jaxgd", "torch median", "rounds",
+                        "jaxgd speed-up", "÷ plain SGD"]) + [""]
+    return out
 
 
 def hlo_section(groups, missed):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import numbers
 import warnings
 import weakref
@@ -110,7 +111,7 @@ def optimizer(value):
     from . import optim
 
     if value is None:
-        return optim.sgd()
+        return _defaults()[0]
     if isinstance(value, optim.Optimizer):
         return value
     if isinstance(value, str):
@@ -222,11 +223,20 @@ def positive_int(value, name):
     return value
 
 
+@functools.cache
+def _defaults():
+    # the default specs, built (and validated) once: train() is called in loops, and building
+    # optim.sgd() on every call cost a few µs of the ~0.2 ms tutorial GD run
+    from . import optim
+
+    return optim.sgd(), optim.constant()
+
+
 def schedule(value):
     from . import optim
 
     if value is None:
-        return optim.constant()
+        return _defaults()[1]
     if isinstance(value, optim.Schedule):
         return value
     if isinstance(value, str):

@@ -83,6 +83,12 @@ def default_unroll(batch_size: int, n: int) -> int:
     return 1 if batch_size == n else 4
 
 
+@functools.lru_cache(maxsize=1024)
+def _static(spec):
+    # spec.static() rebuilds a dataclass (~2 µs); Plan is built on every train() call
+    return spec.static()
+
+
 @dataclasses.dataclass(frozen=True)
 class Plan:
     """The static shape of a run: everything that, when changed, needs a new program.
@@ -101,8 +107,8 @@ class Plan:
     schedule: optim.Schedule = dataclasses.field(default_factory=optim.constant)
 
     def __post_init__(self):
-        object.__setattr__(self, "optimizer", self.optimizer.static())
-        object.__setattr__(self, "schedule", self.schedule.static())
+        object.__setattr__(self, "optimizer", _static(self.optimizer))
+        object.__setattr__(self, "schedule", _static(self.schedule))
         if not self.unroll:
             object.__setattr__(self, "unroll", default_unroll(self.batch_size, self.n))
 

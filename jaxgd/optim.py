@@ -21,8 +21,13 @@ value replaced by None) is what a compiled program's cache key should hold. What
   momentum buffer exists in the state. Inside an enabled program a runtime momentum of 0
   still takes torch's momentum-free path (a ``jnp.where``), so the update is torch's for any
   runtime value; a disabled program has no buffer and is exactly ``p - lr * g`` for SGD.
-- ``weight_decay`` is *not* an option: torch skips ``g + wd * p`` when ``wd == 0``, and adding
-  ``0 * p`` changes nothing for finite ``p``, so it is always applied at runtime.
+- ``decay_enabled`` (SGD only: ``weight_decay != 0``): whether the program adds ``wd * p`` to
+  the gradient. Inside an enabled program a runtime weight decay of 0 adds ``0 * p``, which
+  changes nothing for finite ``p`` (torch skips the add), so the update is torch's for any
+  runtime value. Plain SGD makes one update per sample (50,000 per tutorial run) and the add
+  sits on the update's dependency chain: applied unconditionally it made plain SGD measurably
+  slower than before the optimizers existed (benchmarks/compare_base.py). The other
+  optimizers always apply their weight decay at runtime (their updates are longer anyway).
 
 Exactness. Each update follows torch's single-tensor CPU kernels (``foreach=None`` resolves
 to the single-tensor path for CPU tensors) operation by operation: ``add(x, alpha=a)`` is
@@ -244,8 +249,8 @@ def _sgd_momentum(momentum, dampening, nesterov) -> optax.GradientTransformation
     return optax.GradientTransformation(init_fn, update_fn)
 
 
-def _build_sgd(learning_rate, *, momentum, dampening, weight_decay, nesterov, momentum_enabled):
-    parts = [optax.add_decayed_weights(weight_decay)]
+def _build_sgd(learning_rate, *, momentum, dampening, weight_decay, nesterov, momentum_enabled, decay_enabled=True):
+    parts = [optax.add_decayed_weights(weight_decay)] if decay_enabled else []
     if momentum_enabled:
         parts.append(_sgd_momentum(momentum, dampening, nesterov))
     parts.append(optax.scale_by_learning_rate(learning_rate))
@@ -264,8 +269,10 @@ def sgd(momentum=0.0, dampening=0.0, weight_decay=0.0, nesterov=False) -> Optimi
 
     Differences from ``optax.sgd``: dampening ``tau`` (absent in optax), applied from the
     second step only (torch's buffer starts as ``g``); weight decay is L2 on the gradient;
-    ``momentum_enabled = momentum != 0`` is a static option (a momentum buffer in the state).
-    Built as ``chain(add_decayed_weights(wd), <torch momentum>, scale_by_learning_rate(lr))``.
+    ``momentum_enabled = momentum != 0`` is a static option (a momentum buffer in the state),
+    as is ``decay_enabled = weight_decay != 0`` (the decay's add in the program).
+    Built as ``chain(add_decayed_weights(wd), <torch momentum>, scale_by_learning_rate(lr))``,
+    each part present only when enabled.
     """
     momentum = _nonneg("momentum", momentum)
     dampening = _real("dampening", dampening)
@@ -278,7 +285,7 @@ def sgd(momentum=0.0, dampening=0.0, weight_decay=0.0, nesterov=False) -> Optimi
     return Optimizer(
         "sgd",
         (("momentum", momentum), ("dampening", dampening), ("weight_decay", weight_decay)),
-        (("nesterov", nesterov), ("momentum_enabled", momentum != 0)),
+        (("nesterov", nesterov), ("momentum_enabled", momentum != 0), ("decay_enabled", weight_decay != 0)),
     )
 
 

@@ -255,6 +255,21 @@ def test_runtime_momentum_zero_takes_torchs_momentum_free_path():
         assert rel_err(got, ref) <= F64_RTOL
 
 
+def test_runtime_weight_decay_zero_in_a_decay_program_is_torchs_update():
+    # SGD's decay_enabled (weight_decay != 0) is static: a program built with the decay's add,
+    # given weight_decay = 0 at runtime, computes torch's update without weight decay.
+    params, grads = problem(3, 2, np.float64)
+    built, runtime = optim.sgd(momentum=0.9, weight_decay=0.1), optim.sgd(momentum=0.9)
+    assert dict(built.options)["decay_enabled"] and not dict(runtime.options)["decay_enabled"]
+    assert built.static() != runtime.static()
+    with x64_enabled():
+        hyper = {k: jnp.asarray(v) for k, v in runtime.hyperparams}
+        w, b = _jax_steps(built.static(), jnp.full(STEPS, 0.01), hyper, params, grads)
+    got = np.concatenate([np.asarray(w)[:, :, 0], np.asarray(b)], axis=1)
+    ref = torch_run(optim_torch.make_optimizer(runtime), 0.01, params, grads)
+    assert rel_err(got, ref) <= F64_RTOL
+
+
 # ---------------------------------------------------------------------------------- 2
 
 SCHEDULES = [
