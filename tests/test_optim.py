@@ -266,7 +266,7 @@ def test_runtime_weight_decay_zero_in_a_decay_program_is_torchs_update():
         hyper = {k: jnp.asarray(v) for k, v in runtime.hyperparams}
         w, b = _jax_steps(built.static(), jnp.full(STEPS, 0.01), hyper, params, grads)
     got = np.concatenate([np.asarray(w)[:, :, 0], np.asarray(b)], axis=1)
-    ref = torch_run(optim_torch.make_optimizer(runtime), 0.01, params, grads)
+    ref = torch_run(make_optimizer(runtime), 0.01, params, grads)
     assert rel_err(got, ref) <= F64_RTOL
 
 

@@ -7,7 +7,7 @@ eps), its learning rate, a schedule (all six, constant included), n (2..40), d (
 size (1..n: SGD, mini-batch with or without a short last batch, GD) and epochs (1..4). The same
 float64 data, initial parameters and per-epoch orders go to ``jaxgd.train`` (x64 mode) and to
 ``torchref.optim.train`` (the tutorial's loop driving the matching ``torch.optim`` optimizer
-and ``lr_scheduler``, mapped by ``optim_torch.to_torch``).
+and ``lr_scheduler``, mapped by ``jaxgd.parity.to_torch``).
 
 Tolerance: every recorded value (each epoch's w, b and full-data loss, each update's batch
 loss) within 1e-10 relative, |jax - torch| <= 1e-10 * (|torch| + 1e-12) as in
@@ -38,7 +38,7 @@ import jaxgd
 import torchref.optim
 from jaxgd import optim
 from jaxgd.parity import x64_enabled
-from optim_torch import to_torch
+from jaxgd.parity import to_torch
 
 RTOL, ATOL = 1e-10, 1e-12
 
