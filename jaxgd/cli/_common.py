@@ -383,7 +383,8 @@ def describe_optimizer(spec, schedule=None) -> str:
     values = dict(spec.hyperparams)
     if "beta1" in values:
         values = {"betas": (values.pop("beta1"), values.pop("beta2")), **values}
-    values.update({k: v for k, v in spec.options if k != "momentum_enabled"})
+    # *_enabled options are derived structure (momentum != 0, ...), not torch arguments
+    values.update({k: v for k, v in spec.options if not k.endswith("_enabled")})
     parts = ", ".join(f"{k}={_fmt_default(v) if not isinstance(v, bool) else v}" for k, v in values.items())
     schedule = optim.get_schedule(schedule)
     if schedule.name == "multistep_lr":
