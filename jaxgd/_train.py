@@ -58,6 +58,13 @@ class TrainResult:
         return int(epoch) if hit else None
 
 
+# A Plan is a frozen dataclass of ~9 fields (~4 us to build); train builds the same few again
+# and again, so they are cached by their (hashable) arguments.
+_plan = functools.lru_cache(maxsize=256)(core.Plan)
+# str(np.dtype) takes ~10 us (numpy builds the name each time).
+_dtype_name = functools.lru_cache(maxsize=16)(str)
+
+
 def variant_name(batch_size, n):
     return "GD" if batch_size == n else "SGD" if batch_size == 1 else "mini-batch"
 
@@ -144,7 +151,7 @@ def train(
     rows = n
     if mesh is not None:
         X, y, rows = shard_rows(X, y, mesh)
-    plan = core.Plan(n, batch_size, epochs, str(dtype), unroll or 0, rows, optimizer, schedule)
+    plan = _plan(n, batch_size, epochs, _dtype_name(dtype), unroll or 0, rows, optimizer, schedule)
     params, hist = _program(X, y, seed, lr, dict(optimizer.hyperparams), dict(schedule.params), init, order, plan)
     # Non-finite data (or data so large the loss overflows) makes the initial loss non-finite:
     # checked on the one scalar the run already computed instead of another pass over X.
