@@ -10,6 +10,7 @@ step, run), for use under your own ``jax.jit`` / ``jax.vmap``; ``jaxgd.optim`` t
 ``jaxgd.analysis`` the convergence metrics.
 """
 
+from ._cache import enable_compilation_cache
 from ._data import Dataset, epoch_orders, synthetic_data
 from ._io import LoadedData, load_dataset
 from ._train import Config, TrainResult, train
@@ -25,6 +26,7 @@ __all__ = [
     "TrainResult",
     "analysis",
     "core",
+    "enable_compilation_cache",
     "epoch_orders",
     "load_dataset",
     "optim",

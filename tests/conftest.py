@@ -1,5 +1,12 @@
+import os
+
 import jax
 import pytest
+
+# The command line caches compiled programs on disk; tests (and the CLI processes they start)
+# must not share programs through a user's cache, nor count compilations a cache would skip.
+# tests/test_cache.py turns it on explicitly, in its own directories.
+os.environ["JAXGD_NO_CACHE"] = "1"
 
 # As equinox does: make silent broadcasting between arrays of different rank an error in tests.
 jax.config.update("jax_numpy_rank_promotion", "raise")

@@ -7,6 +7,7 @@ and exit code 2.
 
 from __future__ import annotations
 
+import os
 import sys
 import warnings
 
@@ -21,12 +22,35 @@ def build_parser():
     parser = _common.Parser(prog="jaxgd", description="GD, SGD and mini-batch SGD as one compiled JAX program.")
     sub = parser.add_subparsers(dest="command", title="commands", metavar="COMMAND", parser_class=_common.Parser)
     for command in COMMANDS:
-        command.add_parser(sub)
+        command.add_parser(sub).add_argument(
+            "--no-cache", action="store_true",
+            help="do not use the persistent compilation cache ($JAXGD_CACHE_DIR, else "
+                 "$XDG_CACHE_HOME/jaxgd, else ~/.cache/jaxgd; also off when $JAXGD_NO_CACHE is set; "
+                 "default: use it)")
     return parser
 
 
-def _show_warning(message, *_, **__):
-    print(f"jaxgd: warning: {message}", file=sys.stderr)
+_CACHE_READ_ERROR = "Error reading persistent compilation cache entry"
+
+
+class _WarningPrinter:
+    """Warnings as one plain line each; unreadable cache entries (JAX warns once per entry and
+    recompiles it) are summarised in one line."""
+
+    def __init__(self):
+        self.cache_noted = False
+
+    def __call__(self, message, *_, **__):
+        text = str(message)
+        if text.startswith(_CACHE_READ_ERROR):
+            if self.cache_noted:
+                return
+            self.cache_noted = True
+            from .._cache import cache_dir
+
+            text = (f"the compilation cache has unreadable entries; they are compiled afresh "
+                    f"(delete {cache_dir()} to clear it)")
+        print(f"jaxgd: warning: {text}", file=sys.stderr)
 
 
 def main(argv=None):
@@ -35,12 +59,16 @@ def main(argv=None):
     # Warnings as one plain line each, not a Python warning dump; only while main runs.
     with warnings.catch_warnings():
         warnings.simplefilter("once", RuntimeWarning)
-        warnings.showwarning = _show_warning
+        warnings.showwarning = _WarningPrinter()
         try:
             args = parser.parse_args(argv)
             if args.command is None:  # bare `jaxgd`: what there is to run
                 print(parser.format_help(), end="", file=sys.stderr)
                 return 2
+            if not (args.no_cache or os.environ.get("JAXGD_NO_CACHE")):
+                from .._cache import enable_compilation_cache
+
+                enable_compilation_cache()
             return args.func(args)
         except _common.UsageError as e:
             print(e, file=sys.stderr)

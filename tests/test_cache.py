@@ -1,0 +1,88 @@
+"""The persistent compilation cache: on by default on the command line, never a wrong answer,
+never a failure."""
+
+import os
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+# One training run per variant, printed as the exact bits of every recorded array.
+SCRIPT = textwrap.dedent("""
+    import sys, numpy as np, jax, jaxgd
+    print("cache:", jaxgd.enable_compilation_cache(sys.argv[1]) if sys.argv[1] != "-" else None)
+    d = jaxgd.synthetic_data(num_examples=200)
+    for bs in (None, 7, 1):
+        r = jaxgd.train(d.X, d.y, batch_size=bs, epochs=3, optimizer="adam", lr=0.05)
+        print(bs, *(np.asarray(a).tobytes().hex() for a in (r.w_history, r.b_history, r.epoch_loss, r.step_loss)))
+""")
+
+
+def run(cache, env=None):
+    env = {k: v for k, v in (env or os.environ).items() if k != "JAXGD_NO_CACHE"}
+    p = subprocess.run([sys.executable, "-c", SCRIPT, str(cache)], capture_output=True, text=True, env=env,
+                       timeout=300)
+    assert p.returncode == 0, p.stderr
+    return p
+
+
+@pytest.mark.slow
+def test_warm_cache_results_are_bit_identical_to_cold_and_to_no_cache(tmp_path):
+    cold = run(tmp_path / "cache")
+    entries = sorted(os.listdir(tmp_path / "cache"))
+    assert any(e.startswith("jit__program") for e in entries), entries  # train's program was written
+    warm = run(tmp_path / "cache")
+    none = run("-")
+    body = lambda p: p.stdout.split("\n", 1)[1]
+    assert body(cold) == body(warm) == body(none)
+    assert "cache: " + str(tmp_path / "cache") in warm.stdout
+
+
+@pytest.mark.slow
+def test_a_corrupt_cache_gives_one_warning_and_a_normal_run(tmp_path):
+    cache = tmp_path / "cache"
+    env = dict(os.environ, JAXGD_CACHE_DIR=str(cache))
+    env.pop("JAXGD_NO_CACHE")
+    cli = [sys.executable, "-m", "jaxgd", "train", "--epochs", "2", "--batch-size", "7", "--n", "50"]
+    first = subprocess.run(cli, capture_output=True, text=True, env=env, timeout=300)
+    assert first.returncode == 0 and os.listdir(cache), first.stderr
+    for entry in os.listdir(cache):
+        (cache / entry).write_bytes(b"not a compiled program")
+    second = subprocess.run(cli, capture_output=True, text=True, env=env, timeout=300)
+    assert second.returncode == 0, second.stderr
+    assert second.stdout.splitlines()[:-1] == first.stdout.splitlines()[:-1]  # all but the timing line
+    warnings = [line for line in second.stderr.splitlines() if "warning" in line]
+    assert len(warnings) == 1 and "compilation cache has unreadable entries" in warnings[0], second.stderr
+
+
+def test_an_unwritable_cache_directory_warns_and_caches_nothing(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("a file where the cache directory should go")
+    p = run(blocker / "cache")  # mkdir under a regular file fails, for root too
+    assert "cache: None" in p.stdout
+    assert "compilation cache off: cannot write to" in p.stderr
+
+
+def test_no_cache_flag_and_env_leave_the_cache_off(tmp_path):
+    cache = tmp_path / "cache"
+    for extra, env_var in ((["--no-cache"], {}), ([], {"JAXGD_NO_CACHE": "1"})):
+        env = dict(os.environ, JAXGD_CACHE_DIR=str(cache), **env_var)
+        env.pop("JAXGD_NO_CACHE", None) if not env_var else None
+        p = subprocess.run([sys.executable, "-m", "jaxgd", "train", "--epochs", "1", "--n", "20", *extra],
+                           capture_output=True, text=True, env=env, timeout=300)
+        assert p.returncode == 0, p.stderr
+        assert not cache.exists()
+
+
+def test_cache_dir_follows_the_environment(monkeypatch, tmp_path):
+    from jaxgd._cache import cache_dir
+
+    monkeypatch.setenv("JAXGD_CACHE_DIR", str(tmp_path / "a"))
+    assert cache_dir() == tmp_path / "a"
+    monkeypatch.delenv("JAXGD_CACHE_DIR")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    assert cache_dir() == tmp_path / "xdg" / "jaxgd"
+    monkeypatch.delenv("XDG_CACHE_HOME")
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    assert cache_dir() == tmp_path / "home" / ".cache" / "jaxgd"
