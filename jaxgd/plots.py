@@ -27,6 +27,23 @@ def _finite(a):
     return np.where(np.isfinite(a), a, np.nan)
 
 
+def _faint_series(ax, values, color, max_points=2000):
+    """Each update's loss as a faint line; past ``max_points`` updates, the min-max envelope of
+    log-spaced bins instead (the same picture on the log axis; SGD's 50,000 points took most of
+    the figure's rendering time)."""
+    x = np.arange(1, len(values) + 1)
+    if len(values) <= max_points:
+        ax.plot(x, values, "-", color=color, alpha=0.15, lw=0.5)
+        return
+    head = max_points // 2  # the first updates as they are (bins there would hold one point)
+    ax.plot(x[:head], values[:head], "-", color=color, alpha=0.15, lw=0.5)
+    edges = np.unique(np.geomspace(head, len(values) + 1, max_points // 2).astype(int))
+    with np.errstate(invalid="ignore"):
+        lo = np.fmin.reduceat(values, edges[:-1] - 1)
+        hi = np.fmax.reduceat(values, edges[:-1] - 1)
+    ax.fill_between(edges[:-1], lo, hi, color=color, alpha=0.15, lw=0, step="post")
+
+
 def compare_figure(X, y, true_w, true_b, results, path):
     """The tutorial's comparison: data with true and fitted lines; loss per epoch; loss per update.
 
@@ -115,7 +132,7 @@ def compare_figure(X, y, true_w, true_b, results, path):
         color = COLORS.get(r.config.variant)
         per_epoch = r.updates // r.config.epochs
         step = _finite(r.step_loss)  # sum r^2 / (2b): already a per-sample mean, as the epoch loss
-        ax.plot(np.arange(1, len(step) + 1), step, "-", color=color, alpha=0.15, lw=0.5)
+        _faint_series(ax, step, color)
         loss = _finite(r.epoch_loss)
         ax.plot(np.arange(len(loss)) * per_epoch + 1, loss, "o-", ms=2.5, color=color,
                 label=f"{label} (full-data loss)" if div[label] is None else diverged_label(label))
