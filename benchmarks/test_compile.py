@@ -60,6 +60,26 @@ def _cache_size():
     return run._cache_size() if run is not None and hasattr(run, "_cache_size") else None
 
 
+def cold_compile(call):
+    """``(seconds, {stage: seconds}, backend compiles)`` of one call with the training program cold.
+
+    A first call warms the small helper programs (indexing, epoch_orders) so that only the
+    training program is compiled in the measured one.
+    """
+    call()
+    _clear()
+    before = _snapshot()
+    t0 = time.perf_counter()
+    call()
+    cold = time.perf_counter() - t0
+    after = _snapshot()
+    stages = {name.rsplit("/", 1)[-1]: round(_delta(before, after, name)[1], 4)
+              for name in after if name.startswith("/jax/core/compile/")}
+    n_compiles, _ = _delta(before, after, BACKEND_COMPILE)
+    assert n_compiles >= 1, "the compilation counter saw no compile after clearing the cache"
+    return cold, stages, n_compiles
+
+
 @pytest.mark.benchmark(group="compile")
 @pytest.mark.parametrize("variant", ["GD", "mini-batch", "SGD"])
 def test_compile(benchmark, tiny, seed_cfg, variant):
@@ -76,17 +96,7 @@ def test_compile(benchmark, tiny, seed_cfg, variant):
         return block(jaxgd.train(Xj, yj, batch_size=bs, lr=lr, epochs=epochs))
 
     # One cold call with the stage breakdown (trace -> StableHLO -> XLA backend compile).
-    call()  # warms the small helper programs (indexing, epoch_orders) so only the training program is cold
-    _clear()
-    before = _snapshot()
-    t0 = time.perf_counter()
-    call()
-    cold = time.perf_counter() - t0
-    after = _snapshot()
-    stages = {name.rsplit("/", 1)[-1]: round(_delta(before, after, name)[1], 4)
-              for name in after if name.startswith("/jax/core/compile/")}
-    n_compiles, _ = _delta(before, after, BACKEND_COMPILE)
-    assert n_compiles >= 1, "the compilation counter saw no compile after clearing the cache"
+    cold, stages, n_compiles = cold_compile(call)
 
     # Timed: compile + one run, cache cleared before every round.
     benchmark.pedantic(call, setup=_clear, rounds=rounds(tiny, 5), iterations=1, warmup_rounds=0)

@@ -17,15 +17,13 @@ keeps the CI run (``--benchmark-disable``, tiny sizes) to one compile per case.
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 import pytest
 
 from benchmarks import contenders as C
 from benchmarks import workloads
 from benchmarks.conftest import assert_same, block, rounds, timed, updates
-from benchmarks.test_compile import BACKEND_COMPILE, _cache_size, _clear, _delta, _listen, _snapshot
+from benchmarks.test_compile import BACKEND_COMPILE, _cache_size, _clear, _delta, _listen, _snapshot, cold_compile
 from benchmarks.test_large import _variant as _large_variant
 from benchmarks.test_large import large_setup  # noqa: F401  (session fixture, shared with test_large)
 from benchmarks.test_seed import seed_setup  # noqa: F401  (session fixture, shared with test_seed)
@@ -66,21 +64,22 @@ def _params(variants, prefix):
     ]
 
 
+def _jaxgd_wb(jax_data, bs, lr, epochs, spec):
+    """jaxgd's final (w, b) as numpy, for the same data and init the torch contender gets."""
+    import jaxgd
+
+    Xj, yj, initj, _ = jax_data
+    r = block(jaxgd.train(Xj, yj, batch_size=bs, lr=lr, epochs=epochs, optimizer=spec, init=initj))
+    return np.asarray(r.w).reshape(-1), float(r.b[0])
+
+
 # --------------------------------------------------------------------------------------------
 # tutorial workload
 # --------------------------------------------------------------------------------------------
 @pytest.fixture(scope="session")
 def tutorial_optim_reference(seed_cfg, seed_setup):  # noqa: F811
-    import jaxgd
-
-    Xj, yj, initj, _ = seed_setup["jax"]
-    out = {}
-    for variant, bs in workloads.seed_variants(seed_cfg):
-        for name, spec in OPTIMIZERS.items():
-            r = jaxgd.train(Xj, yj, batch_size=bs, lr=seed_cfg.lr, epochs=seed_cfg.epochs, optimizer=spec,
-                            init=initj)
-            out[variant, name] = (np.asarray(r.w).reshape(-1), float(r.b[0]))
-    return out
+    return {(variant, name): _jaxgd_wb(seed_setup["jax"], bs, seed_cfg.lr, seed_cfg.epochs, spec)
+            for variant, bs in workloads.seed_variants(seed_cfg) for name, spec in OPTIMIZERS.items()}
 
 
 # Full-size rounds (timed region per round, this machine): jaxgd ~0.3-3 ms; torch GD ~10 ms,
@@ -91,18 +90,13 @@ TUTORIAL_ROUNDS = {"jaxgd": {"GD": 50, "mini-batch": 30, "SGD": 30},
 
 @pytest.mark.parametrize("variant,opt,contender", _params(TUTORIAL_VARIANTS, "tutorial-optim"))
 def test_tutorial_optim(benchmark, tiny, seed_cfg, seed_setup, tutorial_optim_reference, variant, opt, contender):  # noqa: F811
-    import jaxgd
-
     bs = dict(workloads.seed_variants(seed_cfg))[variant]
     n, epochs, lr = seed_cfg.n, seed_cfg.epochs, seed_cfg.lr
     spec = OPTIMIZERS[opt]
     warmup = None
     if contender == "jaxgd":
-        Xj, yj, initj, _ = seed_setup["jax"]
-
         def fn():
-            r = block(jaxgd.train(Xj, yj, batch_size=bs, lr=lr, epochs=epochs, optimizer=spec, init=initj))
-            return np.asarray(r.w).reshape(-1), float(r.b[0])
+            return _jaxgd_wb(seed_setup["jax"], bs, lr, epochs, spec)
     else:
         args, make = seed_setup["torch"], C.TORCH_OPTIMIZERS[opt]
 
@@ -128,15 +122,11 @@ def test_tutorial_optim(benchmark, tiny, seed_cfg, seed_setup, tutorial_optim_re
 # --------------------------------------------------------------------------------------------
 @pytest.fixture(scope="session")
 def large_optim_reference(large_cfg, large_setup):  # noqa: F811
-    import jaxgd
-
-    Xj, yj, initj, _ = large_setup["jax"]
     out = {}
     for variant in LARGE_VARIANTS:
         bs, epochs, lr, _ = _large_variant(large_cfg, variant)
         for name, spec in OPTIMIZERS.items():
-            r = jaxgd.train(Xj, yj, batch_size=bs, lr=lr, epochs=epochs, optimizer=spec, init=initj)
-            out[variant, name] = (np.asarray(r.w).reshape(-1), float(r.b[0]))
+            out[variant, name] = _jaxgd_wb(large_setup["jax"], bs, lr, epochs, spec)
     return out
 
 
@@ -145,18 +135,13 @@ LARGE_ROUNDS = {"jaxgd": 5, "torch-idiomatic": 3}
 
 @pytest.mark.parametrize("variant,opt,contender", _params(LARGE_VARIANTS, "large-optim"))
 def test_large_optim(benchmark, tiny, large_cfg, large_setup, large_optim_reference, variant, opt, contender):  # noqa: F811
-    import jaxgd
-
     cfg = large_cfg
     bs, epochs, lr, _ = _large_variant(cfg, variant)
     spec = OPTIMIZERS[opt]
     X = large_setup["np"][0]
     if contender == "jaxgd":
-        Xj, yj, initj, _ = large_setup["jax"]
-
         def fn():
-            r = block(jaxgd.train(Xj, yj, batch_size=bs, lr=lr, epochs=epochs, optimizer=spec, init=initj))
-            return np.asarray(r.w).reshape(-1), float(r.b[0])
+            return _jaxgd_wb(large_setup["jax"], bs, lr, epochs, spec)
     else:
         Xt, yt, wt, bt, ot = large_setup["torch"]
         make = C.TORCH_OPTIMIZERS[opt]
@@ -213,17 +198,7 @@ def test_compile_optimizer(benchmark, tiny, seed_cfg, opt):
         # CI: no timing, so no cold compiles beyond the first; what is checked is the reuse below.
         benchmark.pedantic(call, rounds=1, iterations=1, warmup_rounds=0)
     else:
-        call()  # warms the helper programs so only the training program is cold below
-        _clear()
-        before = _snapshot()
-        t0 = time.perf_counter()
-        call()
-        cold = time.perf_counter() - t0
-        after = _snapshot()
-        stages = {name.rsplit("/", 1)[-1]: round(_delta(before, after, name)[1], 4)
-                  for name in after if name.startswith("/jax/core/compile/")}
-        n_compiles, _ = _delta(before, after, BACKEND_COMPILE)
-        assert n_compiles >= 1, "the compilation counter saw no compile after clearing the cache"
+        cold, stages, n_compiles = cold_compile(call)
         benchmark.pedantic(call, setup=_clear, rounds=5, iterations=1, warmup_rounds=0)
 
     # A second set of hyperparameter values (and a second lr) reuses the compiled program.

@@ -326,7 +326,7 @@ def format_report(ev: Evaluation, figure: Optional[str] = None, total: Optional[
     ]
     ep, sp, tx = ev.metrics["epochs"], ev.metrics["tail_spread"], ev.metrics["tail_excess"]
     evidence = {
-        1: [f"epochs to target: " + ", ".join(f"{NAMES[i]} {_describe(ep[i], d[i], not_reached=never)}"
+        1: ["epochs to target: " + ", ".join(f"{NAMES[i]} {_describe(ep[i], d[i], not_reached=never)}"
                                               for i in range(3))],
         2: [
             f"spread (std) of the epoch loss over the last {ev.tail} epochs: SGD {_describe(sp[S_], d[S_])}, "

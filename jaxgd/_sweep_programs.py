@@ -21,7 +21,6 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Optional
 
 import jax
-import jax.numpy as jnp
 import numpy as np
 
 from . import core, optim

@@ -108,15 +108,10 @@ def unroll(value):
 
 
 def optimizer(value):
+    """None (plain SGD), a name or a ``jaxgd.optim`` spec; ``optim.get`` names what is wrong."""
     from . import optim
 
-    if value is None:
-        return _defaults()[0]
-    if isinstance(value, optim.Optimizer):
-        return value
-    if isinstance(value, str):
-        return optim.get(value)
-    raise ValueError(f"optimizer must be a name or a jaxgd.optim spec (e.g. optim.sgd()), got {value!r}")
+    return _defaults()[0] if value is None else optim.get(value)
 
 
 def lr(value):
@@ -233,12 +228,7 @@ def _defaults():
 
 
 def schedule(value):
+    """None (constant), ``"constant"`` or a ``jaxgd.optim`` schedule; ``optim.get_schedule`` names what is wrong."""
     from . import optim
 
-    if value is None:
-        return _defaults()[1]
-    if isinstance(value, optim.Schedule):
-        return value
-    if isinstance(value, str):
-        return optim.get_schedule(value)
-    raise ValueError(f"schedule must be a jaxgd.optim schedule (e.g. optim.step_lr(10, 0.5)), got {value!r}")
+    return _defaults()[1] if value is None else optim.get_schedule(value)

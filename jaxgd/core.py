@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import inspect
 import math
 from typing import Any, NamedTuple, Optional
 
@@ -122,9 +121,6 @@ class Plan:
         if not self.unroll:
             object.__setattr__(self, "unroll", default_unroll(self.batch_size, self.n, self.optimizer))
 
-    def with_epochs(self, epochs: int) -> "Plan":
-        return dataclasses.replace(self, epochs=epochs)
-
     @property
     def row_count(self) -> int:
         return self.rows or self.n
@@ -145,21 +141,11 @@ class Plan:
 # --- the update step ------------------------------------------------------------------------
 
 
-def _factory(optimizer: optim.Optimizer, names: tuple):
-    # inject_hyperparams binds its arguments to the factory's signature, so the factory names
-    # each hyperparameter (Optimizer.transformation takes them as **kwargs).
-    def build(**values):
-        return optimizer.transformation(**values)
-
-    build.__signature__ = inspect.Signature(
-        [inspect.Parameter(k, inspect.Parameter.KEYWORD_ONLY) for k in names])
-    return build
-
-
 def transformation(optimizer: optim.Optimizer, hyperparams: dict) -> optax.GradientTransformation:
     """The optax transformation of ``optimizer`` with ``hyperparams`` (``learning_rate`` and the
-    optimizer's own) injected into its state as runtime values."""
-    return optax.inject_hyperparams(_factory(optimizer, tuple(hyperparams)))(**hyperparams)
+    optimizer's own) injected into its state as runtime values. ``optimizer.transformation``
+    names each hyperparameter in its signature, which inject_hyperparams binds to."""
+    return optax.inject_hyperparams(optimizer.transformation)(**hyperparams)
 
 
 def _scheduled(schedule) -> bool:

@@ -45,10 +45,6 @@ def sweep_cases():
     losses, atol 1e-6 on parameters): GD, padded mini-batch and SGD (batch 1); 3 seeds on 4
     devices (one padding seed), chunked (chunk_epochs=2 of 5); then SGD alone on a 2 x 2 mesh
     (the seed axis split over both mesh axes), against the same unsharded sweep's SGD runs."""
-    import re
-
-    from jaxgd import _sweep
-
     out = {}
     d = jaxgd.synthetic_data((3.5, -1.5), 4.0, 40, seed=3)
     X, y = np.asarray(d.X), np.asarray(d.y)
