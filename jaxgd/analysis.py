@@ -178,8 +178,179 @@ def as_float_counts(counts):
     return np.where(reached(counts), counts.astype(np.float64), np.inf)
 
 
+# --- batch size against steps: the gradient noise scale and McCandlish et al.'s model -------
+
+
+def _vector(a, name, size=None):
+    a = np.asarray(a, np.float64)
+    if a.ndim == 2 and a.shape[1] == 1:
+        a = a[:, 0]
+    if a.ndim != 1 or (size is not None and a.shape[0] != size):
+        want = f"({size},) or ({size}, 1)" if size is not None else "1-D"
+        raise ValueError(f"{name} must have shape {want}, got {np.shape(a)}")
+    if not np.isfinite(a).all():
+        raise ValueError(f"{name} has non-finite values")
+    return a
+
+
+def gradient_noise_scale(X, y, w, b) -> float:
+    """The simple gradient noise scale B_simple = tr(Sigma) / |G|^2 of the tutorial's loss at
+    (w, b), in closed form and float64 (McCandlish et al. 2018, arXiv:1812.06162, eq. 2.8).
+
+    Example i's loss 1/2 (x_i . w + b - y_i)^2 has the gradient g_i = r_i [x_i, 1] with respect
+    to (w, b), r_i its residual. G = mean_i g_i is the full-data gradient and Sigma the
+    population covariance of the g_i over the n rows (divided by n), so
+
+        |G|^2 = |X^T r / n|^2 + (mean r)^2,   tr(Sigma) = mean_i r_i^2 (|x_i|^2 + 1) - |G|^2.
+
+    The mean gradient of B rows drawn with replacement has variance tr(Sigma) / B: B_simple is
+    the batch size at which that noise is as large as the signal |G|^2. Far from the optimum
+    (|G| large) it is small; near the optimum it grows without bound.
+
+    Args:
+      X: (n, d) features; y: (n,) or (n, 1) targets; w: (d,) or (d, 1); b: one number.
+
+    Returns:
+      B_simple as a float; +inf where G = 0 exactly (at the optimum, noise at any batch size).
+
+    Raises:
+      ValueError: for malformed shapes, no rows, or non-finite values.
+    """
+    X = np.asarray(X, np.float64)
+    if X.ndim != 2 or X.shape[0] < 1 or X.shape[1] < 1:
+        raise ValueError(f"X must be a 2-D (n, d) array with n, d >= 1, got shape {X.shape}")
+    if not np.isfinite(X).all():
+        raise ValueError("X has non-finite values")
+    n, d = X.shape
+    y = _vector(y, "y", n)
+    w = _vector(w, "w", d)
+    b = np.asarray(b, np.float64)
+    if b.size != 1 or not np.isfinite(b).all():
+        raise ValueError(f"b must be one finite number, got shape {b.shape}")
+    r = X @ w + float(b.reshape(-1)[0]) - y
+    G2 = float(np.sum((X.T @ r / n) ** 2) + np.mean(r) ** 2)
+    trace = float(np.mean(r**2 * (np.sum(X**2, axis=1) + 1.0))) - G2
+    if G2 == 0.0:
+        return float("inf")
+    return max(trace, 0.0) / G2  # max: rounding can leave a tiny negative trace when Sigma = 0
+
+
+class TradeOffFit(NamedTuple):
+    """McCandlish et al.'s model S(B) = S_min + E_min / B fitted to measured steps to a target.
+
+    Equivalently (S / S_min - 1)(E / E_min - 1) = 1 with E = B S: S_min is the fewest steps
+    (any batch size), E_min the fewest examples (batch size -> 0), and B_crit = E_min / S_min
+    the critical batch size, where both are twice their minimum. ``intervals`` maps
+    "S_min", "E_min" and "B_crit" to (low, high) bootstrap intervals over seeds (NaN without
+    seeds to resample).
+    """
+
+    S_min: float
+    E_min: float
+    B_crit: float
+    intervals: dict
+    level: float  # the intervals' coverage, e.g. 0.9
+    batch_sizes: np.ndarray  # (k,) the batch sizes fitted (those every seed reached)
+    steps: np.ndarray  # (k,) their mean steps over seeds, what the point fit used
+
+    def steps_at(self, batch_size):
+        """The model's steps S(B) = S_min + E_min / B."""
+        return self.S_min + self.E_min / np.asarray(batch_size, np.float64)
+
+    def samples_at(self, batch_size):
+        """The model's examples E(B) = B S(B) = B S_min + E_min."""
+        return np.asarray(batch_size, np.float64) * self.steps_at(batch_size)
+
+
+def _fit_trade_off(B, S):
+    """(S_min, E_min) >= 0 minimising sum ((S_i - S_min - E_min / B_i) / S_i)^2: least squares
+    on relative errors, linear in the two parameters; on the boundary when the free fit is not."""
+    A = np.column_stack([1.0 / S, 1.0 / (B * S)])
+    cost = lambda p: float(np.sum((A @ p - 1.0) ** 2))
+    p = np.linalg.lstsq(A, np.ones(len(S)), rcond=None)[0]
+    if (p >= 0).all():
+        return float(p[0]), float(p[1])
+    # One parameter at 0: the other has a closed form (positive, as every column entry is).
+    candidates = [np.array([A[:, 0].sum() / (A[:, 0] ** 2).sum(), 0.0]),
+                  np.array([0.0, A[:, 1].sum() / (A[:, 1] ** 2).sum()])]
+    best = min(candidates, key=cost)
+    return float(best[0]), float(best[1])
+
+
+def _b_crit(s_min, e_min):
+    return e_min / s_min if s_min > 0 else float("inf")
+
+
+def fit_batch_trade_off(batch_sizes, steps, *, level: float = 0.9, bootstrap: int = 1000,
+                        seed: int = 0) -> TradeOffFit:
+    """Fits S(B) = S_min + E_min / B (McCandlish et al. 2018) to steps (updates) to a target.
+
+    The fit minimises the squared *relative* error of S over the batch sizes (weights 1/S^2):
+    S spans orders of magnitude from B = 1 to B = n, and an absolute fit would be decided by
+    the smallest batch sizes alone. S_min, E_min >= 0 (the fit sits on the boundary when the
+    free optimum does not).
+
+    Args:
+      batch_sizes: (k,) distinct positive batch sizes.
+      steps: (k,) steps to the target, or (k, seeds): one column per seed. The point fit uses
+        each batch size's mean over seeds. Non-finite entries (inf or NaN: the target not
+        reached) drop that batch size from the fit; at least 2 must remain.
+      level: coverage of the intervals (default 0.9: the 5% and 95% percentiles).
+      bootstrap: resamples of the seeds (columns, with replacement, the same columns for every
+        batch size, since one seed's runs share their initial parameters); 0: no intervals.
+      seed: the bootstrap's random seed (fixed: the same input gives the same intervals).
+
+    Returns:
+      A ``TradeOffFit``.
+
+    Raises:
+      ValueError: for malformed input or fewer than 2 batch sizes with finite steps.
+    """
+    B = np.asarray(batch_sizes, np.float64)
+    S = np.asarray(steps, np.float64)
+    if B.ndim != 1 or B.size < 2:
+        raise ValueError(f"batch_sizes must be 1-D with at least 2 batch sizes, got shape {B.shape}")
+    if not (np.isfinite(B).all() and (B > 0).all()):
+        raise ValueError(f"batch_sizes must be finite and > 0, got {B.tolist()}")
+    if len(np.unique(B)) != B.size:
+        raise ValueError(f"batch_sizes must be distinct, got {B.tolist()}")
+    if S.ndim == 1:
+        S = S[:, None]
+    if S.ndim != 2 or S.shape[0] != B.size or S.shape[1] < 1:
+        raise ValueError(f"steps must have shape ({B.size},) or ({B.size}, seeds), got {np.shape(steps)}")
+    with np.errstate(invalid="ignore"):
+        if (S[np.isfinite(S)] <= 0).any():
+            raise ValueError("steps must be > 0 (or inf / NaN for a target not reached)")
+    if not 0 < level < 1:
+        raise ValueError(f"level must be in (0, 1), got {level!r}")
+    if isinstance(bootstrap, bool) or int(bootstrap) != bootstrap or bootstrap < 0:
+        raise ValueError(f"bootstrap must be an integer >= 0, got {bootstrap!r}")
+    keep = np.isfinite(S).all(axis=1)
+    if keep.sum() < 2:
+        raise ValueError(f"at least 2 batch sizes need finite steps for every seed, got {int(keep.sum())}")
+    B, S = B[keep], S[keep]
+    mean = S.mean(axis=1)
+    s_min, e_min = _fit_trade_off(B, mean)
+    names = ("S_min", "E_min", "B_crit")
+    intervals = dict.fromkeys(names, (float("nan"), float("nan")))
+    seeds = S.shape[1]
+    if bootstrap and seeds > 1:
+        rng = np.random.default_rng(seed)
+        draws = np.empty((int(bootstrap), 3))
+        for i in range(int(bootstrap)):
+            sm, em = _fit_trade_off(B, S[:, rng.integers(0, seeds, seeds)].mean(axis=1))
+            draws[i] = sm, em, _b_crit(sm, em)
+        lo, hi = quantiles(draws, ((1 - level) / 2, (1 + level) / 2), axis=0)
+        intervals = {k: (float(lo[j]), float(hi[j])) for j, k in enumerate(names)}
+    return TradeOffFit(s_min, e_min, _b_crit(s_min, e_min), intervals, float(level), B.astype(np.int64)
+                       if np.all(B == np.round(B)) else B, mean)
+
+
 __all__ = [
     "DEFAULT_REL_TARGET",
+    "TradeOffFit",
+    "fit_batch_trade_off",
+    "gradient_noise_scale",
     "NOT_REACHED",
     "Optimum",
     "as_float_counts",
