@@ -7,16 +7,16 @@ on a grid of samples processed (``record_every``). For each target (a fraction `
 initial excess loss over the least-squares optimum) it reads off, per seed,
 
   S: the updates done when the loss is first at or below the target (the trace's ``updates``
-     at the first grid point there: exact where the grid step R <= B, else at most R / B
-     updates late), and
+     at the first grid point there: exact to one update where the grid step R <= B, else at
+     most R / B updates late), and
   E: the examples those S updates processed ((S // ceil(n/B)) n + (S % ceil(n/B)) B; = B S
      when B divides n).
 
 Learning rate per batch size and target (``choose_lr``): among the rates at which no seed
-diverged, every seed reached the target and every seed *ends* the run at or below it (a run
-whose noise floor lies above the target can dip below it by chance; it does not count), the
-one with the fewest median updates S; ties go to the smaller rate. No batch size is judged at
-another's rate.
+diverged, every seed reached the target and every seed *settles* at or below it (the median
+excess over the last tenth of the run's recorded points: a run whose noise floor lies above
+the target can dip below it by chance; it does not count), the one with the fewest median
+updates S; ties go to the smaller rate. No batch size is judged at another's rate.
 
 The model S(B) = S_min + E_min / B is fitted per problem and target over the batch sizes whose
 every seed reached it (``analysis.fit_batch_trade_off``; bootstrap over seeds for intervals).
@@ -87,15 +87,15 @@ class Problem:
         return float(ev[-1] / ev[0])
 
 
-def tutorial_problem(n: int = 1000, data_seed: int = 0, *, epochs_min: int = 5, updates_min: int = 50,
-                     trace_points: int = 5000) -> Problem:
+def tutorial_problem(n: int = 1000, data_seed: int = 0, *, epochs_min: int = 2, updates_min: int = 50,
+                     trace_points: int = 2000) -> Problem:
     """The tutorial's data: y = 3.5 x + 4 + N(0, 0.5^2), x ~ N(0, 1); condition number ~1."""
     data = synthetic_data(num_examples=n, seed=data_seed)
     return Problem("tutorial", np.asarray(data.X), np.asarray(data.y), epochs_min, updates_min, trace_points)
 
 
 def ill_conditioned_problem(n: int = 1000, d: int = 8, condition: float = 100.0, data_seed: int = 0, *,
-                            epochs_min: int = 30, updates_min: int = 1500, trace_points: int = 2000) -> Problem:
+                            epochs_min: int = 20, updates_min: int = 600, trace_points: int = 2000) -> Problem:
     """The tutorial's model in d features whose scales spread geometrically from 1 down to
     1 / sqrt(condition), so the Hessian's condition number is about ``condition``.
 
@@ -123,10 +123,11 @@ def default_batch_sizes(n: int) -> list[int]:
 # --- measuring ----------------------------------------------------------------------------------
 
 
-def record_step(total_samples: int, n: int, points: int) -> int:
-    """The trace grid step R for a run of ``total_samples``: about ``points`` points, R a
+def record_step(total_samples: int, n: int, points: int, batch_size: int = 1) -> int:
+    """The trace grid step R for a run of ``total_samples``: at most about ``points`` points
+    but no finer than one point per batch (R up to the batch size costs no resolution), R a
     divisor of n (or a multiple of n) so that a sweep's chunks may start at any epoch."""
-    want = max(1, total_samples // max(points, 1))
+    want = max(1, total_samples // max(points, 1), min(batch_size, n))
     if want >= n:
         return (want // n) * n
     return max(r for r in range(1, want + 1) if n % r == 0)
@@ -155,8 +156,10 @@ def steps_to_targets(trace_loss, trace_updates, optimum_loss, rels, diverged):
 
     Returns:
       steps (T, L, S) float, inf where not reached; usable (T, L, S) bool: not diverged,
-      reached, and at or below the target at the end of the run.
+      reached, and settled at or below the target at the end of the run (the median excess over
+      the last tenth of the trace's points: robust to one spike of a noisy run).
     """
+    tail = max(1, trace_loss.shape[-1] // 10)
     with np.errstate(invalid="ignore", over="ignore"):
         excess = analysis.excess_loss(trace_loss, optimum_loss)
         finite = np.isfinite(excess).all(axis=-1) & ~np.asarray(diverged)
@@ -167,7 +170,7 @@ def steps_to_targets(trace_loss, trace_updates, optimum_loss, rels, diverged):
             hit = analysis.reached(first)
             s = np.where(hit, np.asarray(trace_updates)[np.where(hit, first, 0)], np.inf)
             steps.append(s.astype(np.float64))
-            usable.append(finite & hit & (excess[..., -1] <= target))
+            usable.append(finite & hit & (np.median(excess[..., -tail:], axis=-1) <= target))
     return np.stack(steps), np.stack(usable)
 
 
@@ -254,7 +257,7 @@ def measure(problem: Problem, *, batch_sizes=None, lrs=DEFAULT_LRS, seeds=4, tar
     for i, bs in enumerate(batch_sizes):
         nb = -(-n // bs)
         epochs = max(problem.epochs_min, -(-problem.updates_min // nb))
-        R = record_step(epochs * n, n, problem.trace_points)
+        R = record_step(epochs * n, n, problem.trace_points, bs)
         epochs_run[i], steps_grid[i] = epochs, R
         r = sweep(X, y, batch_sizes=[bs], lrs=list(lrs), seeds=seeds, epochs=epochs, step_loss="none",
                   record_every=R, progress=False)
@@ -453,7 +456,7 @@ def format_report(problems, verdict, reason, figure=None, total=None) -> str:
         f"own best learning rate; median [5%, 95%] over {len(first.seeds)} seeds",
         f"learning rates tried: {len(first.lrs)}, {first.lrs.min():.3g} to {first.lrs.max():.3g} (ratio "
         f"{first.lrs[1] / first.lrs[0]:.3g}); per batch size and target the one with the fewest median updates "
-        "among those where every seed reached the target, ended the run below it and none diverged",
+        "among those where every seed reached the target, settled below it (median of the last tenth of the run) and none diverged",
         "target: excess loss over the least-squares optimum <= target x the initial excess; S read from the loss "
         "recorded every R samples (exact where R <= batch size, else at most R/B updates late); "
         "E = examples those S updates processed",
