@@ -1,0 +1,242 @@
+"""The batch-size study (claim 5): its pieces on constructed inputs, the study on a tiny problem,
+and the ``jaxgd batch-size`` command."""
+
+import json
+import subprocess
+import sys
+
+import matplotlib.image
+import numpy as np
+import pytest
+
+from jaxgd import _batch_size as bsz
+from jaxgd import analysis, cli
+from jaxgd._claims import CANNOT_JUDGE, NOT_SUPPORTED, SUPPORTED, WEAKLY
+
+# --- pieces ---------------------------------------------------------------------------------------
+
+
+def test_samples_of_counts_the_short_last_batch():
+    # n = 10, B = 4: batches of 4, 4, 2 rows. 3 updates = one epoch = 10 examples; 4 = 14.
+    np.testing.assert_array_equal(bsz.samples_of([0, 1, 2, 3, 4, 7], 4, 10), [0, 4, 8, 10, 14, 24])
+    # B divides n: E = B S exactly; "not reached" (inf) stays inf.
+    np.testing.assert_array_equal(bsz.samples_of([5, np.inf], 8, 64), [40, np.inf])
+
+
+def test_record_step_divides_n_and_is_no_finer_than_a_batch():
+    assert bsz.record_step(2000, 1000, 2000) == 1  # 2 epochs, 2000 points: every sample
+    assert bsz.record_step(20000, 1000, 2000) == 10
+    assert bsz.record_step(30000, 1000, 2000) == 10  # want 15: the largest divisor of 1000 below it
+    assert bsz.record_step(20000, 1000, 2000, batch_size=64) == 50  # up to the batch: no resolution lost
+    assert bsz.record_step(600000, 1000, 2000, batch_size=1000) == 1000
+    assert bsz.record_step(10**7, 1000, 2000) == 5000  # past n: a multiple of n
+
+
+def _curve(rate, K=41, initial=10.0, floor=0.0):
+    return floor + initial * rate ** np.arange(K)
+
+
+def test_steps_to_targets_reads_the_update_count_at_the_first_point_below():
+    # Two rates x one seed, optimum loss 0.5; excess 10 * r^k on a grid where point k is after
+    # 2k updates. Rate 0.5 crosses 1% at k = 7 (0.5^7 = 0.0078 <= 0.01 < 0.5^6), i.e. 14 updates.
+    loss = 0.5 + np.stack([_curve(0.5), _curve(0.8)])[:, None, :]
+    updates = 2 * np.arange(41)
+    steps, usable = bsz.steps_to_targets(loss, updates, 0.5, [0.01, 1e-4], np.zeros((2, 1), bool))
+    assert steps[0, 0, 0] == 14 and steps[0, 1, 0] == 2 * 21  # 0.8^21 = 0.0092 <= 0.01 < 0.8^20
+    assert steps[1, 0, 0] == 2 * 14  # 0.5^14 = 6.1e-5 <= 1e-4 < 0.5^13
+    assert steps[1, 1, 0] == np.inf and not usable[1, 1, 0]  # 0.8^40 = 1.3e-4: never
+    assert usable[0].all()
+    assert bsz.choose_lr(steps[0], usable[0]) == 0
+
+
+def test_a_rate_that_dips_below_the_target_but_settles_above_is_not_usable():
+    # Rate 1 (noisy): hits the target once at point 3, then hovers at 5% of the initial
+    # excess; rate 0 converges steadily but later. Only rate 0 counts.
+    K = 41
+    noisy = np.full(K, 0.5)
+    noisy[0], noisy[3] = 10.0, 0.05
+    loss = np.stack([_curve(0.7, K), noisy])[:, None, :]
+    steps, usable = bsz.steps_to_targets(loss, np.arange(K), 0.0, [0.01], np.zeros((2, 1), bool))
+    assert steps[0, 1, 0] == 3 and not usable[0, 1, 0]
+    assert usable[0, 0, 0] and bsz.choose_lr(steps[0], usable[0]) == 0
+
+
+def test_diverged_and_non_finite_runs_are_never_chosen():
+    fast = 0.0 + _curve(0.1)
+    blown = fast.copy()
+    blown[-1] = np.nan
+    loss = np.stack([fast, fast, blown])[:, None, :]
+    diverged = np.array([[True], [False], [False]])
+    steps, usable = bsz.steps_to_targets(loss, np.arange(41), 0.0, [0.01], diverged)
+    np.testing.assert_array_equal(usable[0, :, 0], [False, True, False])
+    assert bsz.choose_lr(steps[0], usable[0]) == 1
+    assert bsz.choose_lr(steps[0], np.zeros_like(usable[0])) is None
+
+
+def test_choose_lr_needs_every_seed_and_prefers_the_smaller_rate_on_ties():
+    steps = np.array([[10.0, 12.0], [10.0, 12.0], [5.0, np.inf]])
+    usable = np.array([[True, True], [True, True], [True, False]])
+    assert bsz.choose_lr(steps, usable) == 0  # rate 2 is faster but one seed never got there
+
+
+def _result(name="p", n=100, fits=(None,), wall=((1.0, 0.5, 2.0),), targets=(0.01,)):
+    """A ProblemResult with just what evaluate_claim5 reads: fits, and wall times through
+    median_steps x seconds_per_update (seconds per update 1)."""
+    wall = np.asarray(wall, np.float64)
+    T, B = wall.shape
+    return bsz.ProblemResult(
+        name, n, 1, 1.0, 0.0, np.array([1, 10, n][:B]), np.array([0.1]), np.array([0, 1]), np.asarray(targets),
+        np.ones(B, int), np.ones(B, int), np.ones((T, B)), np.repeat(wall[..., None], 2, axis=-1),
+        np.ones((T, B, 2)), np.ones(B), tuple(fits), 1.0, np.ones(T))
+
+
+def _fit(b_crit_interval, b_crit=None):
+    lo, hi = b_crit_interval
+    b_crit = (lo + hi) / 2 if b_crit is None else b_crit
+    return analysis.TradeOffFit(10.0, 10.0 * b_crit, b_crit, {"S_min": (9, 11), "E_min": (1, 2), "B_crit": (lo, hi)},
+                                0.9, np.array([1, 10, 100]), np.ones(3))
+
+
+def test_claim5_verdicts():
+    inside, outside = _fit((5.0, 20.0)), _fit((50.0, 150.0))
+    middle_fastest, gd_fastest = ((1.0, 0.5, 2.0),), ((1.0, 0.5, 0.1),)
+    ok = _result("a", fits=(inside,), wall=middle_fastest)
+    assert bsz.evaluate_claim5([ok, _result("b", fits=(inside,), wall=middle_fastest)])[0] == SUPPORTED
+    verdict, reason = bsz.evaluate_claim5([ok, _result("b", fits=(inside,), wall=gd_fastest)])
+    assert verdict == WEAKLY and "b 0.01 (fastest batch size is 100)" in reason
+    verdict, reason = bsz.evaluate_claim5([_result("c", fits=(outside,), wall=middle_fastest)])
+    assert verdict == NOT_SUPPORTED and "not inside (1, 100)" in reason
+    assert bsz.evaluate_claim5([_result("d", fits=(None,))])[0] == CANNOT_JUDGE
+
+
+# --- the study on a tiny problem --------------------------------------------------------------------
+
+TINY_SIZES = [1, 4, 16, 64]  # n = 64: every batch size divides n
+
+
+@pytest.fixture(scope="module")
+def tiny():
+    # d = 3, condition 10, 64 rows: small enough for a test, ill-conditioned enough that full-batch
+    # GD needs more than a handful of updates. 2 seeds, a coarse grid.
+    problem = bsz.ill_conditioned_problem(64, 3, 10.0, epochs_min=8, updates_min=80, trace_points=300)
+    lrs = [2.0 ** (k / 2) for k in range(-8, 3)]
+    return problem, bsz.measure(problem, batch_sizes=TINY_SIZES, seeds=2, lrs=lrs, targets=(1e-2, 1e-3),
+                                timing_updates=200, repeats=2, bootstrap=50)
+
+
+def test_study_examples_are_batch_size_times_updates(tiny):
+    _, r = tiny
+    reached = np.isfinite(r.steps)
+    assert reached[0].all()  # the loose target: every batch size, every seed
+    B = r.batch_sizes[None, :, None]
+    np.testing.assert_array_equal(r.samples[reached], (r.steps * B)[reached])
+    assert np.isinf(r.samples[~reached]).all()
+    # A batch size with a chosen rate has every seed reached, and the rate is one of the grid's.
+    has_lr = np.isfinite(r.lr)
+    np.testing.assert_array_equal(has_lr, reached.all(axis=-1))
+    assert set(r.lr[has_lr]) <= set(r.lrs)
+
+
+def test_study_updates_fall_as_the_batch_grows_on_the_ill_conditioned_problem(tiny):
+    # Fixed seeds, so deterministic: the median updates to 1% fall strictly from SGD to GD
+    # (measured 79.5, 24.5, 16, 14), and SGD needs the fewest examples.
+    _, r = tiny
+    S = r.median_steps[0]
+    assert all(a > b for a, b in zip(S, S[1:])), S
+    assert np.argmin(r.median_samples[0]) == 0
+
+
+def test_study_fit_is_the_fit_of_its_reached_batch_sizes(tiny):
+    problem, r = tiny
+    for t, fit in enumerate(r.fits):
+        assert fit is not None
+        reached = np.isfinite(r.steps[t]).all(axis=1)
+        np.testing.assert_array_equal(fit.batch_sizes, r.batch_sizes[reached])
+        np.testing.assert_allclose(fit.steps, r.steps[t][reached].mean(axis=1))
+        assert fit.B_crit == pytest.approx(fit.E_min / fit.S_min, rel=1e-12)
+        again = analysis.fit_batch_trade_off(r.batch_sizes, r.steps[t], bootstrap=50)
+        assert (again.S_min, again.E_min, again.intervals) == (fit.S_min, fit.E_min, fit.intervals)
+    assert r.n == problem.n and r.condition == pytest.approx(problem.condition)
+    assert 8 < problem.condition < 13  # "about 10" for 64 rows (sampling spreads the scales a little)
+
+
+def test_study_noise_scale_and_wall_time(tiny):
+    _, r = tiny
+    # B_simple grows as the parameters approach the optimum: initial < at 1% < at 0.1%.
+    assert r.b_simple_initial < r.b_simple_target[0] < r.b_simple_target[1]
+    np.testing.assert_allclose(r.wall_seconds, r.median_steps * r.seconds_per_update)
+    assert (r.seconds_per_update > 0).all()
+    for t in range(len(r.targets)):
+        assert r.fastest[t] == r.batch_sizes[np.argmin(r.wall_seconds[t])]
+    verdict, reason = bsz.evaluate_claim5([r])
+    assert verdict in (SUPPORTED, WEAKLY, NOT_SUPPORTED) and "pairs" in reason
+    text = bsz.format_report([r], verdict, reason)
+    assert "Claim 5" in text and verdict in text and "Claim 1" in text
+    rows = bsz.rows(r)
+    assert len(rows) == len(r.targets) * len(r.batch_sizes)
+    json.dumps({"rows": rows, "fits": bsz.fit_rows(r)})  # plain JSON types only
+
+
+def test_study_figure(tiny, tmp_path):
+    from jaxgd import plots
+
+    _, r = tiny
+    out = plots.batch_size_figure([r], tmp_path / "bs.png")
+    img = matplotlib.image.imread(out)
+    assert img.shape[1] > 1000 and img.std() > 0.05  # a real, non-blank figure
+
+
+def test_measure_bad_input():
+    problem = bsz.tutorial_problem(16)
+    with pytest.raises(ValueError, match="between 1 and n=16"):
+        bsz.measure(problem, batch_sizes=[1, 32])
+    with pytest.raises(ValueError, match="at least 2 batch sizes"):
+        bsz.measure(problem, batch_sizes=[4])
+    with pytest.raises(ValueError, match="targets must be fractions"):
+        bsz.measure(problem, batch_sizes=[1, 16], targets=(0.5, 2.0))
+    with pytest.raises(ValueError, match="d must be at least 2"):
+        bsz.ill_conditioned_problem(16, 1)
+    with pytest.raises(ValueError, match="condition must be > 1"):
+        bsz.ill_conditioned_problem(16, 4, 0.5)
+
+
+def test_default_batch_sizes():
+    assert bsz.default_batch_sizes(1000) == [1, 2, 4, 8, 16, 32, 50, 64, 128, 256, 512, 1000]
+    assert bsz.default_batch_sizes(16) == [1, 2, 4, 8, 16]
+
+
+# --- the command ------------------------------------------------------------------------------------
+
+
+def test_cli_runs_and_writes_the_figure_and_json(tmp_path):
+    fig, js = tmp_path / "bs.png", tmp_path / "bs.json"
+    p = subprocess.run(
+        [sys.executable, "-m", "jaxgd", "batch-size", "--problems", "tutorial", "--n", "32", "--seeds", "2",
+         "--targets", "0.01,0.001", "--lrs", "0.25,0.5,1", "--batch-sizes", "1,8,n", "--bootstrap", "20",
+         "--plot", str(fig), "--json", str(js)],
+        capture_output=True, text=True, timeout=300)
+    assert p.returncode == 0, p.stderr
+    assert "== tutorial: n=32, d=1" in p.stdout and "Claim 5:" in p.stdout and f"figure: {fig}" in p.stdout
+    img = matplotlib.image.imread(fig)
+    assert img.shape[1] > 1000 and img.std() > 0.05
+    data = json.loads(js.read_text())
+    assert {r["batch_size"] for r in data["rows"]} == {1, 8, 32} and len(data["rows"]) == 6
+    assert data["verdict"] in (SUPPORTED, WEAKLY, NOT_SUPPORTED, CANNOT_JUDGE)
+
+
+@pytest.mark.parametrize("args, needle", [
+    (["--targets", "0.01,2"], "argument --targets: expected comma-separated fractions"),
+    (["--seeds", "1"], "argument --seeds: expected an integer >= 2"),
+    (["--problems", "tutorial,foo"], "argument --problems"),
+    (["--condition", "1"], "argument --condition: expected a condition number > 1"),
+    (["--lrs", "0.1,-1"], "argument --lrs"),
+    (["--batch-sizes", "0,1"], "argument --batch-sizes"),
+    (["--batch-sizes", "1,5000"], "--batch-sizes 5000 is larger than --n 1000"),
+    (["--batch-sizes", "n,1000"], "at least 2 different batch sizes"),
+    (["--plot", "/nonexistent-dir/f.png"], "the directory /nonexistent-dir does not exist"),
+    (["--budget", "0"], "argument --budget"),
+])
+def test_cli_bad_flags_are_one_line_and_exit_code_2(args, needle, capsys):
+    assert cli.main(["batch-size", *args]) == 2
+    err = capsys.readouterr().err
+    assert needle in err and len(err.strip().splitlines()) == 1 and "Traceback" not in err
