@@ -21,8 +21,9 @@ updates S; ties go to the smaller rate. No batch size is judged at another's rat
 The model S(B) = S_min + E_min / B is fitted per problem and target over the batch sizes whose
 every seed reached it (``analysis.fit_batch_trade_off``; bootstrap over seeds for intervals).
 B_crit = E_min / S_min is compared with the gradient noise scale B_simple
-(``analysis.gradient_noise_scale``) at the initial parameters and at the target: at the
-parameters full-batch GD (its tuned rate) holds when it first reaches it, median over seeds.
+(``analysis.gradient_noise_scale``; also B_noise, ``analysis.hessian_noise_scale``) at the
+initial parameters and at the target: at the parameters full-batch GD (its tuned rate) holds
+when it first reaches it, median over seeds.
 
 Wall time to the target is S times the time of one update, measured by timing ``jaxgd.train``
 at that batch size on this machine (median of repeats).
@@ -206,6 +207,8 @@ class ProblemResult:
     fits: tuple  # (T,) analysis.TradeOffFit, or None with fewer than 2 batch sizes reaching it
     b_simple_initial: float  # median over seeds at the initial parameters
     b_simple_target: np.ndarray  # (T,) median over seeds at GD's parameters on reaching the target
+    b_noise_initial: float  # the same for B_noise (analysis.hessian_noise_scale)
+    b_noise_target: np.ndarray  # (T,)
 
     @property
     def median_steps(self) -> np.ndarray:
@@ -254,19 +257,23 @@ def measure(problem: Problem, *, batch_sizes=None, lrs=DEFAULT_LRS, seeds=4, tar
     lr = np.full((T, B), np.nan)
     steps = np.full((T, B, S), np.inf)
     epochs_run, steps_grid = np.zeros(B, int), np.zeros(B, int)
+    # Batch sizes with the same budget of epochs share one sweep (its programs compile together)
+    # and one trace grid, fine enough for the smallest of them.
     for i, bs in enumerate(batch_sizes):
-        nb = -(-n // bs)
-        epochs = max(problem.epochs_min, -(-problem.updates_min // nb))
-        R = record_step(epochs * n, n, problem.trace_points, bs)
-        epochs_run[i], steps_grid[i] = epochs, R
-        r = sweep(X, y, batch_sizes=[bs], lrs=list(lrs), seeds=seeds, epochs=epochs, step_loss="none",
-                  record_every=R, progress=False)
-        updates = np.asarray(r.trace_updates).reshape(-1, len(r.trace_samples))[0]
-        st, usable = steps_to_targets(r.trace_loss[0], updates, opt.loss, targets, r.diverged[0])
-        for t in range(T):
-            j = choose_lr(st[t], usable[t])
-            if j is not None:
-                lr[t, i], steps[t, i] = r.lrs[j], st[t, j]
+        epochs_run[i] = max(problem.epochs_min, -(-problem.updates_min // -(-n // bs)))
+    for epochs in sorted(set(epochs_run.tolist())):
+        group = [i for i in range(B) if epochs_run[i] == epochs]
+        R = record_step(epochs * n, n, problem.trace_points, batch_sizes[group[0]])
+        steps_grid[group] = R
+        r = sweep(X, y, batch_sizes=[batch_sizes[i] for i in group], lrs=list(lrs), seeds=seeds, epochs=epochs,
+                  step_loss="none", record_every=R, progress=False)
+        updates = np.asarray(r.trace_updates).reshape(-1, len(r.trace_samples))
+        for g, i in enumerate(group):
+            st, usable = steps_to_targets(r.trace_loss[g], updates[g], opt.loss, targets, r.diverged[g])
+            for t in range(T):
+                j = choose_lr(st[t], usable[t])
+                if j is not None:
+                    lr[t, i], steps[t, i] = r.lrs[j], st[t, j]
     samples = np.stack([samples_of(steps[:, i], bs, n) for i, bs in enumerate(batch_sizes)], axis=1)
 
     # One update's wall time per batch size: jaxgd.train at a rate that batch size used.
@@ -286,7 +293,8 @@ def measure(problem: Problem, *, batch_sizes=None, lrs=DEFAULT_LRS, seeds=4, tar
     d = problem.d
     init = [core.initial_params(s, d) for s in seeds]
     b_init = float(np.median([analysis.gradient_noise_scale(X, y, p.w, p.b) for p in init]))
-    b_target = np.full(T, np.nan)
+    noise_init = float(np.median([analysis.hessian_noise_scale(X, y, p.w, p.b) for p in init]))
+    b_target, noise_target = np.full(T, np.nan), np.full(T, np.nan)
     gd = batch_sizes.index(n) if n in batch_sizes else None
     for t in range(T):
         if gd is None or not np.isfinite(lr[t, gd]):
@@ -297,13 +305,13 @@ def measure(problem: Problem, *, batch_sizes=None, lrs=DEFAULT_LRS, seeds=4, tar
             loss = np.asarray(res.epoch_loss, np.float64)
             e = int(analysis.epochs_to_target(loss, opt.loss, rel=float(targets[t])))
             if e != analysis.NOT_REACHED:  # GD: epoch e is update e
-                values.append(analysis.gradient_noise_scale(X, y, np.asarray(res.w_history[e]),
-                                                            np.asarray(res.b_history[e])))
+                at = (X, y, np.asarray(res.w_history[e]), np.asarray(res.b_history[e]))
+                values.append((analysis.gradient_noise_scale(*at), analysis.hessian_noise_scale(*at)))
         if values:
-            b_target[t] = float(np.median(values))
+            b_target[t], noise_target[t] = np.median(np.asarray(values), axis=0)
     return ProblemResult(problem.name, n, d, problem.condition, opt.loss, np.asarray(batch_sizes),
                          np.asarray(lrs, np.float64), np.asarray(seeds), targets, epochs_run, steps_grid, lr, steps,
-                         samples, spu, tuple(fits), b_init, b_target)
+                         samples, spu, tuple(fits), b_init, b_target, noise_init, noise_target)
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -409,7 +417,8 @@ def fit_rows(p: ProblemResult) -> list[dict]:
     out = []
     for t, fit in enumerate(p.fits):
         row = {"problem": p.name, "target": float(p.targets[t]), "b_simple_initial": p.b_simple_initial,
-               "b_simple_target": float(p.b_simple_target[t]), "fastest_batch_size": int(p.fastest[t]) or None}
+               "b_simple_target": float(p.b_simple_target[t]), "b_noise_initial": p.b_noise_initial,
+               "b_noise_target": float(p.b_noise_target[t]), "fastest_batch_size": int(p.fastest[t]) or None}
         if fit is not None:
             row.update({k: float(getattr(fit, k)) for k in ("S_min", "E_min", "B_crit")})
             row["intervals"] = {k: [float(a), float(b)] for k, (a, b) in fit.intervals.items()}
@@ -445,7 +454,8 @@ def _claim1(p: ProblemResult) -> list[str]:
         slower = gd_ep / best[1]
         word = (f"GD takes {slower:.3g}x the epochs of the best (batch {best[0]}, {_fmt(best[1], 2)} epochs)"
                 if slower > 1 else f"GD needs no more epochs than any other batch size")
-        lines.append(f"  target {rel:g}: {', '.join(parts)}; {word}.")
+        lines.append(f"  target {rel:g}: {', '.join(parts)}; {word}.".replace(" 1 updates", " 1 update")
+                     .replace(" 1 epochs", " 1 epoch"))
     return lines
 
 
@@ -463,7 +473,8 @@ def format_report(problems, verdict, reason, figure=None, total=None) -> str:
     ]
     for p in problems:
         lines += ["", f"== {p.name}: n={p.n}, d={p.d}, Hessian condition number {p.condition:.3g}; optimum loss "
-                      f"{p.optimum_loss:.5f}; B_simple at the initial parameters {_fmt(p.b_simple_initial)}"]
+                      f"{p.optimum_loss:.5f}; at the initial parameters B_simple {_fmt(p.b_simple_initial)}, "
+                      f"B_noise {_fmt(p.b_noise_initial)}"]
         body = []
         for t, rel in enumerate(p.targets):
             for i, bs in enumerate(p.batch_sizes):
@@ -482,17 +493,18 @@ def format_report(problems, verdict, reason, figure=None, total=None) -> str:
             fit = p.fits[t]
             fastest = int(p.fastest[t])
             if fit is None:
-                fit_body.append([f"{rel:g}", "-", "-", "-", _fmt(p.b_simple_target[t]), fastest or "none", "-"])
+                fit_body.append([f"{rel:g}", "-", "-", "-", _fmt(p.b_simple_target[t]), _fmt(p.b_noise_target[t]),
+                                 fastest or "none", "-"])
                 continue
             iv = fit.intervals
             fit_body.append([
                 f"{rel:g}", f"{_fmt(fit.S_min)} [{_fmt(iv['S_min'][0])}, {_fmt(iv['S_min'][1])}]",
                 f"{_fmt(fit.E_min)} [{_fmt(iv['E_min'][0])}, {_fmt(iv['E_min'][1])}]",
                 f"{_fmt(fit.B_crit)} [{_fmt(iv['B_crit'][0])}, {_fmt(iv['B_crit'][1])}]",
-                _fmt(p.b_simple_target[t]), fastest or "none",
+                _fmt(p.b_simple_target[t]), _fmt(p.b_noise_target[t]), fastest or "none",
                 f"{len(fit.batch_sizes)}/{len(p.batch_sizes)}"])
-        lines.append(table(["target", "S_min", "E_min", "B_crit", "B_simple at target", "fastest batch",
-                            "fitted on"], fit_body))
+        lines.append(table(["target", "S_min", "E_min", "B_crit", "B_simple at target", "B_noise at target",
+                            "fastest batch", "fitted on"], fit_body))
         lines.append(f"Claim 1 (GD converges slowly) at the tuned rates, {p.name}:")
         lines += _claim1(p)
     lines += [
@@ -500,8 +512,9 @@ def format_report(problems, verdict, reason, figure=None, total=None) -> str:
         "model: S(B) = S_min + E_min / B (McCandlish et al. 2018), least squares on relative errors over the batch "
         "sizes every seed reached; [5%, 95%] by bootstrap over seeds. B_crit = E_min / S_min: below it a larger "
         "batch saves updates at little cost in examples, above it it costs examples and saves few updates.",
-        "B_simple = tr(Sigma)/|G|^2, the gradient noise scale (closed form); at the target: at the parameters "
-        "full-batch GD holds when it first reaches the target (median over seeds).",
+        "B_simple = tr(Sigma)/|G|^2, the gradient noise scale, and B_noise = tr(H Sigma)/(G^T H G), its "
+        "curvature-weighted form (closed forms); at the target: at the parameters full-batch GD holds when it "
+        "first reaches the target (median over seeds).",
         "time to target: median S x one update's time (jaxgd.train at that batch size on this machine, median of "
         "repeats).",
         "",

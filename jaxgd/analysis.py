@@ -235,6 +235,32 @@ def gradient_noise_scale(X, y, w, b) -> float:
     return max(trace, 0.0) / G2  # max: rounding can leave a tiny negative trace when Sigma = 0
 
 
+def hessian_noise_scale(X, y, w, b) -> float:
+    """The noise scale B_noise = tr(H Sigma) / (G^T H G) of the tutorial's loss at (w, b), in
+    closed form and float64 (McCandlish et al. 2018, eq. 2.7): ``gradient_noise_scale`` with
+    the noise and the signal weighted by the Hessian H = [X, 1]^T [X, 1] / n.
+
+    B_simple is B_noise for H proportional to the identity. On an ill-conditioned problem they
+    differ by where G points: late in a run G lies along the flat directions (small G^T H G)
+    while the noise sits along the steep ones, and B_noise exceeds B_simple. With
+    a_i = [x_i, 1] and g_i = r_i a_i: tr(H Sigma) = mean_i r_i^2 a_i^T H a_i - G^T H G.
+
+    Same arguments, result (+inf where G^T H G = 0) and errors as ``gradient_noise_scale``.
+    """
+    X = np.asarray(X, np.float64)
+    gradient_noise_scale(X, y, w, b)  # the one set of input checks
+    n, d = X.shape
+    A = np.column_stack([X, np.ones(n)])
+    r = A @ np.concatenate([_vector(w, "w", d), np.asarray(b, np.float64).reshape(-1)]) - _vector(y, "y", n)
+    H = A.T @ A / n
+    G = A.T @ r / n
+    signal = float(G @ H @ G)
+    noise = float(np.mean(r**2 * np.einsum("ij,jk,ik->i", A, H, A))) - signal
+    if signal == 0.0:
+        return float("inf")
+    return max(noise, 0.0) / signal
+
+
 class TradeOffFit(NamedTuple):
     """McCandlish et al.'s model S(B) = S_min + E_min / B fitted to measured steps to a target.
 
@@ -351,6 +377,7 @@ __all__ = [
     "TradeOffFit",
     "fit_batch_trade_off",
     "gradient_noise_scale",
+    "hessian_noise_scale",
     "NOT_REACHED",
     "Optimum",
     "as_float_counts",

@@ -398,7 +398,7 @@ def batch_size_figure(problems, path):
     import matplotlib.pyplot as plt
 
     colors = plt.get_cmap("viridis")(np.linspace(0.0, 0.8, max(len(p.targets) for p in problems)))
-    fig, axes = plt.subplots(len(problems), 2, figsize=(14, 5.6 * len(problems)), layout="constrained",
+    fig, axes = plt.subplots(len(problems), 2, figsize=(14, 6.6 * len(problems)), layout="constrained",
                              squeeze=False)
     for row, p in enumerate(problems):
         ax, wax = axes[row]
@@ -439,15 +439,17 @@ def batch_size_figure(problems, path):
                ylabel="updates to the target, S (log)",
                title=f"{p.name} (n={p.n}, d={p.d}, condition number {p.condition:.3g}): updates against examples")
         ax.grid(True, which="both", alpha=0.3)
-        ax.legend(fontsize=8, loc="upper right")
+        # Below the panel, one column per target: the points fill the panel's corners.
+        ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=len(p.targets), frameon=False)
         if not drawn:
             _note(ax, "no batch size reaches any target")
         wax.set(xscale="log", yscale="log", xlabel="batch size (log)", ylabel="wall time to the target, ms (log)",
-                title=f"{p.name}: median updates x measured time per update (fastest ringed)")
+                title=f"{p.name}: wall time to the target (fastest ringed)")
         wax.set_xticks(p.batch_sizes, [str(b) for b in p.batch_sizes], fontsize=8)
         wax.minorticks_off()
         wax.grid(True, which="major", alpha=0.3)
-        wax.legend(fontsize=8)
+        wax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=len(p.targets),
+                   frameon=False, title="median updates x one update's measured time", title_fontsize=8)
     seeds = len(problems[0].seeds)
     fig.suptitle(f"Batch size against epochs: each batch size at its own best learning rate, medians over {seeds} "
                  f"seeds;\nMcCandlish et al.'s S = S_min + E_min / B fitted per target (dashed; star: B_crit, "

@@ -87,7 +87,7 @@ def _result(name="p", n=100, fits=(None,), wall=((1.0, 0.5, 2.0),), targets=(0.0
     return bsz.ProblemResult(
         name, n, 1, 1.0, 0.0, np.array([1, 10, n][:B]), np.array([0.1]), np.array([0, 1]), np.asarray(targets),
         np.ones(B, int), np.ones(B, int), np.ones((T, B)), np.repeat(wall[..., None], 2, axis=-1),
-        np.ones((T, B, 2)), np.ones(B), tuple(fits), 1.0, np.ones(T))
+        np.ones((T, B, 2)), np.ones(B), tuple(fits), 1.0, np.ones(T), 1.0, np.ones(T))
 
 
 def _fit(b_crit_interval, b_crit=None):
@@ -162,8 +162,9 @@ def test_study_fit_is_the_fit_of_its_reached_batch_sizes(tiny):
 
 def test_study_noise_scale_and_wall_time(tiny):
     _, r = tiny
-    # B_simple grows as the parameters approach the optimum: initial < at 1% < at 0.1%.
+    # B_simple and B_noise grow as the parameters approach the optimum: initial < at 1% < at 0.1%.
     assert r.b_simple_initial < r.b_simple_target[0] < r.b_simple_target[1]
+    assert r.b_noise_initial < r.b_noise_target[0] < r.b_noise_target[1]
     np.testing.assert_allclose(r.wall_seconds, r.median_steps * r.seconds_per_update)
     assert (r.seconds_per_update > 0).all()
     for t in range(len(r.targets)):

@@ -54,6 +54,51 @@ def test_gradient_noise_scale_matches_per_example_gradients(d, where):
     assert got == pytest.approx(_per_example_noise_scale(X, y, w, b), rel=1e-9)
 
 
+def _per_example_hessian_noise_scale(X, y, w, b):
+    """B_noise = tr(H Sigma) / G^T H G from the per-example gradients (numpy, float64), with the
+    Hessian of the loss from jax.hessian of the full-data loss."""
+
+    def full_loss(theta):
+        return 0.5 * jnp.mean((jnp.asarray(X) @ theta[:-1] + theta[-1] - jnp.asarray(y).ravel()) ** 2)
+
+    with x64_enabled():
+        theta = jnp.concatenate([jnp.asarray(w, jnp.float64).ravel(), jnp.asarray(b, jnp.float64).ravel()])
+        H = np.asarray(jax.hessian(full_loss)(theta))
+    A = np.column_stack([X, np.ones(len(X))])
+    g = (A @ np.asarray(theta) - np.asarray(y).ravel())[:, None] * A
+    G = g.mean(axis=0)
+    return np.trace(H @ np.cov(g.T, bias=True)) / (G @ H @ G)
+
+
+@pytest.mark.parametrize("d", [1, 4])
+def test_hessian_noise_scale_matches_per_example_gradients(d):
+    # Same comparison and tolerance as B_simple above, with H from jax.hessian (float64).
+    X, y = _problem(d=d, seed=d)
+    rng = np.random.default_rng(d)
+    w, b = rng.normal(size=(d, 1)), rng.normal(size=1)
+    got = analysis.hessian_noise_scale(X, y, w, b)
+    assert got == pytest.approx(_per_example_hessian_noise_scale(X, y, w, b), rel=1e-9)
+    with pytest.raises(ValueError, match="w must have shape"):
+        analysis.hessian_noise_scale(X, y, np.ones(d + 1), 0.0)
+
+
+def test_hessian_noise_scale_exceeds_b_simple_off_the_optimum_along_a_flat_direction():
+    # Feature scales 1 and 0.05 (condition ~400), displaced from the optimum along the flat
+    # eigenvector by 2: G = H delta has |G|^2 ~ (0.0025 * 2)^2 but G^T H G ~ 0.0025^3 * 4, while
+    # the noise (~ sigma^2 H) is about the same trace either way: B_noise ~ 400x B_simple.
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(500, 2)) * np.array([1.0, 0.05])
+    y = X @ np.array([1.0, 20.0]) + 0.5 * rng.normal(size=500)
+    opt = analysis.optimum(X, y)
+    A = np.column_stack([X, np.ones(500)])
+    lam, vec = np.linalg.eigh(A.T @ A / 500)
+    step = 2.0 * vec[:, 0]  # off the optimum along the flattest eigenvector (lam[0] ~ 0.0025)
+    w, b = opt.w + step[:2, None], opt.b + step[2]
+    ratio = analysis.hessian_noise_scale(X, y, w, b) / analysis.gradient_noise_scale(X, y, w, b)
+    # ~ (tr(H Sigma) / tr(Sigma)) / lam_min ~ 400; > 100 leaves room for the sample's H.
+    assert ratio > 100
+
+
 def test_gradient_noise_scale_grows_towards_the_optimum():
     # Far away the signal dominates (B_simple small); approaching the optimum |G| -> 0 while
     # the noise stays ~ the noise variance: B_simple grows, and is +inf exactly at G = 0.
