@@ -417,7 +417,7 @@ def batch_size_figure(problems, path):
             ax.plot(E[t][ok], S[t][ok], "o", color=c, ms=6, label=f"target {rel:g} x initial excess")
             if t == label_t:
                 for b, e, s in zip(p.batch_sizes[ok], E[t][ok], S[t][ok]):
-                    ax.annotate(f"{b}", (e, s), textcoords="offset points", xytext=(5, 4), fontsize=8, color=c)
+                    ax.annotate(f"{b}", (e, s), textcoords="offset points", xytext=(5, 4), fontsize=8, color="0.2")
             fit = p.fits[t]
             if fit is not None:
                 B = np.geomspace(0.5, 2.0 * p.n, 200)
