@@ -285,8 +285,10 @@ def measure(problem: Problem, *, batch_sizes=None, lrs=DEFAULT_LRS, seeds=4, tar
 
     fits = []
     for t in range(T):
-        reached_all = np.isfinite(steps[t]).all(axis=1)
-        fits.append(analysis.fit_batch_trade_off(batch_sizes, steps[t], bootstrap=bootstrap)
+        # S = 0 (the initial parameters already at the target) says nothing about the trade-off.
+        usable_steps = np.where(steps[t] > 0, steps[t], np.inf)
+        reached_all = np.isfinite(usable_steps).all(axis=1)
+        fits.append(analysis.fit_batch_trade_off(batch_sizes, usable_steps, bootstrap=bootstrap)
                     if reached_all.sum() >= 2 else None)
 
     # B_simple at the initial parameters and where full-batch GD first reaches each target.

@@ -435,16 +435,19 @@ def batch_size_figure(problems, path):
             if ok_w.any():
                 best = int(np.argmin(np.where(ok_w, wall[t], np.inf)))
                 wax.plot(p.batch_sizes[best], wall[t][best] * 1e3, "o", ms=15, mfc="none", mec=c, mew=2)
-        ax.set(xscale="log", yscale="log", xlabel="examples processed to the target, E (log)",
-               ylabel="updates to the target, S (log)",
+        ax.set(xlabel="examples processed to the target, E (log)", ylabel="updates to the target, S (log)",
                title=f"{p.name} (n={p.n}, d={p.d}, condition number {p.condition:.3g}): updates against examples")
+        wax.set(xlabel="batch size (log)", ylabel="wall time to the target, ms (log)",
+                title=f"{p.name}: wall time to the target (fastest ringed)")
+        if not drawn:  # nothing on a log scale to show
+            _note(ax, "no batch size reaches any target")
+            _note(wax, "no batch size reaches any target")
+            continue
+        ax.set(xscale="log", yscale="log")
         ax.grid(True, which="both", alpha=0.3)
         # Below the panel, one column per target: the points fill the panel's corners.
         ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=len(p.targets), frameon=False)
-        if not drawn:
-            _note(ax, "no batch size reaches any target")
-        wax.set(xscale="log", yscale="log", xlabel="batch size (log)", ylabel="wall time to the target, ms (log)",
-                title=f"{p.name}: wall time to the target (fastest ringed)")
+        wax.set(xscale="log", yscale="log")
         wax.set_xticks(p.batch_sizes, [str(b) for b in p.batch_sizes], fontsize=8)
         wax.minorticks_off()
         wax.grid(True, which="major", alpha=0.3)

@@ -187,6 +187,21 @@ def test_study_figure(tiny, tmp_path):
     assert img.shape[1] > 1000 and img.std() > 0.05  # a real, non-blank figure
 
 
+def test_study_where_every_rate_diverges_cannot_judge_and_still_draws(tmp_path):
+    # lr 50 and 100 diverge at every batch size: no rate is chosen, nothing is fitted, the verdict
+    # says so, and the figure is written with a note instead of empty log axes.
+    from jaxgd import plots
+
+    r = bsz.measure(bsz.tutorial_problem(16, epochs_min=1, updates_min=4, trace_points=50), batch_sizes=[1, 16],
+                    lrs=[50.0, 100.0], seeds=2, targets=(0.01,), timing_updates=20, repeats=1, bootstrap=0)
+    assert np.isnan(r.lr).all() and np.isinf(r.steps).all() and r.fits == (None,)
+    assert r.fastest.tolist() == [0]
+    assert bsz.evaluate_claim5([r])[0] == CANNOT_JUDGE
+    assert "never" in bsz.format_report([r], CANNOT_JUDGE, "-")
+    img = matplotlib.image.imread(plots.batch_size_figure([r], tmp_path / "none.png"))
+    assert img.std() > 0.01
+
+
 def test_measure_bad_input():
     problem = bsz.tutorial_problem(16)
     with pytest.raises(ValueError, match="between 1 and n=16"):

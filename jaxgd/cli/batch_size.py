@@ -77,7 +77,7 @@ def add_parser(subparsers):
                    help="bootstrap resamples of the seeds for the fit's intervals (default: %(default)s)")
     p.add_argument("--plot", type=c.figure_path, default="jaxgd_batch_size.png",
                    help="figure path (default: %(default)s)")
-    p.add_argument("--json", type=c.csv_path, default=None, help="also write the table's rows and fits as JSON")
+    p.add_argument("--json", type=c.csv_path, default=None, help="also write the table's rows, the fits and the verdict as JSON (default: none)")
     p.set_defaults(func=run)
     return p
 
