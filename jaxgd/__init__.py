@@ -7,7 +7,7 @@
 
 ``jaxgd.core`` holds the pure functions ``train`` and ``sweep`` are built from (draw, update
 step, run), for use under your own ``jax.jit`` / ``jax.vmap``; ``jaxgd.optim`` the optimizers;
-``jaxgd.analysis`` the convergence metrics.
+``jaxgd.analysis`` the convergence metrics; ``jaxgd.distributed`` several processes as one run.
 """
 
 from ._cache import enable_compilation_cache
@@ -16,7 +16,7 @@ from ._io import LoadedData, load_dataset
 from ._train import Config, TrainResult, train
 from ._sweep import sweep
 from ._sweep_result import SweepResult
-from . import analysis, core, optim
+from . import analysis, core, distributed, optim
 
 __all__ = [
     "Config",
@@ -26,6 +26,7 @@ __all__ = [
     "TrainResult",
     "analysis",
     "core",
+    "distributed",
     "enable_compilation_cache",
     "epoch_orders",
     "load_dataset",

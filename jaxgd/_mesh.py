@@ -37,3 +37,13 @@ def shard_rows(X, y, mesh):
         y = xp.concatenate([y, xp.zeros((rows - n, 1), y.dtype)])
     sharding = NamedSharding(mesh, PartitionSpec(mesh.axis_names, None))
     return jax.device_put(X, sharding), jax.device_put(y, sharding), rows
+
+
+def to_host(a) -> np.ndarray:
+    """``a`` as a numpy array on every process, gathering the shards other processes hold
+    (a sweep's runs are spread over every process's devices)."""
+    if isinstance(a, jax.Array) and not a.is_fully_addressable:
+        from jax.experimental import multihost_utils
+
+        return np.asarray(multihost_utils.process_allgather(a, tiled=True))
+    return np.asarray(a)

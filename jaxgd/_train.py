@@ -95,6 +95,7 @@ def train(
     order: Optional[Any] = None,
     unroll: Optional[int] = None,
     mesh: Optional[jax.sharding.Mesh] = None,
+    n: Optional[int] = None,
 ) -> TrainResult:
     """Train y ~ X w + b by gradient descent with the tutorial's loss, as one compiled program.
 
@@ -126,7 +127,11 @@ def train(
         and XLA partitions the program (GSPMD), reducing sums over rows, and so gradients and
         losses, with its collectives. When n is not a multiple of the device count, X is
         padded with weight-0 rows that no order visits. Results equal single-device training
-        up to summation order.
+        up to summation order. Across several processes (``jaxgd.distributed``), X and y are
+        global arrays whose rows each process holds only in part.
+      n: train on the first ``n`` rows of X and y only (default: all of them); the rows after
+        them are padding, never in a batch and weight 0 in every sum. For global arrays padded
+        to a multiple of the mesh's devices: ``load_dataset(..., mesh=).n_rows``.
 
     Returns:
       A ``TrainResult``. A run that diverges (``TrainResult.diverged_at``) is a result, with
@@ -136,7 +141,8 @@ def train(
       ValueError: for malformed data, hyperparameters, ``init`` or ``order``.
     """
     X, y, dtype = _validate.data(X, y)
-    n, d = X.shape
+    rows, d = X.shape
+    n = rows if n is None else _validate.rows_used(n, rows)
     batch_size = _validate.batch_size(batch_size, n)
     lr = _validate.lr(lr)
     epochs = _validate.epochs(epochs)
@@ -148,7 +154,6 @@ def train(
         init = _validate.init(init, d)
     if order is not None:
         order = _validate.order(order, epochs, n)
-    rows = n
     if mesh is not None:
         X, y, rows = shard_rows(X, y, mesh)
     plan = _plan(n, batch_size, epochs, _dtype_name(dtype), unroll or 0, rows, optimizer, schedule)

@@ -67,6 +67,16 @@ def data(X, y):
     return X, y, _float_dtype(X, explicit)
 
 
+def rows_used(value, rows):
+    """``n``: how many leading rows of X are data (the rest padding)."""
+    n = _positive_int(value, "n")
+    if n < 1:
+        raise ValueError(f"n must be at least 1, got {n}")
+    if n > rows:
+        raise ValueError(f"n={n} is larger than the {rows} rows of X")
+    return n
+
+
 def explain_nonfinite_loss(X, y, init):
     """Raise the ValueError that names why the loss at the initial parameters is not finite."""
     for name, a in (("X", X), ("y", y)):

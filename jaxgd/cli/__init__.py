@@ -11,7 +11,7 @@ import os
 import sys
 import warnings
 
-from . import _common, claims, compare, optimizers, parity, sweep, train
+from . import _cluster, _common, claims, compare, optimizers, parity, sweep, train
 
 __all__ = ["build_parser", "main"]
 
@@ -69,6 +69,7 @@ def main(argv=None):
                 from .._cache import enable_compilation_cache
 
                 enable_compilation_cache()
+            args.mesh = _cluster.start(args) if _cluster.requested(args) else None
             return args.func(args)
         except _common.UsageError as e:
             print(e, file=sys.stderr)

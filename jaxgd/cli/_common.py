@@ -169,12 +169,13 @@ def tutorial_data(args):
     return synthetic_data(tutorial_weights(args.d), 4.0, args.n, seed=args.data_seed)
 
 
-def training_data(args):
+def training_data(args, mesh=None):
     """(X, y, true_w, true_b, loaded): a data file from --data (described on stdout), else the
-    tutorial's synthetic data (loaded None)."""
+    tutorial's synthetic data (loaded None). With ``mesh``, a data file's rows are sharded over it,
+    each process reading only its own."""
     from .._cli_data import data_from_args, describe
 
-    loaded = data_from_args(args)
+    loaded = data_from_args(args, mesh)
     if loaded is None:
         data = tutorial_data(args)
         return data.X, data.y, data.true_w, data.true_b, None

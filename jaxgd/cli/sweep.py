@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import _common as c
+from . import _cluster, _common as c
 
 
 def add_parser(subparsers):
@@ -33,6 +33,7 @@ def add_parser(subparsers):
                    "initial excess) (default: %(default)s)")
     c.add_optimizer_arguments(p)
     add_data_arguments(p)
+    _cluster.add_arguments(p)
     p.set_defaults(func=run)
     return p
 
@@ -60,10 +61,12 @@ def run(args) -> int:
     else:
         X, y = loaded.X, loaded.y
     result = sweep(X, y, batch_sizes=batch_sizes, lrs=lrs, seeds=args.seeds, epochs=args.epochs,
-                   step_loss="none", optimizer=opt, schedule=args.schedule)
-    result.to_csv(args.csv)
+                   step_loss="none", optimizer=opt, schedule=args.schedule, mesh=getattr(args, "mesh", None))
     values, label = plots.sweep_cells(result, args.metric)
-    path = plots.sweep_heatmap(result, args.metric, args.out)
+    path = args.out
+    if _cluster.is_writer():  # several processes: process 0 writes
+        result.to_csv(args.csv)
+        path = plots.sweep_heatmap(result, args.metric, args.out)
 
     B, L, S = result.shape
     print(f"sweep: {B} batch sizes x {L} learning rates x {S} seeds = {result.num_runs} runs, "

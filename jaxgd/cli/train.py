@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import _common as c
+from . import _cluster, _common as c
 
 
 def add_parser(subparsers):
@@ -17,6 +17,7 @@ def add_parser(subparsers):
                    help="1 = SGD, n or omitted = full-batch GD, between = mini-batch (default: full batch)")
     c.add_optimizer_arguments(p)
     add_data_arguments(p)
+    _cluster.add_arguments(p)
     p.set_defaults(func=run)
     return p
 
@@ -25,10 +26,17 @@ def run(args):
     from .._cli_data import report_parameters
 
     opt = c.optimizer_from_args(args, "jaxgd train")
-    X, y, _, _, loaded = c.training_data(args)
-    c.check_batch_size(args.batch_size, X.shape[0], loaded)
+    mesh = getattr(args, "mesh", None)
+    X, y, _, _, loaded = c.training_data(args, mesh)
+    n = loaded.n_rows if loaded is not None else X.shape[0]
+    c.check_batch_size(args.batch_size, n, loaded)
+    sharding = {} if mesh is None else {"mesh": mesh, "n": n}
     r, wall, first = c.timed_train(X, y, batch_size=args.batch_size, lr=args.lr, epochs=args.epochs, seed=args.seed,
-                                   optimizer=opt, schedule=args.schedule)
+                                   optimizer=opt, schedule=args.schedule, **sharding)
+    if mesh is not None:
+        import jax
+
+        print(f"{jax.process_count()} processes, {mesh.size} devices; the rows sharded over all of them")
     print(f"{c.describe_optimizer(opt, args.schedule)}; lr={args.lr:g}")
     loss = np.asarray(r.epoch_loss)
     every = max(1, args.epochs // 10)
