@@ -102,8 +102,8 @@ def test_trace_holds_every_update(data, batch_size, record_every):
     ws, bs = replay(X, y, r.w_history[0], r.b_history[0], batch_size or N, EPOCHS, SEED, LR)
     # float32 run against a float64 replay: each update rounds at ~6e-8 relative and the
     # contraction keeps the errors from adding up (measured <= 5e-7 over these <= 120
-    # updates); atol 2e-5 leaves margin, while the parameters of a neighbouring update differ
-    # by lr * grad, up to 0.7 here and rarely below 1e-3: a wrong index fails.
+    # updates); atol 2e-5 leaves margin below what one update moves the parameters
+    # (lr * grad, up to 0.7 here), so an off-by-one update fails.
     np.testing.assert_allclose(t.w, ws[t.updates], atol=2e-5)
     np.testing.assert_allclose(t.b, bs[t.updates], atol=2e-5)
 
