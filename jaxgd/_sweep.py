@@ -261,6 +261,8 @@ def sweep(
 
     if not np.isfinite(epoch_loss[..., 0]).all():
         _validate.explain_nonfinite_loss(X, y, None)
+    if val_loss is not None and not np.isfinite(val_loss[..., 0]).all():
+        _validate.explain_nonfinite_val_loss(validation)
     diverged, diverged_epoch = analysis.divergence(epoch_loss, divergence_factor)
     return SweepResult(
         batch_sizes=np.asarray(batch_sizes),

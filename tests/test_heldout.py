@@ -115,6 +115,7 @@ def _val(d=2, m=5):
     ((np.full((5, 2), np.nan), np.ones(5)), "X_val contains NaN"),
     ((np.ones((5, 2)), np.r_[np.ones(4), np.inf]), "y_val contains NaN or infinite"),
     ((np.array([["a", "b"]] * 5), np.ones(5)), "numeric"),
+    ((np.full((5, 2), 1e30), np.ones(5)), "held-out loss at the initial parameters overflows"),
 ])
 def test_bad_validation_is_a_value_error(data, validation, match):
     X, y = data[:2]
