@@ -22,6 +22,10 @@ static ``Plan`` -> final state, ``History``), which scans :func:`update_step` ov
 of every epoch. ``update_step`` is the one place the arithmetic of an update lives; the
 optimizer (a static ``jaxgd.optim.Optimizer``) is what it is parameterised by, and its runtime
 hyperparameters (learning rate included) live in ``TrainState.opt_state``.
+
+Two recordings are optional: ``run(..., validation=(X_val, y_val))`` adds the held-out loss at
+each epoch's parameters (``History.val_loss``), and ``Plan(record_every=R)`` a :class:`Trace`
+on a grid of samples processed (:func:`trace_grid`), built from each update's parameters.
 """
 
 from __future__ import annotations
