@@ -39,6 +39,13 @@ def shard_rows(X, y, mesh):
     return jax.device_put(X, sharding), jax.device_put(y, sharding), rows
 
 
+def replicate(arrays, mesh):
+    """``arrays`` (a pytree) placed whole on every device of ``mesh``."""
+    from jax.sharding import NamedSharding, PartitionSpec
+
+    return jax.device_put(arrays, NamedSharding(auto_mesh(mesh), PartitionSpec()))
+
+
 def to_host(a) -> np.ndarray:
     """``a`` as a numpy array on every process, gathering the shards other processes hold
     (a sweep's runs are spread over every process's devices)."""
