@@ -602,7 +602,7 @@ def _paths_axes(fig, scene):
                          label=f"initial ({scene['start'][0]:.3f}, {scene['start'][1]:.3f})")
         ax.set(xlim=box[0], ylim=box[1], xlabel="w", ylabel="b", aspect="equal")
         ax.set_title("Paths of (w, b) over the full-data loss" if i == 0 else
-                     "Zoom around the optimum: the last half of training", fontsize=11)
+                     "Zoom around the optimum (the dashed box)", fontsize=11)
         if i == 0 and scene["zoom"]:
             (z0, z1), (c0, c1) = scene["zoom"]
             ax.add_patch(Rectangle((z0, c0), z1 - z0, c1 - c0, fill=False, ec="k", lw=0.8, ls="--", zorder=5))
@@ -653,7 +653,7 @@ def paths_figure(X, y, results, path, *, true_w=None, true_b=None, max_points=PA
     _paths_legend(fig, axes, scene)
     lr = ", ".join(sorted({f"{float(r.config.lr):g}" for r in results.values()}))
     epochs = max(r.config.epochs for r in results.values())
-    fig.suptitle(f"GD walks straight down, SGD jitters, mini-batch in between: lr={lr}, {epochs} epochs, "
+    fig.suptitle(f"Paths of the parameters over the full-data loss: lr={lr}, {epochs} epochs, "
                  f"n={scene['n']} (◆ final)", fontsize=11)
     return _finish(fig, None if path is None else str(path), dpi=100)
 

@@ -8,15 +8,18 @@ import math
 from . import _common as c
 
 PATH_POINTS = 5000  # at most this many points a path (SGD's 50,000 updates: every 11th)
+FRAMES = 120
 
 
 def record_step(batch_size, n, epochs, points=PATH_POINTS):
     """The trace step that catches every update, gcd(batch size, n) samples (every update ends
-    on a multiple of it), unless that gives more than ``points`` points: then the step that
-    gives about ``points`` (a thinned path; the trace keeps both ends exactly)."""
+    on a multiple of it), when the run has at most ``points`` updates (and the grid is not more
+    than 20x that: each grid point costs a full-data loss); else the step that gives about
+    ``points`` points (a thinned path; the trace keeps both ends exactly)."""
     step = math.gcd(batch_size, n)
     total = epochs * n
-    if total // step + 1 > points:
+    updates = epochs * -(-n // batch_size)
+    if updates + 1 > points or total // step + 1 > 20 * points:
         step = -(-total // (points - 1))
     return step
 
@@ -37,8 +40,8 @@ def add_parser(subparsers):
                    help="figure path (default: %(default)s)")
     p.add_argument("--gif", type=c.gif_path, default=None, metavar="PATH",
                    help="also write the paths as an animated GIF (default: none)")
-    p.add_argument("--frames", type=c.int_range(2, 300), default=120,
-                   help="frames of the GIF, 2 to 300 (default: %(default)s)")
+    p.add_argument("--frames", type=c.int_range(2, 300), default=None,
+                   help=f"frames of the GIF, 2 to 300 (default: {FRAMES})")
     c.add_optimizer_arguments(p)
     add_data_arguments(p)
     p.set_defaults(func=run)
@@ -52,8 +55,9 @@ def run(args):
     if args.d != 1:
         raise c.UsageError(f"jaxgd paths: error: --d {args.d}: the paths are drawn over (w, b), for one feature "
                            "(--d 1)")
-    if args.frames != 120 and args.gif is None:
+    if args.frames is not None and args.gif is None:
         raise c.UsageError("jaxgd paths: error: --frames needs --gif PATH")
+    frames = args.frames or FRAMES
     opt = c.optimizer_from_args(args, "jaxgd paths")
     X, y, true_w, true_b, loaded = c.training_data(args)
     n, d = X.shape
@@ -87,6 +91,6 @@ def run(args):
     if args.gif is not None:
         import os
 
-        plots.paths_animation(X, y, results, args.gif, true_w=true_w, true_b=true_b, frames=args.frames)
-        print(f"animation: {args.gif} ({args.frames} frames, {os.path.getsize(args.gif) / 1e6:.2f} MB)")
+        plots.paths_animation(X, y, results, args.gif, true_w=true_w, true_b=true_b, frames=frames)
+        print(f"animation: {args.gif} ({frames} frames, {os.path.getsize(args.gif) / 1e6:.2f} MB)")
     return 0
