@@ -184,6 +184,8 @@ def train(
     losses = np.asarray(hist.epoch_loss)
     if not np.isfinite(losses[0]):
         _validate.explain_nonfinite_loss(X, y, init)
+    if validation is not None and not np.isfinite(np.asarray(hist.val_loss)[0]):
+        _validate.explain_nonfinite_val_loss(validation)
     config = Config(batch_size, lr, epochs, seed, variant_name(batch_size, n), optimizer, schedule)
     trace = hist.trace
     if trace is not None:
