@@ -184,7 +184,8 @@ def compare_figure(X, y, true_w, true_b, results, path):
 
     ax = res_ax
     half = _residual_scale([np.max(np.abs(c)) for c in curves.values()])
-    ax.axhline(0, color="k", lw=2.5 if true_w is not None else 1.5, label=f"{ref_name} line")
+    ax.axhline(0, color="k", lw=2.5 if true_w is not None else 1.5,
+               label=f"{ref_name} {'line' if X.shape[1] == 1 else 'fit'}")
     for label, c in curves.items():
         r = results.get(label)
         style = dict(color=COLORS.get(r.config.variant), ls="--", lw=1.8) if r is not None else \
@@ -216,7 +217,8 @@ def compare_figure(X, y, true_w, true_b, results, path):
     grids = {int(p[0][1] - p[0][0]) if getattr(r, "trace", None) is not None and len(p[0]) > 1 else None
              for r, p in zip(results.values(), points.values())}
     every = grids.pop() if len(grids) == 1 else None
-    when = f"measured every {every:,} samples processed" if every else "measured at epoch ends"
+    when = ("measured at epoch ends" if not every else "measured after every sample" if every == 1
+            else f"measured every {every:,} samples processed")
 
     ax = axes[2]
     for label, r in results.items():

@@ -82,3 +82,28 @@ def test_paths_from_a_fresh_process_on_a_data_file(tmp_path):
                        capture_output=True, text=True, timeout=300)
     assert p.returncode == 0, p.stderr
     assert "60 rows; 1 feature (x)" in p.stdout and (tmp_path / "p.png").exists()
+
+
+def test_compare_draws_its_loss_curves_from_a_trace_on_small_data_only(tmp_path, monkeypatch, capsys):
+    # The trace keeps every update's parameters: compare asks for one only while that is small.
+    from jaxgd.cli import compare
+
+    titles = {}
+    real = plots.compare_figure
+
+    def keep(X, y, true_w, true_b, results, path):
+        fig = real(X, y, true_w, true_b, results, None)
+        titles[compare.TRACE_MAX_VALUES] = fig.axes[2].get_title()
+        import matplotlib.pyplot as plt
+
+        plt.close(fig)
+        return path
+
+    monkeypatch.setattr(plots, "compare_figure", keep)
+    argv = ["compare", "--n", "100", "--epochs", "2", "--batch-size", "10", "--out", str(tmp_path / "c.png"), "--no-cache"]
+    assert cli.main(argv) == 0
+    monkeypatch.setattr(compare, "TRACE_MAX_VALUES", 100)  # 2 epochs x 100 samples x 2 values is over it
+    assert cli.main(argv) == 0
+    capsys.readouterr()
+    assert "measured after every sample" in titles[20_000_000]  # 200 samples: every one
+    assert "measured at epoch ends" in titles[100]
