@@ -183,24 +183,23 @@ def compare_figure(X, y, true_w, true_b, results, path):
         _note(ax, note, y=0.1)
 
     ax = res_ax
+    one = X.shape[1] == 1
+    reference = f"{ref_name} {'line' if one else 'fit'}"
     half = _residual_scale([np.max(np.abs(c)) for c in curves.values()])
-    ax.axhline(0, color="k", lw=2.5 if true_w is not None else 1.5,
-               label=f"{ref_name} {'line' if X.shape[1] == 1 else 'fit'}")
+    ax.axhline(0, color="k", lw=2.5 if true_w is not None else 1.5, label=reference)
     for label, c in curves.items():
         r = results.get(label)
-        style = dict(color=COLORS.get(r.config.variant), ls="--", lw=1.8) if r is not None else \
-            dict(color="k", ls=":", lw=1.2)
+        color = COLORS.get(r.config.variant) if r is not None else "k"
         far = np.max(np.abs(c))
         shown_label = label if far <= half else f"{label}: off scale (|Δ| up to {far:.3g})"
-        kind = "-" if X.shape[1] == 1 else "."
-        if X.shape[1] == 1:
-            ax.plot(res_x, c, label=shown_label, **style)
+        if one:
+            ax.plot(res_x, c, color=color, ls="--" if r is not None else ":", lw=1.8 if r is not None else 1.2,
+                    label=shown_label)
         else:
-            ax.plot(res_x, c, kind, ms=2, alpha=0.5, color=style["color"], label=shown_label)
-    what = "fitted line" if X.shape[1] == 1 else "prediction"
-    ax.set(xlabel=xlabel, ylabel=f"{what} − {ref_name}", ylim=(-half, half),
-           title=f"Each {what} minus the {ref_name} line ({'zoomed' if true_w is not None else 'least-squares fit'})"
-           if X.shape[1] == 1 else f"Each prediction minus the {ref_name} fit's")
+            ax.plot(res_x, c, ".", ms=2, alpha=0.5, color=color, label=shown_label)
+    ax.set(xlabel=xlabel, ylabel=f"{'fitted line' if one else 'prediction'} − {ref_name}", ylim=(-half, half),
+           title=f"Each fitted line minus the {reference} (zoomed)" if one else
+           f"Each prediction minus the {reference}'s")
     ax.grid(True, alpha=0.3)
     ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.3), ncol=2, frameon=False,
               markerscale=3 if X.shape[1] > 1 else 1)
