@@ -51,7 +51,8 @@ def compare_figure(X, y, true_w, true_b, results, path):
     panel (the tutorial's data are one-dimensional; with several features the panel shows
     predictions against targets); ``true_w`` None (a data file) omits the true line. A run that
     diverged (``TrainResult.diverged_at``) is named in the legends with its epoch; its loss
-    curves are drawn until they leave the panel.
+    curves are drawn until they leave the panel. A result trained with ``validation=`` has its
+    held-out loss per epoch drawn dashed beside its training loss.
     """
     import matplotlib
 
@@ -118,6 +119,9 @@ def compare_figure(X, y, true_w, true_b, results, path):
         loss = _finite(r.epoch_loss)
         ax.plot(np.arange(len(loss)), loss, "-", color=COLORS.get(r.config.variant),
                 label=label if div[label] is None else diverged_label(label))
+        if getattr(r, "val_loss", None) is not None:  # trained with validation=: held-out loss dashed
+            ax.plot(np.arange(len(loss)), _finite(r.val_loss), "--", color=COLORS.get(r.config.variant),
+                    label=f"{label}: held-out")
     ax.axhline(best, color="k", ls=":", lw=1, label=f"least-squares optimum {best:.4f}")
     ax.set(yscale="log", xlabel="epoch", ylabel="loss  1/(2n) Σ(ŷ−y)²", title="Full-data loss per epoch",
            xlim=(0, epochs), ylim=(best / 3, top))
