@@ -248,13 +248,14 @@ _CONFIG_FLAGS = ("n", "d", "lr", "lrs", "epochs", "seed", "seeds", "batch_size",
                  "val_fraction", "data", "target", "standardize", "drop_nonfinite", "metric", "dtype")
 
 
-def run_config(args, spec=None, schedule=None, **extra):
+def run_config(args, spec=None, **extra):
     """The settings of a run as one JSON-ready dict: the flags the command has (by their
-    argparse names), the optimizer and schedule, and ``extra`` (values resolved from the data)."""
+    argparse names), the optimizer ``spec`` and --schedule, and ``extra`` (values resolved
+    from the data)."""
     config = {"command": args.command}
     config.update({k: getattr(args, k) for k in _CONFIG_FLAGS if hasattr(args, k)})
     if spec is not None:
-        config.update(optimizer_config(spec, schedule))
+        config.update(optimizer_config(spec, getattr(args, "schedule", None)))
     config.update(extra)
     return config
 

@@ -72,5 +72,5 @@ def run(args):
                 print(f"\n{label}:\n{report_parameters(loaded, np.asarray(r.w), np.asarray(r.b))}")
     path = plots.compare_figure(X, y, true_w, true_b, results, args.out)
     print(f"figure: {path}")
-    c.write_json(args.json, {"rows": records, "config": c.run_config(args, opt, args.schedule, n_train=n, n_val=n_val)})
+    c.write_json(args.json, {"rows": records, "config": c.run_config(args, opt, n_train=n, n_val=n_val)})
     return 0

@@ -54,7 +54,7 @@ def run(args):
         "w": np.asarray(r.w).ravel(), "b": float(np.asarray(r.b).ravel()[0]),
         "epoch_loss": loss, "val_loss": val, "updates": r.updates, "diverged_at": r.diverged_at,
         "wall_ms": wall * 1e3, "first_call_s": first,
-        "config": c.run_config(args, opt, args.schedule, batch_size=r.config.batch_size, variant=r.config.variant,
+        "config": c.run_config(args, opt, batch_size=r.config.batch_size, variant=r.config.variant,
                                n_train=X.shape[0], n_val=n_val),
     })
     return 0
