@@ -260,9 +260,16 @@ def run_config(args, spec=None, **extra):
     return config
 
 
-def rows_json(header, rows):
-    """Table rows as objects keyed by the printed column names."""
-    return [dict(zip(header, row)) for row in rows]
+def spread_json(values, diverged=None, qs=(0.05, 0.5, 0.95)):
+    """A printed 'median [5%, 95%]' cell as {"median", "5%", "95%", "diverged"}: over the runs
+    that did not diverge (``diverged``: a boolean mask), None where every run diverged."""
+    from .. import analysis
+
+    values = np.asarray(values, np.float64)
+    diverged = np.zeros(values.shape, bool) if diverged is None else np.asarray(diverged, bool)
+    kept = values[~diverged]
+    lo, mid, hi = analysis.describe(kept, qs) if kept.size else (None, None, None)
+    return {"median": mid, f"{qs[0]:.0%}": lo, f"{qs[2]:.0%}": hi, "diverged": int(diverged.sum())}
 
 
 # --- held-out rows -------------------------------------------------------------------------------
