@@ -16,6 +16,7 @@ from ._io import LoadedData, load_dataset
 from ._train import Config, TrainResult, train
 from ._sweep import sweep
 from ._sweep_result import SweepResult
+from .core import Trace
 from . import analysis, core, optim
 
 __all__ = [
@@ -23,6 +24,7 @@ __all__ = [
     "Dataset",
     "LoadedData",
     "SweepResult",
+    "Trace",
     "TrainResult",
     "analysis",
     "core",

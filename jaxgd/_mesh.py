@@ -37,3 +37,10 @@ def shard_rows(X, y, mesh):
         y = xp.concatenate([y, xp.zeros((rows - n, 1), y.dtype)])
     sharding = NamedSharding(mesh, PartitionSpec(mesh.axis_names, None))
     return jax.device_put(X, sharding), jax.device_put(y, sharding), rows
+
+
+def replicate(arrays, mesh):
+    """``arrays`` (a pytree) placed whole on every device of ``mesh``."""
+    from jax.sharding import NamedSharding, PartitionSpec
+
+    return jax.device_put(arrays, NamedSharding(auto_mesh(mesh), PartitionSpec()))

@@ -11,7 +11,7 @@ import jax
 import numpy as np
 
 from . import _validate, analysis, core, optim
-from ._mesh import shard_rows
+from ._mesh import replicate, shard_rows
 from ._model import Params
 
 
@@ -27,7 +27,7 @@ class Config(NamedTuple):
 
 @functools.partial(
     jax.tree_util.register_dataclass,
-    data_fields=["w", "b", "w_history", "b_history", "epoch_loss", "step_loss"],
+    data_fields=["w", "b", "w_history", "b_history", "epoch_loss", "step_loss", "val_loss", "trace"],
     meta_fields=["updates", "config"],
 )
 @dataclasses.dataclass(frozen=True)
@@ -36,8 +36,11 @@ class TrainResult:
 
     ``epoch_loss[e]`` is the full-data loss 1/(2n) sum (y_hat - y)^2 after ``e`` epochs
     (index 0: at the initial parameters); ``step_loss[k]`` is the batch loss of update ``k``
-    at the parameters before that update. ``updates`` and ``config`` are static metadata, not
-    traced leaves. (The final optimizer state stays inside the program: returning it would cost
+    at the parameters before that update. ``val_loss[e]`` (with ``validation=``; else None) is
+    the held-out loss 1/(2m) sum (y_hat - y)^2 over the m held-out rows at the same parameters.
+    ``trace`` (with ``record_every=``; else None) is a ``jaxgd.Trace``: the parameters, the
+    full-data loss (and held-out loss) on a grid of samples processed. ``updates`` and
+    ``config`` are static metadata, not traced leaves. (The final optimizer state stays inside the program: returning it would cost
     every call the dispatch of its buffers; ``jaxgd.core.run`` returns it to those who need it.)
     """
 
@@ -49,6 +52,8 @@ class TrainResult:
     step_loss: jax.Array  # (updates,)
     updates: int
     config: Config
+    val_loss: Optional[jax.Array] = None  # (epochs + 1,) with validation=
+    trace: Optional[core.Trace] = None  # with record_every=
 
     @property
     def diverged_at(self) -> Optional[int]:
@@ -70,14 +75,17 @@ def variant_name(batch_size, n):
 
 
 @functools.partial(jax.jit, static_argnames=("plan",))
-def _program(X, y, seed, lr, hyperparams, schedule_params, init, order, plan: core.Plan):
+def _program(X, y, seed, lr, hyperparams, schedule_params, init, order, validation, plan: core.Plan):
     """draw -> init_state -> run, as one program; ``init`` and ``order`` replace the draw's.
-    Returns the final parameters and the history (not the optimizer state: fewer buffers)."""
+    Returns the final parameters and the history (not the optimizer state: fewer buffers; nor
+    the trace's grid, which the host knows)."""
     params, keys = core.draw(seed, plan, d=X.shape[1])
     if init is not None:
         params = Params(*init)
     state = core.init_state(params, plan.optimizer, lr, hyperparams, plan.dtype, plan.schedule, schedule_params)
-    state, history = core.run(state, X, y, keys if order is None else order, plan)
+    state, history = core.run(state, X, y, keys if order is None else order, plan, validation=validation)
+    if history.trace is not None:
+        history = history._replace(trace=history.trace._replace(samples=None, updates=None))
     return state.params, history
 
 
@@ -95,6 +103,8 @@ def train(
     order: Optional[Any] = None,
     unroll: Optional[int] = None,
     mesh: Optional[jax.sharding.Mesh] = None,
+    validation: Optional[tuple[Any, Any]] = None,
+    record_every: Optional[int] = None,
 ) -> TrainResult:
     """Train y ~ X w + b by gradient descent with the tutorial's loss, as one compiled program.
 
@@ -126,7 +136,16 @@ def train(
         and XLA partitions the program (GSPMD), reducing sums over rows, and so gradients and
         losses, with its collectives. When n is not a multiple of the device count, X is
         padded with weight-0 rows that no order visits. Results equal single-device training
-        up to summation order.
+        up to summation order. The held-out set (``validation``) is replicated on every device.
+      validation: optional held-out data ``(X_val, y_val)``, (m, d) and (m,) or (m, 1): its
+        loss 1/(2m) sum (y_hat - y)^2 is computed inside the program at the initial parameters
+        and after every epoch (``TrainResult.val_loss``, shaped like ``epoch_loss``).
+      record_every: optional positive int R: record a trace (``TrainResult.trace``, a
+        ``jaxgd.Trace``) every R samples processed, the same points for every batch size:
+        samples 0, R, 2R, ... up to epochs * n (and epochs * n itself). Each point holds the
+        parameters after the last update done by then, the full-data loss there (and the
+        held-out loss). R = batch_size records every update. Costs memory O(updates * d) in
+        the program and K full-data loss evaluations: meant for small data. Off by default.
 
     Returns:
       A ``TrainResult``. A run that diverges (``TrainResult.diverged_at``) is a result, with
@@ -148,11 +167,17 @@ def train(
         init = _validate.init(init, d)
     if order is not None:
         order = _validate.order(order, epochs, n)
+    if validation is not None:
+        validation = _validate.validation(validation, d)
+    record_every = _validate.record_every(record_every)
     rows = n
     if mesh is not None:
         X, y, rows = shard_rows(X, y, mesh)
-    plan = _plan(n, batch_size, epochs, _dtype_name(dtype), unroll or 0, rows, optimizer, schedule)
-    params, hist = _program(X, y, seed, lr, dict(optimizer.hyperparams), dict(schedule.params), init, order, plan)
+        if validation is not None:
+            validation = replicate(validation, mesh)
+    plan = _plan(n, batch_size, epochs, _dtype_name(dtype), unroll or 0, rows, optimizer, schedule, record_every or 0)
+    params, hist = _program(X, y, seed, lr, dict(optimizer.hyperparams), dict(schedule.params), init, order,
+                            validation, plan)
     # Non-finite data (or data so large the loss overflows) makes the initial loss non-finite:
     # checked on the one scalar the run already computed instead of another pass over X.
     # One host copy of the (epochs + 1) losses; indexing the device array would dispatch ops.
@@ -160,8 +185,11 @@ def train(
     if not np.isfinite(losses[0]):
         _validate.explain_nonfinite_loss(X, y, init)
     config = Config(batch_size, lr, epochs, seed, variant_name(batch_size, n), optimizer, schedule)
+    trace = hist.trace
+    if trace is not None:
+        trace = trace._replace(**dict(zip(("samples", "updates"), core.trace_grid(plan))))
     result = TrainResult(params.w, params.b, hist.w, hist.b, hist.epoch_loss, hist.step_loss,
-                         epochs * plan.num_batches, config)
+                         epochs * plan.num_batches, config, hist.val_loss, trace)
     # Fast path (a NaN fails the comparison, so it goes to the full check): a few µs per call.
     hit = not bool(losses.max() <= analysis.DIVERGENCE_FACTOR * losses[0])
     if hit:  # never a silent NaN: divergence is a result, announced

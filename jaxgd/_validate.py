@@ -232,3 +232,40 @@ def schedule(value):
     from . import optim
 
     return _defaults()[1] if value is None else optim.get_schedule(value)
+
+
+def validation(value, d):
+    """``(X_val, y_val)``: a pair of arrays, X_val (m, d) with m >= 1 and y_val (m,) or (m, 1),
+    all finite. Returns the pair (X_val as given, y_val as (m, 1))."""
+    if isinstance(value, (str, bytes)):
+        raise ValueError("validation must be a pair (X_val, y_val) of arrays")
+    try:
+        X_val, y_val = value
+    except (TypeError, ValueError):
+        raise ValueError("validation must be a pair (X_val, y_val) of arrays") from None
+    X_val, y_val = _as_array(X_val, "validation X_val"), _as_array(y_val, "validation y_val")
+    if X_val.ndim != 2:
+        raise ValueError(f"validation X_val must be 2-D with shape (m, {d}), got shape {X_val.shape}")
+    m = X_val.shape[0]
+    if m == 0:
+        raise ValueError("validation X_val is empty: need at least one held-out row")
+    if X_val.shape[1] != d:
+        raise ValueError(f"validation X_val must have d={d} columns like X, got shape {X_val.shape}")
+    if not (y_val.shape == (m,) or y_val.shape == (m, 1)):
+        raise ValueError(f"validation y_val must have shape ({m},) or ({m}, 1) to match X_val {X_val.shape}, "
+                         f"got {y_val.shape}")
+    for name, a in (("X_val", X_val), ("y_val", y_val)):
+        if not _all_finite(a):
+            raise ValueError(f"validation {name} contains NaN or infinite values")
+    return X_val, y_val.reshape(m, 1)
+
+
+def record_every(value):
+    """``None`` (no trace) or a positive integer: the trace's step in samples processed."""
+    if value is None:
+        return None
+    if isinstance(value, np.integer):
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+        raise ValueError(f"record_every must be a positive integer (samples between trace points), got {value!r}")
+    return int(value)

@@ -33,15 +33,16 @@ from typing import Any, NamedTuple, Optional
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 import optax
 
 from . import optim
 from ._data import epoch_round_keys, permutation, run_keys
 from ._model import Batch, Params, init_params, loss, plain_loss, predict
 
-__all__ = ["Batch", "History", "Params", "Plan", "ScheduleState", "TrainState", "batch_indices", "default_unroll", "draw", "init_state",
-           "init_params", "initial_params", "loss", "order_keys", "plain_loss", "orders_from_keys", "predict", "run",
-           "transformation", "update_step"]
+__all__ = ["Batch", "History", "Params", "Plan", "ScheduleState", "Trace", "TrainState", "batch_indices", "default_unroll",
+           "draw", "init_state", "init_params", "initial_params", "loss", "order_keys", "plain_loss", "orders_from_keys",
+           "predict", "run", "trace_grid", "transformation", "update_step"]
 
 
 class ScheduleState(NamedTuple):
@@ -66,13 +67,36 @@ class TrainState(NamedTuple):
     schedule: Optional[ScheduleState] = None
 
 
+class Trace(NamedTuple):
+    """The run recorded on a grid of samples processed (``Plan.record_every``): point k is the
+    state after the last update whose cumulative samples processed are <= ``samples[k]``.
+
+    The grid is ``0, R, 2R, ..`` up to ``epochs * n``, plus ``epochs * n`` itself when it is not
+    on the grid (:func:`trace_grid`); it is the same for every batch size, so variants can be
+    compared at the same points.
+    """
+
+    samples: Any  # (K,) samples processed at each point
+    updates: Any  # (K,) updates done at each point
+    w: jax.Array  # (K, d, 1) the parameters in force there
+    b: jax.Array  # (K, 1)
+    loss: jax.Array  # (K,) full-data training loss at those parameters
+    val_loss: Optional[jax.Array] = None  # (K,) held-out loss there (with validation data)
+
+
 class History(NamedTuple):
-    """What a run records. Index 0 of the per-epoch fields is the state the run started from."""
+    """What a run records. Index 0 of the per-epoch fields is the state the run started from.
+
+    ``val_loss`` (with validation data) and ``trace`` (with ``Plan.record_every``) are None
+    otherwise.
+    """
 
     w: jax.Array  # (epochs + 1, d, 1)
     b: jax.Array  # (epochs + 1, 1)
     epoch_loss: jax.Array  # (epochs + 1,) full-data loss at the start and after each epoch
     step_loss: jax.Array  # (epochs * num_batches,) each update's batch loss, before the update
+    val_loss: Optional[jax.Array] = None  # (epochs + 1,) held-out loss at the same parameters
+    trace: Optional[Trace] = None
 
 
 def default_unroll(batch_size: int, n: int, optimizer: Optional[optim.Optimizer] = None) -> int:
@@ -114,6 +138,7 @@ class Plan:
     rows: int = 0  # rows of X as passed: n, or n padded to a multiple of the mesh's devices (0: n)
     optimizer: optim.Optimizer = dataclasses.field(default_factory=optim.sgd)
     schedule: optim.Schedule = dataclasses.field(default_factory=optim.constant)
+    record_every: int = 0  # trace grid step in samples processed (0: no trace)
 
     def __post_init__(self):
         object.__setattr__(self, "optimizer", _static(self.optimizer))
@@ -136,6 +161,34 @@ class Plan:
     @property
     def padded(self) -> bool:
         return self.n % self.batch_size != 0
+
+    @property
+    def updates(self) -> int:
+        return self.epochs * self.num_batches
+
+
+@functools.lru_cache(maxsize=256)
+def _trace_grid(n, batch_size, epochs, record_every):
+    total = epochs * n
+    samples = np.arange(0, total + 1, record_every, dtype=np.int64)
+    if samples[-1] != total:
+        samples = np.append(samples, np.int64(total))
+    # Update j (1-based) of epoch e ends at sample e*n + min(j*b, n): the updates done by sample s
+    # are whole epochs' updates plus the batches that fit in the part of an epoch after them.
+    num_batches = -(-n // batch_size)
+    updates = (samples // n) * num_batches + (samples % n) // batch_size
+    for a in (samples, updates):
+        a.setflags(write=False)
+    return samples, updates
+
+
+def trace_grid(plan: Plan):
+    """The trace grid of ``plan`` as numpy int64 arrays ``(samples, updates)``, both (K,):
+    ``samples = 0, R, 2R, ..`` up to ``epochs * n`` (plus ``epochs * n`` when off the grid) with
+    ``R = plan.record_every``, and the updates done by each point. Static: a function of the plan."""
+    if plan.record_every < 1:
+        raise ValueError(f"plan.record_every must be >= 1 for a trace, got {plan.record_every}")
+    return _trace_grid(plan.n, plan.batch_size, plan.epochs, plan.record_every)
 
 
 # --- the update step ------------------------------------------------------------------------
@@ -248,7 +301,7 @@ def _select(keep, new, old):
     return jax.tree.map(lambda a, b: jnp.where(keep, a, b), new, old)
 
 
-def run(state: TrainState, X, y, orders, plan: Plan, *, active_epochs=None):
+def run(state: TrainState, X, y, orders, plan: Plan, *, active_epochs=None, validation=None):
     """``plan.epochs`` epochs from ``state``: ``(final TrainState, History)``.
 
     Args:
@@ -260,8 +313,16 @@ def run(state: TrainState, X, y, orders, plan: Plan, *, active_epochs=None):
         program); ignored for full-batch GD (None).
       plan: the static ``Plan``.
       active_epochs: optional traced count: epochs from that one on leave the state unchanged
-        (so one program serves a shorter last chunk of a sweep). Their history entries are
-        not meaningful.
+        (so one program serves a shorter last chunk of a sweep). Their history entries hold
+        the final state.
+      validation: optional ``(X_val, y_val)``, (m, d) and (m,) or (m, 1): the held-out loss
+        1/(2m) sum (y_hat - y)^2 at the start and after every epoch goes to
+        ``History.val_loss`` (and to the trace's ``val_loss``).
+
+    With ``plan.record_every`` set, ``History.trace`` holds the run on :func:`trace_grid`'s
+    points: each update's parameters are kept (memory O(updates * d)), the grid's gathered and
+    the full-data loss evaluated there (K more passes over the data). Without it the program
+    keeps no per-update parameters.
     """
     optimizer = plan.optimizer
     X = jnp.asarray(X, plan.dtype)
@@ -271,6 +332,12 @@ def run(state: TrainState, X, y, orders, plan: Plan, *, active_epochs=None):
         row_weight = (jnp.arange(plan.row_count) < plan.n).astype(X.dtype)[:, None]
     full = Batch(X, y, row_weight, plan.n)
     full_loss = functools.partial(loss, batch=full)
+    val_loss = None
+    if validation is not None:
+        X_val = jnp.asarray(validation[0], plan.dtype)
+        val = Batch(X_val, jnp.asarray(validation[1], plan.dtype).reshape(X_val.shape[0], 1), None, X_val.shape[0])
+        val_loss = jax.vmap(functools.partial(loss, batch=val))  # over stacked Params
+    tracing = plan.record_every > 0
     step = functools.partial(update_step, optimizer=optimizer)
     epoch_ids = jnp.arange(plan.epochs)
 
@@ -303,21 +370,41 @@ def run(state: TrainState, X, y, orders, plan: Plan, *, active_epochs=None):
             # redo the random-access gather for the forward and again for the gradient.
             Xb = jax.lax.optimization_barrier(Xb)
             yb = y.at[idx].get(mode="promise_in_bounds", unique_indices=True)
-            return step(state, Batch(Xb, yb, w, b))
+            new, loss_value = step(state, Batch(Xb, yb, w, b))
+            # With a trace, every update's parameters are a scan output too.
+            return new, ((loss_value, new.params) if tracing else loss_value)
 
         def epoch(state, xs):
             e, order = xs
             if order.dtype == jnp.uint32:  # order keys: the permutation is computed here
                 order = permutation(order, plan.n)
-            new, losses = jax.lax.scan(batch_step, state, (batch_indices(order, plan), weight),
-                                       unroll=plan.unroll)
+            new, out = jax.lax.scan(batch_step, state, (batch_indices(order, plan), weight),
+                                    unroll=plan.unroll)
             new = masked(e, _step_schedule(new, plan.schedule), state)
-            return new, (new.params, losses, full_loss(new.params))
+            if not tracing:
+                return new, (new.params, out, full_loss(new.params))
+            losses, stepped = out  # a masked epoch's updates: the state it leaves unchanged
+            stepped = masked(e, stepped, jax.tree.map(lambda p: jnp.broadcast_to(p, (nb, *p.shape)), state.params))
+            return new, (new.params, losses, full_loss(new.params), stepped)
 
-        final, (params, losses, after) = jax.lax.scan(epoch, state, (epoch_ids, orders))
+        final, (params, losses, after, *stepped) = jax.lax.scan(epoch, state, (epoch_ids, orders))
         epoch_loss = jnp.concatenate([full_loss(state.params)[None], after])
         step_loss = losses.reshape(-1)
 
     w = jnp.concatenate([state.params.w[None], params.w])
     b_hist = jnp.concatenate([state.params.b[None], params.b])
-    return final, History(w, b_hist, epoch_loss, step_loss)
+    history = History(w, b_hist, epoch_loss, step_loss)
+    if val_loss is not None:
+        history = history._replace(val_loss=val_loss(Params(w, b_hist)))
+    if tracing:
+        samples, updates = trace_grid(plan)
+        if plan.full_batch:  # GD's updates are its epochs: the history holds every one
+            per_update = Params(w, b_hist)
+        else:
+            per_update = jax.tree.map(lambda p0, p: jnp.concatenate([p0[None], p.reshape(-1, *p.shape[2:])]),
+                                      state.params, stepped[0])
+        at = jax.tree.map(lambda p: p[updates], per_update)  # static indices
+        history = history._replace(trace=Trace(
+            jnp.asarray(samples), jnp.asarray(updates), at.w, at.b, jax.vmap(full_loss)(at),
+            None if val_loss is None else val_loss(at)))
+    return final, history
