@@ -68,6 +68,8 @@ def sweep(
     progress: Optional[bool] = None,
     unroll: Optional[int] = None,
     mesh: Optional[jax.sharding.Mesh] = None,
+    validation: Optional[tuple[Any, Any]] = None,
+    record_every: Optional[int] = None,
 ) -> SweepResult:
     """Trains every (batch size, learning rate, seed) combination; one program per batch size.
 
@@ -101,6 +103,14 @@ def sweep(
         communicate, so each device trains its own seeds. When the number of seeds is not a
         multiple of the device count, the last seed is repeated to fill the devices and the
         repeats are dropped from the result.
+      validation: optional held-out ``(X_val, y_val)``, as for ``train``: every run's held-out
+        loss at the start and after every epoch (``SweepResult.val_loss``, like ``epoch_loss``).
+      record_every: optional positive int R, as for ``train``: every run's full-data loss (and
+        held-out loss) every R samples processed, on one grid shared by every batch size
+        (``SweepResult.trace_samples``, ``trace_updates``, ``trace_loss``, ``trace_val_loss``).
+        Chunks then hold a whole number of grid steps (a multiple of R / gcd(n, R) epochs, or
+        the whole run), so the grid runs on across chunk boundaries; each chunk keeps its
+        runs' per-update parameters (memory O(runs * updates * d)): meant for small data.
 
     Returns:
       A ``SweepResult``.
@@ -128,6 +138,9 @@ def sweep(
     if chunk_epochs is not None:
         chunk_epochs = _validate.positive_int(chunk_epochs, "chunk_epochs")
     unroll = _validate.unroll(unroll)
+    if validation is not None:
+        validation = _validate.validation(validation, d)
+    record_every = _validate.record_every(record_every) or 0
     if mesh is not None:
         mesh = auto_mesh(mesh)
     L, S, B = len(lrs), len(seeds), len(batch_sizes)
@@ -141,15 +154,20 @@ def sweep(
 
     dtype = np.dtype(dtype)
     X_dev, y_dev = put(_host_array(X, dtype), "rep"), put(_host_array(y, dtype), "rep")
+    val_dev = None if validation is None else tuple(put(_host_array(a, dtype), "rep") for a in validation)
     nbs = [math.ceil(n / bs) for bs in batch_sizes]
     with_orders = any(bs != n for bs in batch_sizes)
     record = step_loss
 
     # One chunk length for the whole sweep (a chunk's orders are shared by every batch size).
     per_epoch_bytes = (_ORDER_ITEMSIZE * S_run * n * with_orders
-                       + dtype.itemsize * L * S_run * max(nbs) * (record != "none"))
+                       + dtype.itemsize * L * S_run * max(nbs) * ((record != "none") + (d + 1) * bool(record_every)))
     max_chunk = chunk_epochs or max(1, _CHUNK_BYTES // max(per_epoch_bytes, 1))
     length, num_chunks = _chunking(epochs, 10 if progress and chunk_epochs is None else 1, max_chunk)
+    if record_every:  # chunks start on the trace grid: a whole number of grid steps each
+        step = record_every // math.gcd(n, record_every)
+        length = min(epochs, -(-length // step) * step)
+        num_chunks = math.ceil(epochs / length)
 
     hyperparams = dict(optimizer.hyperparams)
     shape = SweepShape(
@@ -157,8 +175,10 @@ def sweep(
         x_shape=tuple(X_dev.shape), y_shape=tuple(y_dev.shape), x_dtype=str(X_dev.dtype),
         hyperparams=tuple(hyperparams),
         schedule_params=tuple((k, type(v)) for k, v in schedule.params),
-        plans=tuple(core.Plan(n, bs, length, str(dtype), unroll or 0, 0, optimizer, schedule) for bs in batch_sizes),
+        plans=tuple(core.Plan(n, bs, length, str(dtype), unroll or 0, 0, optimizer, schedule, record_every)
+                    for bs in batch_sizes),
         mesh=mesh,
+        val_shapes=None if val_dev is None else tuple(tuple(a.shape) for a in val_dev),
     )
     t0 = time.perf_counter()
     draw, chunks = programs(shape)
@@ -172,6 +192,9 @@ def sweep(
     step_mean = np.empty((B, L, S, epochs), dtype) if record != "none" else None
     step_std = np.empty((B, L, S, epochs), dtype) if record != "none" else None
     full_parts = [[] for _ in batch_sizes]
+    val_loss = np.empty((B, L, S, epochs + 1), dtype) if validation is not None else None
+    trace_parts = {k: [[] for _ in batch_sizes] for k in ("trace_loss", "trace_val_loss")}
+    chunk_grid = core.trace_grid(shape.plans[0])[0] if record_every else None  # same for every batch size
     states = [None] * B
     draw_s, run_s = 0.0, np.zeros(B)
     bar = _progress(epochs, progress, f"sweep {B}x{L}x{S} runs")
@@ -186,15 +209,23 @@ def sweep(
         for i, bs in enumerate(batch_sizes):
             t0 = time.perf_counter()
             states[i], out = chunks[i](X_dev, y_dev, states[i], None if bs == n else orders,
-                                       put(np.int32(valid), "rep"))
+                                       put(np.int32(valid), "rep"), val_dev)
             # One host transfer per chunk and batch size; the padding seeds' lanes dropped.
             # The states stay on the device for the next chunk.
             out = jax.tree.map(lambda a: np.asarray(a)[:, :S], out)
             run_s[i] += time.perf_counter() - t0
-            if c == 0:
-                epoch_loss[i, ..., : valid + 1] = out["epoch_loss"][..., : valid + 1]
-            else:
-                epoch_loss[i, ..., e0 + 1 : e0 + valid + 1] = out["epoch_loss"][..., 1 : valid + 1]
+            for key, dest in (("epoch_loss", epoch_loss), ("val_loss", val_loss)):
+                if dest is None:
+                    continue
+                if c == 0:
+                    dest[i, ..., : valid + 1] = out[key][..., : valid + 1]
+                else:
+                    dest[i, ..., e0 + 1 : e0 + valid + 1] = out[key][..., 1 : valid + 1]
+            if record_every:
+                at = _trace_points(chunk_grid, c, valid * n, c == num_chunks - 1)
+                for key, parts in trace_parts.items():
+                    if key in out:
+                        parts[i].append(out[key][..., at])
             if record == "summary":
                 step_mean[i, ..., e0 : e0 + valid] = out["step_mean"][..., :valid]
                 step_std[i, ..., e0 : e0 + valid] = out["step_std"][..., :valid]
@@ -216,6 +247,17 @@ def sweep(
             per_epoch = full.reshape(L, S, epochs, nbs[i])
             with np.errstate(invalid="ignore", over="ignore"):  # diverged runs: inf - inf
                 step_mean[i], step_std[i] = per_epoch.mean(axis=-1), per_epoch.std(axis=-1)
+
+    trace = {}
+    if record_every:
+        grids = [core.trace_grid(core.Plan(n, bs, epochs, str(dtype), 1, 0, record_every=record_every))
+                 for bs in batch_sizes]
+        trace["trace_samples"] = grids[0][0]
+        trace["trace_updates"] = np.stack([g[1] for g in grids])
+        for key, parts in trace_parts.items():
+            if parts[0]:
+                trace[key] = np.stack([np.concatenate(p, axis=-1) for p in parts])
+                assert trace[key].shape[-1] == len(grids[0][0]), "trace chunks must tile the run's grid"
 
     if not np.isfinite(epoch_loss[..., 0]).all():
         _validate.explain_nonfinite_loss(X, y, None)
@@ -242,4 +284,20 @@ def sweep(
         run_seconds=run_s,
         chunk_epochs=length,
         optimizer=optimizer,
+        val_loss=val_loss,
+        **trace,
     )
+
+
+def _trace_points(grid, chunk, valid_samples, last):
+    """Indices into one chunk's trace grid (samples from the chunk's start) of the run's own
+    grid points: those in (0, valid_samples] ([0, ..] for the first chunk). Chunks start on the
+    run's grid, so they are the run's points; in a last chunk cut short, a run-end off the
+    grid is the chunk's next point (the masked epochs left the state as it was at the end)."""
+    keep = grid <= valid_samples
+    if chunk:
+        keep &= grid > 0
+    at = np.flatnonzero(keep)
+    if last and grid[at[-1]] != valid_samples:
+        at = np.append(at, at[-1] + 1)
+    return at

@@ -42,8 +42,9 @@ class SweepShape:
     x_dtype: str
     hyperparams: tuple  # names of the optimizer's runtime hyperparameters
     schedule_params: tuple  # names of the schedule's runtime parameters
-    plans: tuple  # one core.Plan per batch size, each of chunk_epochs epochs
+    plans: tuple  # one core.Plan per batch size, each of chunk_epochs epochs (and record_every)
     mesh: Optional[jax.sharding.Mesh] = None
+    val_shapes: Optional[tuple] = None  # ((m, d), (m, 1)) of the held-out set, if any
 
     @property
     def optimizer(self) -> optim.Optimizer:
@@ -76,16 +77,23 @@ def _draw(seeds, e0, lrs, hyperparams, schedule_params, *, shape: SweepShape):
     return states, orders
 
 
-def _chunk(X, y, states, orders, valid, *, plan: core.Plan, record: str):
+def _chunk(X, y, states, orders, valid, validation, *, plan: core.Plan, record: str):
     """``plan.epochs`` epochs of every (lr, seed) run from ``states`` (L, S, ...), visiting samples
     in ``orders`` (S, epochs, n) (None for GD). Only the first ``valid`` epochs count: the states
     returned are those after ``valid`` epochs, so a short last chunk reuses the same program.
-    Returns (states, outputs), every leaf (L, S, ...)."""
+    ``validation``: the held-out ``(X_val, y_val)`` or None. Returns (states, outputs), every
+    leaf (L, S, ...); with ``plan.record_every``, the trace's losses on the chunk's own grid."""
 
     def per_seed(state_s, order):
         def per_lr(state):
-            final, hist = core.run(state, X, y, order, plan, active_epochs=valid)
+            final, hist = core.run(state, X, y, order, plan, active_epochs=valid, validation=validation)
             out = {"epoch_loss": hist.epoch_loss}
+            if hist.val_loss is not None:
+                out["val_loss"] = hist.val_loss
+            if hist.trace is not None:
+                out["trace_loss"] = hist.trace.loss
+                if hist.trace.val_loss is not None:
+                    out["trace_val_loss"] = hist.trace.val_loss
             if record == "summary":
                 per_epoch = hist.step_loss.reshape(plan.epochs, plan.num_batches)
                 out["step_mean"] = per_epoch.mean(axis=1)
@@ -130,13 +138,14 @@ def programs(shape: SweepShape):
         sh = _shardings(shape.mesh)
         rep, seeds, runs = sh["rep"], sh["seeds"], sh["runs"]
         draw_kw = dict(in_shardings=(seeds, rep, rep, rep, rep), out_shardings=(runs, seeds if shape.with_orders else None))
-        chunk_kw = dict(in_shardings=(rep, rep, runs, seeds, rep), out_shardings=(runs, runs))
+        chunk_kw = dict(in_shardings=(rep, rep, runs, seeds, rep, rep), out_shardings=(runs, runs))
     lowered = [jax.jit(draw_fn, **draw_kw).lower(*draw_args)]
     x_spec, y_spec = sds(shape.x_shape, shape.x_dtype), sds(shape.y_shape, shape.x_dtype)
+    val_spec = None if shape.val_shapes is None else tuple(sds(s, shape.x_dtype) for s in shape.val_shapes)
     for plan in shape.plans:
         chunk = jax.jit(functools.partial(_chunk, plan=plan, record=shape.record), **chunk_kw)
         lowered.append(chunk.lower(x_spec, y_spec, states_spec, None if plan.full_batch else orders_spec,
-                                   sds((), np.int32)))
+                                   sds((), np.int32), val_spec))
     with ThreadPoolExecutor(max_workers=min(len(lowered), os.cpu_count() or 1)) as pool:
         draw, *chunks = pool.map(_compile, lowered)
     return draw, chunks

@@ -47,6 +47,13 @@ class SweepResult:
     run_seconds: np.ndarray  # (B,) running each batch size's program, all chunks, host copies
     chunk_epochs: int  # epochs per compiled chunk
     optimizer: Any = None  # the jaxgd.optim spec every run used
+    # validation=: the held-out loss at the start and after each epoch.
+    val_loss: Optional[np.ndarray] = None  # (B, L, S, epochs + 1)
+    # record_every=R: the trace, one grid of K points (samples processed) for every batch size.
+    trace_samples: Optional[np.ndarray] = None  # (K,) int64: 0, R, 2R, .. (and epochs * n)
+    trace_updates: Optional[np.ndarray] = None  # (B, K) int64: updates done by each point
+    trace_loss: Optional[np.ndarray] = None  # (B, L, S, K) full-data loss there
+    trace_val_loss: Optional[np.ndarray] = None  # (B, L, S, K) held-out loss there (validation=)
 
     @property
     def shape(self) -> tuple[int, int, int]:
@@ -103,6 +110,7 @@ class SweepResult:
                         "final_loss": float(loss[-1]),
                         "optimum_loss": self.optimum_loss,
                         "final_excess_loss": float(loss[-1] - self.optimum_loss),
+                        **({} if self.val_loss is None else {"final_val_loss": float(self.val_loss[i, j, k, -1])}),
                         "epochs_to_target": e if e != analysis.NOT_REACHED else None,
                         "updates_to_target": e * int(upe[i]) if e != analysis.NOT_REACHED else None,
                         "diverged": bool(self.diverged[i, j, k]),
