@@ -107,10 +107,10 @@ def run(args) -> int:
 
     print(f"{label}, median over seeds ('div' = every seed diverged, k/{S}d = k seeds diverged):")
     c.print_table(header, cells(values, args.metric))
-    if held_out is not None:
-        print(f"\nfinal held-out loss ({n_val} rows), median over the seeds that did not diverge:")
-        c.print_table(header, cells(held_out, "loss"))
     print(f"target: excess loss <= {analysis.DEFAULT_REL_TARGET:.0%} of the initial excess")
+    if held_out is not None:
+        print(f"final held-out loss ({n_val} rows), median over the seeds that did not diverge:")
+        c.print_table(header, cells(held_out, "loss"))
     print(f"csv: {args.csv} ({result.num_runs} rows)")
     print(f"figure: {path}")
     records = []
