@@ -44,6 +44,15 @@ def _faint_series(ax, values, color, max_points=2000):
     ax.fill_between(edges[:-1], lo, hi, color=color, alpha=0.15, lw=0, step="post")
 
 
+def _held_out_curves(ax, results):
+    """Each run trained with ``validation=``: its held-out loss at epoch ends, dashed in its colour
+    (x: epochs)."""
+    for label, r in results.items():
+        if getattr(r, "val_loss", None) is not None:
+            loss = _finite(r.val_loss)
+            ax.plot(np.arange(len(loss)), loss, "--", color=COLORS.get(r.config.variant), label=f"{label}: held-out")
+
+
 def compare_figure(X, y, true_w, true_b, results, path):
     """The tutorial's comparison: data with true and fitted lines; loss per epoch; loss per update.
 
@@ -119,9 +128,7 @@ def compare_figure(X, y, true_w, true_b, results, path):
         loss = _finite(r.epoch_loss)
         ax.plot(np.arange(len(loss)), loss, "-", color=COLORS.get(r.config.variant),
                 label=label if div[label] is None else diverged_label(label))
-        if getattr(r, "val_loss", None) is not None:  # trained with validation=: held-out loss dashed
-            ax.plot(np.arange(len(loss)), _finite(r.val_loss), "--", color=COLORS.get(r.config.variant),
-                    label=f"{label}: held-out")
+    _held_out_curves(ax, results)
     ax.axhline(best, color="k", ls=":", lw=1, label=f"least-squares optimum {best:.4f}")
     ax.set(yscale="log", xlabel="epoch", ylabel="loss  1/(2n) Σ(ŷ−y)²", title="Full-data loss per epoch",
            xlim=(0, epochs), ylim=(best / 3, top))

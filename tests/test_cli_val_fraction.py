@@ -158,3 +158,22 @@ def test_bad_fraction_is_one_line_exit_2_before_any_training(argv, needle, monke
     err = capsys.readouterr().err
     assert len(err.splitlines()) == 1 and needle in err, err
     assert "Traceback" not in err
+
+
+def test_compare_figure_draws_the_held_out_loss_dashed():
+    import matplotlib.pyplot as plt
+
+    from jaxgd import plots
+
+    data = synthetic_data(num_examples=60)
+    X, y, X_val, y_val = _split(data.X, data.y, 15, seed=0)
+    results = {f"b{b}": jaxgd.train(X, y, batch_size=b, epochs=3, validation=(X_val, y_val)) for b in (45, 1)}
+    fig = plots.compare_figure(X, y, data.true_w, data.true_b, results, None)
+    try:
+        dashed = {line.get_label(): line.get_ydata() for ax in fig.axes for line in ax.get_lines()
+                  if line.get_label().endswith(": held-out") and line.get_linestyle() == "--"}
+        assert sorted(dashed) == ["b1: held-out", "b45: held-out"]
+        for label, r in results.items():
+            np.testing.assert_array_equal(dashed[f"{label}: held-out"], np.asarray(r.val_loss, np.float64))
+    finally:
+        plt.close(fig)
