@@ -44,15 +44,6 @@ def _faint_series(ax, values, color, max_points=2000):
     ax.fill_between(edges[:-1], lo, hi, color=color, alpha=0.15, lw=0, step="post")
 
 
-def _held_out_curves(ax, results):
-    """Each run trained with ``validation=``: its held-out loss at epoch ends, dashed in its colour
-    (x: epochs)."""
-    for label, r in results.items():
-        if getattr(r, "val_loss", None) is not None:
-            loss = _finite(r.val_loss)
-            ax.plot(np.arange(len(loss)), loss, "--", color=COLORS.get(r.config.variant), label=f"{label}: held-out")
-
-
 def compare_figure(X, y, true_w, true_b, results, path):
     """The tutorial's comparison: data with true and fitted lines; loss per epoch; loss per update.
 
@@ -60,8 +51,7 @@ def compare_figure(X, y, true_w, true_b, results, path):
     panel (the tutorial's data are one-dimensional; with several features the panel shows
     predictions against targets); ``true_w`` None (a data file) omits the true line. A run that
     diverged (``TrainResult.diverged_at``) is named in the legends with its epoch; its loss
-    curves are drawn until they leave the panel. A result trained with ``validation=`` has its
-    held-out loss per epoch drawn dashed beside its training loss.
+    curves are drawn until they leave the panel.
     """
     import matplotlib
 
@@ -164,6 +154,15 @@ def _note(ax, text, y=0.5):
     """A note across a panel that has nothing (or not everything) to draw."""
     ax.text(0.5, y, text, transform=ax.transAxes, ha="center", va="center", fontsize=11, color="tab:red",
             bbox=dict(facecolor="white", edgecolor="tab:red", boxstyle="round,pad=0.5"))
+
+
+def _held_out_curves(ax, results):
+    """Each run trained with ``validation=``: its held-out loss at epoch ends, dashed in its colour
+    (x: epochs), in compare_figure's loss panel."""
+    for label, r in results.items():
+        if getattr(r, "val_loss", None) is not None:
+            loss = _finite(r.val_loss)
+            ax.plot(np.arange(len(loss)), loss, "--", color=COLORS.get(r.config.variant), label=f"{label}: held-out")
 
 
 def claims_figure(result, sec_per_epoch, rel, path):
