@@ -177,3 +177,23 @@ def test_compare_figure_draws_the_held_out_loss_dashed():
             np.testing.assert_array_equal(dashed[f"{label}: held-out"], np.asarray(r.val_loss, np.float64))
     finally:
         plt.close(fig)
+
+
+def test_compare_draws_the_runs_with_their_held_out_loss(tmp_path, monkeypatch, capsys):
+    # Every run compare hands to its figure (timed runs or re-runs for the figure) carries the held-out loss.
+    from jaxgd import plots
+
+    seen = {}
+
+    def record(X, y, true_w, true_b, results, path):
+        seen.update(results)
+        return path
+
+    monkeypatch.setattr(plots, "compare_figure", record)
+    path = tmp_path / "c.json"
+    _run(["compare", "--n", "50", "--epochs", "2", "--batch-size", "5", "--val-fraction", "0.2",
+          "--out", str(tmp_path / "c.png"), "--json", str(path)], capsys)
+    rows = json.loads(path.read_text())["rows"]
+    assert len(seen) == len(rows) == 3
+    for r, row in zip(seen.values(), rows):
+        assert float(np.asarray(r.val_loss)[-1]) == row["held-out loss"]

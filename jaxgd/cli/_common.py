@@ -220,10 +220,13 @@ def plain(value):
 
 
 def write_json(path, obj):
-    """Write ``obj`` (through ``plain``) to ``path`` as JSON; returns ``path``. No-op for path None."""
+    """Write ``obj`` (through ``plain``) to ``path`` as JSON; returns ``path``. No-op for path None
+    and, in a run of several processes, on every process but 0."""
     import json
 
-    if path is None:
+    import jax
+
+    if path is None or jax.process_index() != 0:
         return None
     with open(path, "w", encoding="utf-8") as f:
         json.dump(plain(obj), f, indent=1, allow_nan=False)
