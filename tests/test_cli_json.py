@@ -14,7 +14,7 @@ import jaxgd
 from jaxgd import cli, optim
 from jaxgd._data import synthetic_data, tutorial_weights
 
-TRAINING_COMMANDS = ("compare", "train", "parity", "claims", "sweep", "optimizers")
+TRAINING_COMMANDS = ("compare", "train", "parity", "claims", "sweep", "optimizers", "paths")
 
 
 def _run(argv, capsys):
@@ -198,6 +198,21 @@ def test_optimizers_json_rows_are_the_printed_table(tmp_path, capsys):
     for cells, row in zip(printed, got["rows"]):
         f = row["final excess loss"]
         assert cells[6] == f"{f['median']:.3g} [{f['5%']:.3g}, {f['95%']:.3g}]"
+
+
+def test_paths_json_rows_are_the_printed_table(tmp_path, capsys):
+    path = tmp_path / "paths.json"
+    out = _run(["paths", "--n", "40", "--epochs", "2", "--batch-size", "8", "--out", str(tmp_path / "p.png"),
+                "--json", str(path)], capsys)
+    got = _load(path)
+    X, y = _data(40)
+    printed = _table(out, ("GD", "mini-batch", "SGD"))
+    assert [row["batch"] for row in got["rows"]] == [40, 8, 1]
+    for row in got["rows"]:
+        r = jaxgd.train(X, y, batch_size=row["batch"], epochs=2)
+        assert row["final loss"] == float(np.asarray(r.epoch_loss)[-1])
+        assert (row["w"], row["b"]) == (float(np.asarray(r.w)[0, 0]), float(np.asarray(r.b)[0]))
+        assert printed[row["variant"]][4:] == [f"{row['final loss']:.5f}", f"{row['w']:.4f}", f"{row['b']:.4f}"]
 
 
 @pytest.mark.parametrize("command", TRAINING_COMMANDS)

@@ -1,4 +1,4 @@
-"""Command line: ``jaxgd compare | train | parity | claims | sweep | optimizers`` (also ``python -m jaxgd``).
+"""Command line: ``jaxgd compare | train | parity | claims | sweep | optimizers | paths`` (also ``python -m jaxgd``).
 
 One module per command (``add_parser(subparsers)`` and ``run(args) -> int``); what they share is
 in ``_common``. Values are validated by their argparse types; bad input is one line on stderr
@@ -11,11 +11,11 @@ import os
 import sys
 import warnings
 
-from . import _common, claims, compare, optimizers, parity, sweep, train
+from . import _common, claims, compare, optimizers, parity, paths, sweep, train
 
 __all__ = ["build_parser", "main"]
 
-COMMANDS = (compare, train, parity, claims, sweep, optimizers)
+COMMANDS = (compare, train, parity, claims, sweep, optimizers, paths)
 
 
 def build_parser():

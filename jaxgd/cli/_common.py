@@ -110,6 +110,15 @@ def open_fraction(text):
     return value
 
 
+def gif_path(text):
+    """An output GIF path, checked before any work like ``figure_path``, ending in .gif."""
+    import os
+
+    if os.path.splitext(text)[1].lower() != ".gif":
+        raise argparse.ArgumentTypeError(f"{text} does not end in .gif")
+    return _output_path(text, figure=False)
+
+
 def batch_sizes(text):
     """Comma-separated batch sizes: positive integers, or 'n' (full batch) as None."""
     tokens = [t.strip() for t in str(text).split(",")]
@@ -137,6 +146,22 @@ def int_at_least(low):
         return value
 
     convert.__name__ = f"integer >= {low}"
+    return convert
+
+
+def int_range(low, high):
+    """An argparse type: an integer from ``low`` to ``high``."""
+
+    def convert(text):
+        try:
+            value = int(text)
+        except ValueError:
+            value = None
+        if value is None or not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"expected an integer from {low} to {high}, got {text!r}")
+        return value
+
+    convert.__name__ = f"integer from {low} to {high}"
     return convert
 
 
@@ -359,6 +384,17 @@ def timed_train(X, y, repeats=5, **kwargs):
             jax.block_until_ready(train(X, y, **kwargs))
             times.append(time.perf_counter() - t0)
     return result, float(np.median(times)), first
+
+
+def quiet_train(X, y, **kwargs):
+    """``train`` without its divergence warning (for a run a command has already reported)."""
+    import warnings
+
+    from .._train import train
+
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="training diverged", category=RuntimeWarning)
+        return train(X, y, **kwargs)
 
 
 def print_table(header, rows):

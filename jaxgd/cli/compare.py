@@ -7,6 +7,16 @@ import numpy as np
 from . import _common as c
 
 
+TRACE_POINTS = 5000  # points of each loss curve in the figure (d2l evaluates every 200 samples)
+TRACE_MAX_VALUES = 20_000_000  # updates x (d + 1) parameters kept for the trace: 80 MB of float32
+
+
+def record_step(n, epochs, points=TRACE_POINTS):
+    """The trace's step in samples processed: every sample up to ``points`` points, else the
+    step that gives about ``points`` (50 epochs of the tutorial's 1000 samples: every 10)."""
+    return max(1, -(-epochs * n // points))
+
+
 def add_parser(subparsers):
     from .._cli_data import add_data_arguments
 
@@ -70,6 +80,15 @@ def run(args):
         for label, r in results.items():
             if r.diverged_at is None:
                 print(f"\n{label}:\n{report_parameters(loaded, np.asarray(r.w), np.asarray(r.b))}")
+    # The figure's loss curves: the same runs again (bit-identical), recorded every R samples
+    # (at most ~TRACE_POINTS points a curve), apart from the timings above. Small data only:
+    # the trace keeps every update's parameters in memory.
+    if args.epochs * n * (X.shape[1] + 1) <= TRACE_MAX_VALUES:
+        every = record_step(n, args.epochs)
+        for label, r in results.items():
+            results[label] = c.quiet_train(X, y, batch_size=r.config.batch_size, lr=args.lr, epochs=args.epochs,
+                                           seed=args.seed, optimizer=opt, schedule=args.schedule, record_every=every,
+                                           **held)
     path = plots.compare_figure(X, y, true_w, true_b, results, args.out)
     print(f"figure: {path}")
     c.write_json(args.json, {"rows": records, "config": c.run_config(args, opt, n_train=n, n_val=n_val)})
