@@ -224,6 +224,7 @@ def compare_figure(X, y, true_w, true_b, results, path):
         samples, _, loss = points[label]
         ax.plot(samples / n, loss, "-", color=COLORS.get(r.config.variant),
                 label=label if div[label] is None else diverged_label(label))
+    _held_out_curves(ax, results)
     ax.axhline(best, color="k", ls=":", lw=1, label=f"least-squares optimum {best:.4f}")
     ax.set(yscale="log", xlabel="epochs (samples processed / n)", ylabel="loss  1/(2n) Σ(ŷ−y)²",
            title=f"Full-data loss against samples processed\n({when})", xlim=(0, epochs), ylim=(best / 3, top))
@@ -260,6 +261,15 @@ def _note(ax, text, y=0.5):
     """A note across a panel that has nothing (or not everything) to draw."""
     ax.text(0.5, y, text, transform=ax.transAxes, ha="center", va="center", fontsize=11, color="tab:red",
             bbox=dict(facecolor="white", edgecolor="tab:red", boxstyle="round,pad=0.5"))
+
+
+def _held_out_curves(ax, results):
+    """Each run trained with ``validation=``: its held-out loss at epoch ends, dashed in its colour
+    (x: epochs), in compare_figure's loss panel."""
+    for label, r in results.items():
+        if getattr(r, "val_loss", None) is not None:
+            loss = _finite(r.val_loss)
+            ax.plot(np.arange(len(loss)), loss, "--", color=COLORS.get(r.config.variant), label=f"{label}: held-out")
 
 
 def claims_figure(result, sec_per_epoch, rel, path):

@@ -42,6 +42,7 @@ def add_parser(subparsers):
                    help="also write the paths as an animated GIF (default: none)")
     p.add_argument("--frames", type=c.int_range(2, 300), default=None,
                    help=f"frames of the GIF, 2 to 300 (default: {FRAMES})")
+    c.add_json(p)
     c.add_optimizer_arguments(p)
     add_data_arguments(p)
     p.set_defaults(func=run)
@@ -64,7 +65,8 @@ def run(args):
     if d != 1:
         raise ValueError(f"{loaded.source} has {d} features; jaxgd paths draws (w, b) for one feature")
     c.check_batch_size(args.batch_size, n, loaded)
-    results, rows = {}, []
+    header = ["variant", "batch", "updates", "path drawn", "final loss", "w", "b"]
+    results, rows, records = {}, [], []
     for batch_size in dict.fromkeys((n, args.batch_size, 1)):  # --batch-size 1 or n: each variant once
         label = f"{variant_name(batch_size, n)} (batch {batch_size})"
         every = record_step(batch_size, n, args.epochs)
@@ -78,13 +80,16 @@ def run(args):
         else:
             outcome = [f"diverged at epoch {r.diverged_at}", "-", "-"]
         rows.append([r.config.variant, batch_size, r.updates, shown, *outcome])
+        records.append(dict(zip(header, [r.config.variant, batch_size, r.updates, shown,
+                                         float(r.epoch_loss[-1]), float(r.w[0, 0]), float(r.b[0])]),
+                            **{"diverged at epoch": r.diverged_at, "record every": every}))
     if loaded is None:
         print(f"Linear regression y = xw + b + N(0, 0.5²): n={n}, true w={c.fmt_vec(true_w)}, b={float(true_b):g}; "
               f"lr={args.lr}, epochs={args.epochs}, seed={args.seed}\n")
     else:
         print(f"lr={args.lr}, epochs={args.epochs}, seed={args.seed}\n")
     print(c.describe_optimizer(opt, args.schedule) + "\n")
-    c.print_table(["variant", "batch", "updates", "path drawn", "final loss", "w", "b"], rows)
+    c.print_table(header, rows)
     if any(r.diverged_at is not None for r in results.values()):
         print(f"diverged: {c.DIVERGED}; try a smaller --lr than {args.lr:g}")
     print(f"figure: {plots.paths_figure(X, y, results, args.out, true_w=true_w, true_b=true_b)}")
@@ -93,4 +98,5 @@ def run(args):
 
         plots.paths_animation(X, y, results, args.gif, true_w=true_w, true_b=true_b, frames=frames)
         print(f"animation: {args.gif} ({frames} frames, {os.path.getsize(args.gif) / 1e6:.2f} MB)")
+    c.write_json(args.json, {"rows": records, "config": c.run_config(args, opt)})
     return 0
