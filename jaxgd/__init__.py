@@ -7,7 +7,7 @@
 
 ``jaxgd.core`` holds the pure functions ``train`` and ``sweep`` are built from (draw, update
 step, run), for use under your own ``jax.jit`` / ``jax.vmap``; ``jaxgd.optim`` the optimizers;
-``jaxgd.analysis`` the convergence metrics.
+``jaxgd.analysis`` the convergence metrics; ``jaxgd.distributed`` several processes as one run.
 """
 
 from ._cache import enable_compilation_cache
@@ -17,7 +17,7 @@ from ._train import Config, TrainResult, train
 from ._sweep import sweep
 from ._sweep_result import SweepResult
 from .core import Trace
-from . import analysis, core, optim
+from . import analysis, core, distributed, optim
 
 __all__ = [
     "Config",
@@ -28,6 +28,7 @@ __all__ = [
     "TrainResult",
     "analysis",
     "core",
+    "distributed",
     "enable_compilation_cache",
     "epoch_orders",
     "load_dataset",

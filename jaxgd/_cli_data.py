@@ -38,11 +38,12 @@ def add_data_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentPars
     return parser
 
 
-def data_from_args(args: argparse.Namespace) -> Optional[LoadedData]:
+def data_from_args(args: argparse.Namespace, mesh=None) -> Optional[LoadedData]:
     """Load the data named by ``--data``, or return None when ``--data`` was not given.
 
     ``--target``, ``--standardize`` or ``--drop-nonfinite`` without ``--data`` is a ValueError
-    rather than being silently ignored.
+    rather than being silently ignored. With ``mesh`` (several processes), each process reads
+    only its own rows (``load_dataset(..., mesh=)``).
     """
     path = getattr(args, "data", None)
     target = getattr(args, "target", None)
@@ -54,12 +55,12 @@ def data_from_args(args: argparse.Namespace) -> Optional[LoadedData]:
         if given:
             raise ValueError(f"{', '.join(given)} needs --data PATH")
         return None
-    return load_dataset(path, target=target, standardize=standardize, drop_nonfinite=drop)
+    return load_dataset(path, target=target, standardize=standardize, drop_nonfinite=drop, mesh=mesh)
 
 
 def describe(loaded: LoadedData) -> str:
     """One line: source, rows, features, target, dropped rows and whether standardized."""
-    n, d = loaded.X.shape
+    n, d = loaded.n_rows, loaded.X.shape[1]
     names = loaded.feature_names
     shown = ", ".join(names) if d <= 6 else ", ".join(names[:5]) + f", … ({d - 5} more)"
     parts = [

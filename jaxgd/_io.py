@@ -11,7 +11,9 @@ where there is one, the line and column (a missing file is a ``FileNotFoundError
 
 from __future__ import annotations
 
+import contextlib
 import csv
+import functools
 import os
 from dataclasses import dataclass, field
 from typing import Optional
@@ -44,6 +46,9 @@ class LoadedData:
       mean, scale: float64 arrays (d,) with the column means and standard deviations
         (population, ddof=0) of the raw features when standardized, else ``None``.
       source: the path the data came from.
+      padded_from: with ``load_dataset(..., mesh=)``: the number of real rows n, when X and y
+        are global arrays padded with zero rows to a multiple of the mesh's devices (pass it
+        on as ``train(..., n=data.n_rows)``); else ``None``.
     """
 
     X: np.ndarray
@@ -54,6 +59,7 @@ class LoadedData:
     mean: Optional[np.ndarray] = None
     scale: Optional[np.ndarray] = None
     source: str = field(default="")
+    padded_from: Optional[int] = None
 
     @property
     def standardized(self) -> bool:
@@ -61,7 +67,8 @@ class LoadedData:
 
     @property
     def n_rows(self) -> int:
-        return int(self.X.shape[0])
+        """The number of data rows n (without a mesh's padding rows)."""
+        return int(self.X.shape[0] if self.padded_from is None else self.padded_from)
 
     def to_original_units(self, w, b):
         """Map parameters fitted on the standardized features back to the raw features' units.
@@ -86,7 +93,7 @@ class LoadedData:
 
 
 def load_dataset(path, *, target: Optional[str] = None, standardize: bool = False,
-                 drop_nonfinite: bool = False) -> LoadedData:
+                 drop_nonfinite: bool = False, mesh=None) -> LoadedData:
     """Load features X (n, d) and targets y (n,) as float32 from a file.
 
     Formats, chosen by the file name:
@@ -114,6 +121,13 @@ def load_dataset(path, *, target: Optional[str] = None, standardize: bool = Fals
         and ``to_original_units`` maps fitted parameters back. A constant column is an error.
       drop_nonfinite: drop the rows holding NaN, infinite or missing values and count them in
         ``dropped_rows``; by default such rows are an error.
+      mesh: a ``jax.sharding.Mesh`` (for several processes, ``jaxgd.distributed.initialize()``'s):
+        an ``"X.npy,y.npy"`` pair is loaded as global JAX arrays whose rows are sharded over the
+        mesh's devices, each process reading from the files only the rows of its own devices
+        (no process ever holds all of X). The rows are padded with zeros to a multiple of the
+        devices; ``n_rows`` is the real count, to pass as ``train(..., n=data.n_rows)``.
+        Values are not scanned here (each process sees only its rows): non-finite values are
+        reported by ``train``, for every process alike. Not with ``drop_nonfinite``.
 
     Raises:
       FileNotFoundError: a file does not exist.
@@ -127,7 +141,15 @@ def load_dataset(path, *, target: Optional[str] = None, standardize: bool = Fals
     if len(parts) == 2 and all(p.lower().endswith(".npy") for p in parts):
         if target is not None:
             raise ValueError("target applies to CSV files only; a .npy pair holds y in its second file")
+        if mesh is not None:
+            if drop_nonfinite:
+                raise ValueError("drop_nonfinite cannot be used with mesh: each process reads only its own "
+                                 "rows; drop the non-finite rows from the files first")
+            return _load_npy_pair_sharded(*parts, mesh, standardize)
         X, y, names, tname, source = _load_npy_pair(*parts)
+    elif mesh is not None:
+        raise ValueError(f"{path}: loading with a mesh (each process reading only its rows) needs an "
+                         "'X.npy,y.npy' pair; convert the data to .npy files first")
     elif lower.endswith(".npy"):
         raise ValueError(
             f"{path}: a .npy file holds one array; pass the features and targets as "
@@ -337,6 +359,102 @@ def _load_npy_pair(x_path, y_path):
     return X, y, names, "y", (source, os.path.basename(x_path), os.path.basename(y_path))
 
 
+def _read_rows(a, start, stop, out):
+    """Rows ``[start, stop)`` of the .npy memory map ``a`` into ``out`` (float32), block by block.
+
+    A C-ordered file is read with plain file reads at the rows' offset rather than through the
+    map, so the mapped pages do not stay resident beside the copy (peak memory: the rows once).
+    """
+    d = out.shape[1] if out.ndim == 2 else 1
+    flat_out = out.reshape(len(out), d)
+    c_order = isinstance(a, np.memmap) and a.flags.c_contiguous
+    row_bytes = d * a.dtype.itemsize
+    block = max(1, (8 << 20) // max(row_bytes, 1))
+    with open(a.filename, "rb") if c_order else contextlib.nullcontext() as f:
+        for i in range(start, stop, block):
+            j = min(stop, i + block)
+            if c_order:
+                buf = np.empty((j - i) * d, a.dtype)
+                f.seek(a.offset + i * row_bytes)
+                got = f.readinto(memoryview(buf).cast("B"))
+                if got != buf.nbytes:
+                    raise ValueError(f"{os.path.basename(a.filename)}: the file is shorter than its header says")
+                src = buf.reshape(j - i, d)
+            else:
+                src = np.asarray(a[i:j]).reshape(j - i, d)
+            with np.errstate(over="ignore", invalid="ignore"):
+                flat_out[i - start:j - start] = src
+
+
+def _load_npy_pair_sharded(x_path, y_path, mesh, standardize):
+    """X and y as global JAX arrays with rows sharded over ``mesh``: every process reads from the
+    files only the rows of its own devices (``jax.make_array_from_callback`` asks for exactly
+    those). Rows are padded with zeros to a multiple of the devices."""
+    import jax
+    from jax.sharding import NamedSharding, PartitionSpec
+
+    from ._mesh import auto_mesh
+
+    mesh = auto_mesh(mesh)
+    X, y = _load_npy(x_path, mmap=True), _load_npy(y_path, mmap=True)  # headers only: no data read
+    source = (f"{x_path},{y_path}", os.path.basename(x_path), os.path.basename(y_path))
+    X, y, names, _ = _checked_arrays(X, y, None, source)
+    n, d = X.shape
+    rows = -(-n // mesh.size) * mesh.size
+    axes = tuple(mesh.axis_names)
+
+    def local_rows(a, shape):
+        def fill(index):
+            start, stop, _ = index[0].indices(rows)
+            out = _aligned_empty((stop - start,) + shape[1:])
+            real = max(start, min(stop, n))
+            _read_rows(a, start, real, out[: real - start])
+            out[real - start:] = 0
+            return out
+        return fill
+
+    X_sh = NamedSharding(mesh, PartitionSpec(axes, None))
+    y_sh = NamedSharding(mesh, PartitionSpec(axes))
+    Xg = jax.make_array_from_callback((rows, d), X_sh, local_rows(X, (rows, d)))
+    yg = jax.make_array_from_callback((rows,), y_sh, local_rows(y, (rows,)))
+    mean = scale = None
+    if standardize:
+        Xg, mean, scale = _standardize_global(Xg, n, names, os.path.basename(x_path))
+    return LoadedData(Xg, yg, list(names), "y", 0, mean, scale, source[0], padded_from=n)
+
+
+def _standardize_global(X, n, names, name):
+    """Standardize a row-sharded global X over its first n rows: the column statistics are
+    reduced across processes in one compiled program; padding rows stay zero."""
+    import jax
+    import jax.numpy as jnp
+
+    @jax.jit
+    def stats(X):
+        real = (jnp.arange(X.shape[0]) < n)[:, None]
+        Xr = jnp.where(real, X, 0).astype(jnp.float32)
+        mean = Xr.sum(0) / n
+        var = (jnp.where(real, X - mean, 0) ** 2).sum(0) / n
+        return mean, jnp.sqrt(var)
+
+    mean, scale = (np.asarray(a, np.float64) for a in stats(X))
+    for c in range(X.shape[1]):
+        if not scale[c] > 4 * np.finfo(np.float32).eps * abs(mean[c]):
+            raise ValueError(
+                f"{name}: feature column {names[c]!r} is constant (value {mean[c]:.6g}); "
+                f"cannot standardize it — remove the column or load without standardize"
+            )
+    m32, s32 = mean.astype(np.float32), scale.astype(np.float32)
+
+    @functools.partial(jax.jit, donate_argnums=0)
+    def scaled(X):
+        real = (jnp.arange(X.shape[0]) < n)[:, None]
+        return jnp.where(real, (X - m32) / s32, 0)
+
+    scaled = scaled(X)
+    return scaled, mean, scale
+
+
 def _load_npz(path):
     _check_exists(path)
     name = os.path.basename(path)
@@ -369,7 +487,8 @@ def _row_blocks(n):
         yield i, min(n, i + _ARRAY_BLOCK)
 
 
-def _finish_arrays(X, y, names, target_name, source, standardize, drop_nonfinite):
+def _checked_arrays(X, y, names, source):
+    """Dtype and shape checks shared by every array loader: ``(X (n, d), y (n,), names, name)``."""
     path, xname, yname = source
     name = os.path.basename(path.split(",")[0]) if "," in path else os.path.basename(path)
     for label, a in ((xname, X), (yname, y)):
@@ -394,7 +513,13 @@ def _finish_arrays(X, y, names, target_name, source, standardize, drop_nonfinite
         names = [f"x{i}" for i in range(d)]
     elif len(names) != d:
         raise ValueError(f"{name}: 'feature_names' has {len(names)} names but X has {d} columns")
+    return X, y, names, name
 
+
+def _finish_arrays(X, y, names, target_name, source, standardize, drop_nonfinite):
+    X, y, names, name = _checked_arrays(X, y, names, source)
+    path, xname, yname = source
+    n, d = X.shape
     # float32 conversion block by block, checking values on the way: a float32 C-contiguous
     # array (e.g. a memory-mapped .npy) is kept as it is, anything else is converted once.
     keep = X.dtype == np.float32 and X.flags.c_contiguous

@@ -44,3 +44,13 @@ def replicate(arrays, mesh):
     from jax.sharding import NamedSharding, PartitionSpec
 
     return jax.device_put(arrays, NamedSharding(auto_mesh(mesh), PartitionSpec()))
+
+
+def to_host(a) -> np.ndarray:
+    """``a`` as a numpy array on every process, gathering the shards other processes hold
+    (a sweep's runs are spread over every process's devices)."""
+    if isinstance(a, jax.Array) and not a.is_fully_addressable:
+        from jax.experimental import multihost_utils
+
+        return np.asarray(multihost_utils.process_allgather(a, tiled=True))
+    return np.asarray(a)

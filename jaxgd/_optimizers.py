@@ -40,6 +40,7 @@ class Entry:
     epoch_loss: Optional[np.ndarray]  # (S, epochs + 1) at the best lr
     diverged: Optional[np.ndarray]  # (S,) at the best lr (all False by the criterion)
     metrics: dict  # name -> (S,) at the best lr: epochs, updates (to target; inf = not reached), final_excess, spread
+    # and, with validation=, val_loss: the final held-out loss
 
 
 @dataclasses.dataclass(frozen=True)
@@ -82,11 +83,12 @@ def choose_lr(epoch_loss, diverged, optimum_loss, *, resolution, rel=analysis.DE
 
 
 def compare_optimizers(X, y, *, optimizers=optim.NAMES, batch_size=50, lrs=DEFAULT_LRS, seeds=20, epochs=50,
-                       rel=analysis.DEFAULT_REL_TARGET, tail=None) -> OptimizersReport:
+                       rel=analysis.DEFAULT_REL_TARGET, tail=None, validation=None) -> OptimizersReport:
     """Sweeps each optimizer (names or specs) over ``lrs`` x ``seeds`` in GD (batch n), mini-batch
     (``batch_size``) and SGD (batch 1), one ``jaxgd.sweep`` per optimizer, and keeps each
     variant's best rate (``choose_lr``). ``tail``: epochs the fluctuation is measured over
-    (default the last 10, or all when there are fewer)."""
+    (default the last 10, or all when there are fewer). ``validation=(X_val, y_val)``: the final
+    held-out loss is reported too (the best rate is still chosen on the training loss)."""
     X = np.asarray(X)
     n = X.shape[0]
     if not 1 < batch_size < n:
@@ -97,8 +99,9 @@ def compare_optimizers(X, y, *, optimizers=optim.NAMES, batch_size=50, lrs=DEFAU
     opt_loss = resolution = None
     for spec in optimizers:
         spec = optim.get(spec)
+        held = {} if validation is None else {"validation": validation}
         r = sweep(X, y, batch_sizes=list(batch_sizes), lrs=list(lrs), seeds=seeds, epochs=epochs,
-                  optimizer=spec, step_loss="none")
+                  optimizer=spec, step_loss="none", **held)
         compile_s += r.compile_seconds
         run_s += r.draw_seconds + float(np.sum(r.run_seconds))
         opt_loss = r.optimum_loss
@@ -117,6 +120,8 @@ def compare_optimizers(X, y, *, optimizers=optim.NAMES, batch_size=50, lrs=DEFAU
                 "final_excess": analysis.excess_loss(loss[:, -1], opt_loss),
                 "spread": analysis.tail_spread(loss, tail),
             }
+            if validation is not None:
+                metrics["val_loss"] = np.asarray(r.val_loss)[i, j, :, -1]
             entries.append(Entry(spec.name, variant, int(bs), upe, r.lrs, med, float(r.lrs[j]), loss,
                                  r.diverged[i, j], metrics))
     return OptimizersReport(entries, n, epochs, int(np.size(r.seeds)), batch_sizes, float(opt_loss), rel, tail,
@@ -136,18 +141,28 @@ def _describe(values):
     return f"{_fmt(mid)} [{_fmt(lo)}, {_fmt(hi)}]"
 
 
+def table_header(report: OptimizersReport) -> list:
+    """The printed columns (and the metrics behind the last ones: ``TABLE_METRICS``)."""
+    held = any("val_loss" in e.metrics for e in report.entries)
+    return ["optimizer", "variant", "batch", "best lr", "epochs to target", "updates to target",
+            "final excess loss", f"fluctuation (last {report.tail} ep.)"] + (["final held-out loss"] if held else [])
+
+
+TABLE_METRICS = ("epochs", "updates", "final_excess", "spread", "val_loss")
+
+
 def format_table(report: OptimizersReport) -> str:
+    header = table_header(report)
     rows = []
     for e in report.entries:
         if e.best_lr is None:
-            rows.append([e.optimizer, e.variant, e.batch_size, "every lr diverged", "-", "-", "-", "-"])
+            rows.append([e.optimizer, e.variant, e.batch_size, "every lr diverged"] + ["-"] * (len(header) - 4))
             continue
         m = e.metrics
         edge = " (edge)" if e.best_lr in (float(e.lrs.min()), float(e.lrs.max())) else ""
-        rows.append([e.optimizer, e.variant, e.batch_size, f"{e.best_lr:g}{edge}", _describe(m["epochs"]),
-                     _describe(m["updates"]), _describe(m["final_excess"]), _describe(m["spread"])])
-    return table(["optimizer", "variant", "batch", "best lr", "epochs to target", "updates to target",
-                  "final excess loss", f"fluctuation (last {report.tail} ep.)"], rows)
+        rows.append([e.optimizer, e.variant, e.batch_size, f"{e.best_lr:g}{edge}",
+                     *(_describe(m[k]) for k in TABLE_METRICS[: len(header) - 4])])
+    return table(header, rows)
 
 
 def format_report(report: OptimizersReport, figure=None, total=None) -> str:

@@ -18,7 +18,7 @@ import jax
 import numpy as np
 
 from . import _validate, analysis, core
-from ._mesh import auto_mesh
+from ._mesh import auto_mesh, to_host
 from ._sweep_programs import SweepShape, _shardings, programs
 from ._sweep_result import SweepResult
 
@@ -212,7 +212,7 @@ def sweep(
                                        put(np.int32(valid), "rep"), val_dev)
             # One host transfer per chunk and batch size; the padding seeds' lanes dropped.
             # The states stay on the device for the next chunk.
-            out = jax.tree.map(lambda a: np.asarray(a)[:, :S], out)
+            out = jax.tree.map(lambda a: to_host(a)[:, :S], out)
             run_s[i] += time.perf_counter() - t0
             for key, dest in (("epoch_loss", epoch_loss), ("val_loss", val_loss)):
                 if dest is None:
@@ -238,8 +238,8 @@ def sweep(
     if bar is not None:
         bar.close()
 
-    w_final = np.stack([np.asarray(s.params.w)[:, :S, :, 0] for s in states])
-    b_final = np.stack([np.asarray(s.params.b)[:, :S, 0] for s in states])
+    w_final = np.stack([to_host(s.params.w)[:, :S, :, 0] for s in states])
+    b_final = np.stack([to_host(s.params.b)[:, :S, 0] for s in states])
     step_full = None
     if record == "full":
         step_full = tuple(np.concatenate(parts, axis=-1) for parts in full_parts)
@@ -261,6 +261,8 @@ def sweep(
 
     if not np.isfinite(epoch_loss[..., 0]).all():
         _validate.explain_nonfinite_loss(X, y, None)
+    if val_loss is not None and not np.isfinite(val_loss[..., 0]).all():
+        _validate.explain_nonfinite_val_loss(validation)
     diverged, diverged_epoch = analysis.divergence(epoch_loss, divergence_factor)
     return SweepResult(
         batch_sizes=np.asarray(batch_sizes),

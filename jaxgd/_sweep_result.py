@@ -22,6 +22,10 @@ class SweepResult:
     parameters). A run is *diverged* (``analysis.divergence``) from the first epoch whose loss
     is non-finite or above ``divergence_factor`` times its initial loss; ``diverged_epoch`` is
     that epoch, -1 for runs that never diverged. Diverged runs keep whatever their arrays hold.
+    With ``validation=``, ``val_loss`` is the held-out loss shaped like ``epoch_loss``; with
+    ``record_every=``, ``trace_loss`` (and ``trace_val_loss``) are the losses on one grid of
+    ``trace_samples`` shared by every batch size, ``trace_updates[i]`` the updates batch size
+    ``i`` has done by each point (``jaxgd.Trace`` has the meaning of each point).
     """
 
     batch_sizes: np.ndarray  # (B,) int

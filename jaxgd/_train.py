@@ -103,6 +103,7 @@ def train(
     order: Optional[Any] = None,
     unroll: Optional[int] = None,
     mesh: Optional[jax.sharding.Mesh] = None,
+    n: Optional[int] = None,
     validation: Optional[tuple[Any, Any]] = None,
     record_every: Optional[int] = None,
 ) -> TrainResult:
@@ -136,6 +137,11 @@ def train(
         and XLA partitions the program (GSPMD), reducing sums over rows, and so gradients and
         losses, with its collectives. When n is not a multiple of the device count, X is
         padded with weight-0 rows that no order visits. Results equal single-device training
+        up to summation order. Across several processes (``jaxgd.distributed``), X and y are
+        global arrays whose rows each process holds only in part.
+      n: train on the first ``n`` rows of X and y only (default: all of them); the rows after
+        them are padding, never in a batch and weight 0 in every sum. For global arrays padded
+        to a multiple of the mesh's devices: ``load_dataset(..., mesh=).n_rows``.
         up to summation order. The held-out set (``validation``) is replicated on every device.
       validation: optional held-out data ``(X_val, y_val)``, (m, d) and (m,) or (m, 1): its
         loss 1/(2m) sum (y_hat - y)^2 is computed inside the program at the initial parameters
@@ -155,7 +161,8 @@ def train(
       ValueError: for malformed data, hyperparameters, ``init`` or ``order``.
     """
     X, y, dtype = _validate.data(X, y)
-    n, d = X.shape
+    rows, d = X.shape
+    n = rows if n is None else _validate.rows_used(n, rows)
     batch_size = _validate.batch_size(batch_size, n)
     lr = _validate.lr(lr)
     epochs = _validate.epochs(epochs)
@@ -170,7 +177,6 @@ def train(
     if validation is not None:
         validation = _validate.validation(validation, d)
     record_every = _validate.record_every(record_every)
-    rows = n
     if mesh is not None:
         X, y, rows = shard_rows(X, y, mesh)
         if validation is not None:
@@ -184,6 +190,8 @@ def train(
     losses = np.asarray(hist.epoch_loss)
     if not np.isfinite(losses[0]):
         _validate.explain_nonfinite_loss(X, y, init)
+    if validation is not None and not np.isfinite(np.asarray(hist.val_loss)[0]):
+        _validate.explain_nonfinite_val_loss(validation)
     config = Config(batch_size, lr, epochs, seed, variant_name(batch_size, n), optimizer, schedule)
     trace = hist.trace
     if trace is not None:

@@ -67,6 +67,16 @@ def data(X, y):
     return X, y, _float_dtype(X, explicit)
 
 
+def rows_used(value, rows):
+    """``n``: how many leading rows of X are data (the rest padding)."""
+    n = _positive_int(value, "n")
+    if n < 1:
+        raise ValueError(f"n must be at least 1, got {n}")
+    if n > rows:
+        raise ValueError(f"n={n} is larger than the {rows} rows of X")
+    return n
+
+
 def explain_nonfinite_loss(X, y, init):
     """Raise the ValueError that names why the loss at the initial parameters is not finite."""
     for name, a in (("X", X), ("y", y)):
@@ -235,8 +245,9 @@ def schedule(value):
 
 
 def validation(value, d):
-    """``(X_val, y_val)``: a pair of arrays, X_val (m, d) with m >= 1 and y_val (m,) or (m, 1),
-    all finite. Returns the pair (X_val as given, y_val as (m, 1))."""
+    """``(X_val, y_val)``: a pair of arrays, X_val (m, d) with m >= 1 and y_val (m,) or (m, 1).
+    Returns the pair (X_val as given, y_val as (m, 1)). Values are checked through the held-out
+    loss at the initial parameters (:func:`explain_nonfinite_val_loss`), as X's are."""
     if isinstance(value, (str, bytes)):
         raise ValueError("validation must be a pair (X_val, y_val) of arrays")
     try:
@@ -254,10 +265,17 @@ def validation(value, d):
     if not (y_val.shape == (m,) or y_val.shape == (m, 1)):
         raise ValueError(f"validation y_val must have shape ({m},) or ({m}, 1) to match X_val {X_val.shape}, "
                          f"got {y_val.shape}")
-    for name, a in (("X_val", X_val), ("y_val", y_val)):
+    return X_val, y_val.reshape(m, 1)
+
+
+def explain_nonfinite_val_loss(validation):
+    """Raise the ValueError that names why the held-out loss at the (finite) initial parameters
+    is not finite."""
+    for name, a in zip(("X_val", "y_val"), validation):
         if not _all_finite(a):
             raise ValueError(f"validation {name} contains NaN or infinite values")
-    return X_val, y_val.reshape(m, 1)
+    raise ValueError("the held-out loss at the initial parameters overflows the floating-point range; "
+                     "scale X_val and y_val (or enable float64)")
 
 
 def record_every(value):

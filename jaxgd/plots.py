@@ -44,14 +44,50 @@ def _faint_series(ax, values, color, max_points=2000):
     ax.fill_between(edges[:-1], lo, hi, color=color, alpha=0.15, lw=0, step="post")
 
 
-def compare_figure(X, y, true_w, true_b, results, path):
-    """The tutorial's comparison: data with true and fitted lines; loss per epoch; loss per update.
+def _loss_points(result, n):
+    """(samples processed, updates done, full-data loss) of a run: its trace's points when it
+    was trained with ``record_every`` (``TrainResult.trace``), else its epoch ends."""
+    trace = getattr(result, "trace", None)
+    if trace is not None:
+        return (np.asarray(trace.samples, np.int64), np.asarray(trace.updates, np.int64),
+                _finite(trace.loss))
+    loss = _finite(result.epoch_loss)
+    e = np.arange(len(loss))
+    return e * n, e * (result.updates // result.config.epochs), loss
 
-    ``results`` maps a label to a ``TrainResult``. Only the first feature is drawn in the data
-    panel (the tutorial's data are one-dimensional; with several features the panel shows
-    predictions against targets); ``true_w`` None (a data file) omits the true line. A run that
-    diverged (``TrainResult.diverged_at``) is named in the legends with its epoch; its loss
-    curves are drawn until they leave the panel.
+
+def _per_update(samples, updates, *values):
+    """Keep the first point of each update count: a trace holds the parameters in force, so
+    points between two updates repeat the same values (GD's trace is a step function)."""
+    _, first = np.unique(updates, return_index=True)
+    return (samples[first], updates[first], *(v[first] for v in values))
+
+
+def _residual_scale(spreads):
+    """The half-height of the residual panel: the fits near the reference set it; a fit more
+    than 10x the median spread (GD stopped far away) would flatten the others to one line, so
+    it leaves the panel (its legend entry says by how much)."""
+    spreads = np.asarray([s for s in spreads if np.isfinite(s)], np.float64)
+    if not spreads.size:
+        return 1.0
+    kept = spreads[spreads <= 10 * np.median(spreads)]
+    top = float(kept.max()) if kept.size else float(spreads.min())
+    return 1.15 * top if top > 0 else 1.0
+
+
+def compare_figure(X, y, true_w, true_b, results, path):
+    """The tutorial's comparison: data with true and fitted lines, and below it each fitted
+    line minus the true line; full-data loss against samples processed (in epochs); loss
+    against parameter updates.
+
+    ``results`` maps a label to a ``TrainResult``. Runs trained with ``record_every``
+    (``TrainResult.trace``) draw their loss curves from the trace's points; otherwise from the
+    epoch ends. Only the first feature is drawn in the data panel (the tutorial's data are
+    one-dimensional; with several features the panel shows predictions against targets, and
+    the panel below each run's prediction minus the reference's); ``true_w`` None (a data
+    file) omits the true line and measures the fits against the least-squares line instead. A
+    run that diverged (``TrainResult.diverged_at``) is named in the legends with its epoch;
+    its loss curves are drawn until they leave the panel.
     """
     import matplotlib
 
@@ -61,8 +97,14 @@ def compare_figure(X, y, true_w, true_b, results, path):
     from .analysis import optimum
 
     X, y = np.asarray(X, np.float64), np.asarray(y, np.float64).reshape(-1)
-    best = optimum(X, y).loss  # least-squares optimum of the tutorial's loss
-    fig, axes = plt.subplots(1, 3, figsize=(16, 5.2), layout="constrained")
+    n = X.shape[0]
+    opt = optimum(X, y)
+    best = opt.loss  # least-squares optimum of the tutorial's loss
+    fig = plt.figure(figsize=(16, 6.6), layout="constrained")
+    gs = fig.add_gridspec(2, 3, height_ratios=[2.1, 1])
+    data_ax = fig.add_subplot(gs[0, 0])
+    res_ax = fig.add_subplot(gs[1, 0], sharex=data_ax)
+    axes = [data_ax, res_ax, fig.add_subplot(gs[:, 1]), fig.add_subplot(gs[:, 2])]
     div = {label: r.diverged_at for label, r in results.items()}
     lrs = sorted({float(r.config.lr) for r in results.values()})
     all_diverged = all(k is not None for k in div.values())
@@ -71,7 +113,17 @@ def compare_figure(X, y, true_w, true_b, results, path):
     def diverged_label(label):
         return f"{label}: diverged at epoch {div[label]}"
 
-    ax = axes[0]
+    def params(r):
+        return np.asarray(r.w, np.float64).reshape(-1, 1), float(np.asarray(r.b, np.float64).ravel()[0])
+
+    # The reference the residual panel measures against: the generating line when known.
+    if true_w is not None:
+        ref_w, ref_b, ref_name = np.asarray(true_w, np.float64).reshape(-1, 1), float(np.ravel(true_b)[0]), "true"
+    else:
+        ref_w, ref_b, ref_name = np.asarray(opt.w, np.float64).reshape(-1, 1), float(np.ravel(opt.b)[0]), \
+            "least-squares"
+
+    ax = data_ax
     # Many points make a blot: draw an evenly spaced subset of at most SHOWN of them.
     SHOWN = 5000
     shown = slice(None, None, -(-len(y) // SHOWN))
@@ -87,9 +139,21 @@ def compare_figure(X, y, true_w, true_b, results, path):
             if div[label] is not None:
                 ax.plot([], [], "--", lw=1.8, color=color, label=diverged_label(label))
                 continue
-            w, b = float(np.asarray(r.w).ravel()[0]), float(np.asarray(r.b).ravel()[0])
+            w, b = params(r)
+            w = float(w[0, 0])
             ax.plot(grid, w * grid + b, "--", lw=1.8, color=color, label=f"{label}: w={w:.3f}, b={b:.3f}")
-        ax.set(xlabel="x", ylabel="y", title="Data, true line and fitted lines")
+        ax.set(ylabel="y", title="Data, true line and fitted lines")
+        ax.tick_params(labelbottom=False)
+        # residuals: fitted line minus the reference line over x (a straight line each)
+        xs = np.linspace(X[:, 0].min(), X[:, 0].max(), 2)
+        curves = {}
+        if true_w is not None:
+            curves["least-squares line"] = ((float(opt.w[0, 0]) - ref_w[0, 0]) * xs + float(np.ravel(opt.b)[0]) - ref_b)
+        for label, r in results.items():
+            if div[label] is None:
+                w, b = params(r)
+                curves[label] = (w[0, 0] - ref_w[0, 0]) * xs + b - ref_b
+        res_x, xlabel = xs, "x"
     else:  # several features: a line per feature would mislead; compare predictions instead
         lo, hi = float(y.min()), float(y.max())
         ax.plot([lo, hi], [lo, hi], "k-", lw=1.5, label="perfect prediction")
@@ -98,44 +162,88 @@ def compare_figure(X, y, true_w, true_b, results, path):
             if div[label] is not None:
                 ax.plot([], [], ".", ms=2, color=color, label=diverged_label(label))
                 continue
-            pred = X[shown] @ np.asarray(r.w, np.float64) + np.asarray(r.b, np.float64)
+            w, b = params(r)
+            pred = X[shown] @ w + b
             ax.plot(y[shown], pred[:, 0], ".", ms=2, alpha=0.5, color=color, label=label + subset)
-        ax.set(xlabel="y", ylabel="prediction ŷ", title=f"Predictions against targets ({X.shape[1]} features)")
+        ax.set(ylabel="prediction ŷ", title=f"Predictions against targets ({X.shape[1]} features)")
+        ax.tick_params(labelbottom=False)
+        order = np.argsort(y[shown])
+        res_x, xlabel = y[shown][order], "y"
+        ref = X[shown][order] @ ref_w + ref_b
+        curves = {}
+        if true_w is not None:
+            curves["least-squares fit"] = (X[shown][order] @ np.asarray(opt.w, np.float64).reshape(-1, 1)
+                                           + float(np.ravel(opt.b)[0]) - ref)[:, 0]
+        for label, r in results.items():
+            if div[label] is None:
+                w, b = params(r)
+                curves[label] = (X[shown][order] @ w + b - ref)[:, 0]
     ax.legend(fontsize=8, loc="upper left", markerscale=3 if X.shape[1] > 1 else 1)
     if all_diverged:
         _note(ax, note, y=0.1)
 
+    ax = res_ax
+    one = X.shape[1] == 1
+    reference = f"{ref_name} {'line' if one else 'fit'}"
+    half = _residual_scale([np.max(np.abs(c)) for c in curves.values()])
+    ax.axhline(0, color="k", lw=2.5 if true_w is not None else 1.5, label=reference)
+    for label, c in curves.items():
+        r = results.get(label)
+        color = COLORS.get(r.config.variant) if r is not None else "k"
+        far = np.max(np.abs(c))
+        shown_label = label if far <= half else f"{label}: off scale (|Δ| up to {far:.3g})"
+        if one:
+            ax.plot(res_x, c, color=color, ls="--" if r is not None else ":", lw=1.8 if r is not None else 1.2,
+                    label=shown_label)
+        else:
+            ax.plot(res_x, c, ".", ms=2, alpha=0.5, color=color, label=shown_label)
+    ax.set(xlabel=xlabel, ylabel=f"{'fitted line' if one else 'prediction'} − {ref_name}", ylim=(-half, half),
+           title=f"Each fitted line minus the {reference} (zoomed)" if one else
+           f"Each prediction minus the {reference}'s")
+    ax.grid(True, alpha=0.3)
+    ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.3), ncol=2, frameon=False,
+              markerscale=3 if X.shape[1] > 1 else 1)
+    if all_diverged:
+        _note(ax, note)
+
     # Loss panels: a diverged curve is drawn until it leaves the view; the view ends a little
     # above the largest loss of the runs that did not diverge (or 1000x the initial loss).
+    points = {label: _loss_points(r, n) for label, r in results.items()}
     initial = max(float(np.asarray(r.epoch_loss)[0]) for r in results.values())
-    top = max([best, initial] + [float(np.nanmax(_finite(r.epoch_loss))) for lb, r in results.items()
-                                 if div[lb] is None])
+    top = max([best, initial] + [float(np.nanmax(points[lb][2])) for lb, r in results.items() if div[lb] is None])
     top = min(top, 1e3 * initial) * 3
     epochs = max(r.config.epochs for r in results.values())
+    grids = {int(p[0][1] - p[0][0]) if getattr(r, "trace", None) is not None and len(p[0]) > 1 else None
+             for r, p in zip(results.values(), points.values())}
+    every = grids.pop() if len(grids) == 1 else None
+    when = ("measured at epoch ends" if not every else "measured after every sample" if every == 1
+            else f"measured every {every:,} samples processed")
 
-    ax = axes[1]
+    ax = axes[2]
     for label, r in results.items():
-        loss = _finite(r.epoch_loss)
-        ax.plot(np.arange(len(loss)), loss, "-", color=COLORS.get(r.config.variant),
+        samples, _, loss = points[label]
+        ax.plot(samples / n, loss, "-", color=COLORS.get(r.config.variant),
                 label=label if div[label] is None else diverged_label(label))
+    _held_out_curves(ax, results)
     ax.axhline(best, color="k", ls=":", lw=1, label=f"least-squares optimum {best:.4f}")
-    ax.set(yscale="log", xlabel="epoch", ylabel="loss  1/(2n) Σ(ŷ−y)²", title="Full-data loss per epoch",
-           xlim=(0, epochs), ylim=(best / 3, top))
+    ax.set(yscale="log", xlabel="epochs (samples processed / n)", ylabel="loss  1/(2n) Σ(ŷ−y)²",
+           title=f"Full-data loss against samples processed\n({when})", xlim=(0, epochs), ylim=(best / 3, top))
     ax.grid(True, which="both", alpha=0.3)
     ax.legend(fontsize=8, loc="upper right")
     if all_diverged:
         _note(ax, note)
 
-    ax = axes[2]
+    ax = axes[3]
     most = 1
     for label, r in results.items():
         color = COLORS.get(r.config.variant)
-        per_epoch = r.updates // r.config.epochs
         step = _finite(r.step_loss)  # sum r^2 / (2b): already a per-sample mean, as the epoch loss
         _faint_series(ax, step, color)
-        loss = _finite(r.epoch_loss)
-        ax.plot(np.arange(len(loss)) * per_epoch + 1, loss, "o-", ms=2.5, color=color,
-                label=f"{label} (full-data loss)" if div[label] is None else diverged_label(label))
+        samples, updates, loss = _per_update(*points[label])
+        # GD dashed and on top: per update it coincides with mini-batch at first.
+        style = dict(ls="--", lw=2, zorder=3) if r.config.variant == "GD" else dict(ls="-", lw=1.5)
+        ax.plot(updates + 1, loss, marker="o" if len(updates) <= 60 else None, ms=2.5, color=color,
+                label=f"{label} (full-data loss)" if div[label] is None else diverged_label(label), **style)
         most = max(most, r.updates + 1)
     ax.axhline(best, color="k", ls=":", lw=1, label="least-squares optimum")
     # Single-sample losses reach ~0; clip the view to the range of the full-data losses.
@@ -153,6 +261,15 @@ def _note(ax, text, y=0.5):
     """A note across a panel that has nothing (or not everything) to draw."""
     ax.text(0.5, y, text, transform=ax.transAxes, ha="center", va="center", fontsize=11, color="tab:red",
             bbox=dict(facecolor="white", edgecolor="tab:red", boxstyle="round,pad=0.5"))
+
+
+def _held_out_curves(ax, results):
+    """Each run trained with ``validation=``: its held-out loss at epoch ends, dashed in its colour
+    (x: epochs), in compare_figure's loss panel."""
+    for label, r in results.items():
+        if getattr(r, "val_loss", None) is not None:
+            loss = _finite(r.val_loss)
+            ax.plot(np.arange(len(loss)), loss, "--", color=COLORS.get(r.config.variant), label=f"{label}: held-out")
 
 
 def claims_figure(result, sec_per_epoch, rel, path):
@@ -384,6 +501,255 @@ def optimizers_figure(report, path):
         f"{report.epochs} epochs;\nmedian line and interquartile band over {report.seeds} seeds; losses measured at "
         f"epoch ends, excess clipped at {floor:.1g} (float rounding)", fontsize=11)
     return _finish(fig, None if path is None else str(path), dpi=90)
+
+
+# --- paths of parameters over the loss surface (d = 1) ------------------------------------------
+
+PATH_POINTS = 5000  # points of a drawn path at most: a thinned path keeps every k-th and both ends
+
+
+def _path(label, result, max_points=PATH_POINTS):
+    """A run's path of parameters from its trace: ``(samples, updates, w, b)``, one point per
+    update the trace caught (the first grid point where it is in force), thinned to at most
+    ``max_points`` by keeping every k-th point and both ends exactly."""
+    trace = getattr(result, "trace", None)
+    if trace is None:
+        raise ValueError(f"{label}: the run has no trace; train it with record_every= (every update: "
+                         "record_every=gcd(batch_size, n))")
+    w = np.asarray(trace.w, np.float64)
+    if w.shape[1] != 1:
+        raise ValueError(f"{label}: paths over (w, b) need one feature (d = 1), got d = {w.shape[1]}")
+    samples, updates, w, b = _per_update(np.asarray(trace.samples, np.int64), np.asarray(trace.updates, np.int64),
+                                         w[:, 0, 0], np.asarray(trace.b, np.float64)[:, 0])
+    if len(updates) > max_points:
+        k = -(-(len(updates) - 1) // (max_points - 1))
+        keep = np.unique(np.r_[np.arange(0, len(updates), k), len(updates) - 1])
+        samples, updates, w, b = samples[keep], updates[keep], w[keep], b[keep]
+    return samples, updates, w, b
+
+
+def _path_label(label, result, updates, diverged_at):
+    if diverged_at is not None:
+        return f"{label}: diverged at epoch {diverged_at}"
+    total = result.updates
+    if len(updates) == total + 1:
+        return f"{label}: every update ({total:,})"
+    return f"{label}: {len(updates):,} of {total + 1:,} points (evenly thinned, ends exact)"
+
+
+def _excess_surface(X, y, opt, box, num=160):
+    """The full-data loss minus its optimum over a (w, b) box: exact for the quadratic loss,
+    ½ [Δw Δb] H [Δw Δb]ᵀ with H the mean of [x 1]ᵀ[x 1] (no cancellation near the optimum)."""
+    x = X[:, 0]
+    (w0, w1), (b0, b1) = box
+    W, B = np.meshgrid(np.linspace(w0, w1, num), np.linspace(b0, b1, num))
+    dw, db = W - float(opt.w[0, 0]), B - float(np.ravel(opt.b)[0])
+    return W, B, 0.5 * (np.mean(x * x) * dw * dw + 2 * np.mean(x) * dw * db + db * db)
+
+
+def _square_box(center, half):
+    return (center[0] - half, center[0] + half), (center[1] - half, center[1] + half)
+
+
+def _paths_scene(X, y, results, true_w, true_b, max_points):
+    """Everything the paths figure and animation draw, computed once."""
+    from .analysis import optimum
+
+    X, y = np.asarray(X, np.float64), np.asarray(y, np.float64).reshape(-1)
+    if X.ndim != 2 or X.shape[1] != 1:
+        raise ValueError(f"paths over (w, b) need one feature (d = 1), got X of shape {X.shape}")
+    opt = optimum(X, y)
+    star = (float(opt.w[0, 0]), float(np.ravel(opt.b)[0]))
+    runs = []
+    for label, r in results.items():
+        samples, updates, w, b = _path(label, r, max_points)
+        div = r.diverged_at
+        runs.append(dict(label=label, result=r, samples=samples, updates=updates, w=w, b=b, diverged=div,
+                         name=_path_label(label, r, updates, div), color=COLORS.get(r.config.variant),
+                         variant=r.config.variant))
+    start = (runs[0]["w"][0], runs[0]["b"][0])
+    # The full view: every finite point of the runs that did not diverge, the start and the optimum.
+    pts = [np.array([start, star])]
+    pts += [np.column_stack([r["w"], r["b"]]) for r in runs if r["diverged"] is None]
+    pts = np.concatenate(pts)
+    pts = pts[np.isfinite(pts).all(axis=1)]
+    lo, hi = pts.min(axis=0), pts.max(axis=0)
+    half = 0.55 * float(max(hi - lo)) or 1.0
+    full = _square_box((lo + hi) / 2, half)
+    # The zoom: the second half (in samples) of the stochastic runs' paths around the optimum.
+    near = [r for r in runs if r["diverged"] is None and r["result"].config.batch_size < X.shape[0]]
+    near = near or [r for r in runs if r["diverged"] is None]
+    spread = []
+    for r in near:
+        late = r["samples"] >= r["samples"][-1] / 2
+        spread.append(np.max(np.abs(np.column_stack([r["w"][late], r["b"][late]]) - star)))
+    zhalf = 1.3 * max(spread) if spread else 0.0
+    zoom = _square_box(star, zhalf) if 0 < zhalf < half / 3 else None
+    true = None if true_w is None else (float(np.ravel(true_w)[0]), float(np.ravel(true_b)[0]))
+    return dict(X=X, y=y, opt=opt, star=star, start=start, runs=runs, full=full, zoom=zoom, true=true,
+                n=X.shape[0])
+
+
+def _paths_axes(fig, scene):
+    """The contour panels (full walk, and the zoom around the optimum when it shows more) and
+    the markers of the optimum, the true parameters and the start."""
+    from matplotlib.patches import Rectangle
+
+    boxes = [scene["full"]] + ([scene["zoom"]] if scene["zoom"] else [])
+    axes = fig.subplots(1, len(boxes), squeeze=False)[0]
+    marks = []
+    for i, (ax, box) in enumerate(zip(axes, boxes)):
+        W, B, E = _excess_surface(scene["X"], scene["y"], scene["opt"], box)
+        top = float(E.max())
+        levels = np.geomspace(top * 1e-4, top, 13)  # log-spaced: rings around the optimum at every scale
+        cs = ax.contour(W, B, E, levels=levels, colors="0.55", linewidths=0.7, zorder=1)
+        ax.clabel(cs, cs.levels[::3], fmt=lambda v: f"{v:.2g}", fontsize=7)
+        marks += ax.plot(*scene["star"], "*", color="k", ms=15, mec="w", zorder=6,
+                         label=f"least-squares optimum ({scene['star'][0]:.3f}, {scene['star'][1]:.3f})")
+        if scene["true"] is not None:
+            marks += ax.plot(*scene["true"], "X", color="0.3", ms=8, mec="w", zorder=6,
+                             label=f"true (w, b) = ({scene['true'][0]:g}, {scene['true'][1]:g})")
+        marks += ax.plot(*scene["start"], "o", color="k", mfc="w", ms=9, mew=2, zorder=6,
+                         label=f"initial ({scene['start'][0]:.3f}, {scene['start'][1]:.3f})")
+        ax.set(xlim=box[0], ylim=box[1], xlabel="w", ylabel="b", aspect="equal")
+        ax.set_title("Paths of (w, b) over the full-data loss" if i == 0 else
+                     "Zoom around the optimum (the dashed box)", fontsize=11)
+        if i == 0 and scene["zoom"]:
+            (z0, z1), (c0, c1) = scene["zoom"]
+            ax.add_patch(Rectangle((z0, c0), z1 - z0, c1 - c0, fill=False, ec="k", lw=0.8, ls="--", zorder=5))
+    return axes, marks
+
+
+def _path_style(run):
+    if run["variant"] == "GD":
+        return dict(ls="-", marker="o", ms=3, lw=1.8, alpha=1.0, zorder=4)
+    if run["variant"] == "SGD":
+        return dict(ls="-", lw=0.5, alpha=0.45, zorder=2)
+    return dict(ls="-", marker="o", ms=1.2, lw=0.9, alpha=0.85, zorder=3)
+
+
+def _paths_legend(fig, axes, scene):
+    handles, labels = axes[0].get_legend_handles_labels()
+    keep = {}
+    for h, lb in zip(handles, labels):
+        keep.setdefault(lb, h)
+    fig.legend(keep.values(), keep.keys(), loc="outside lower center", ncol=2, fontsize=8, frameon=False,
+               title="contours: full-data loss minus its optimum, log-spaced levels", title_fontsize=8)
+
+
+def paths_figure(X, y, results, path, *, true_w=None, true_b=None, max_points=PATH_POINTS):
+    """The loss surface of one-feature data as contours over (w, b), with each run's path of
+    parameters on top, from its trace (``train(..., record_every=R)``; R = gcd(batch size, n)
+    records every update). A path longer than ``max_points`` is thinned evenly, both ends
+    exact. With the runs' noise far smaller than their walk, a second panel zooms in on the
+    optimum over the last half of training. ``true_w``/``true_b`` (synthetic data) mark the
+    generating parameters.
+
+    ``results`` maps a label to a ``TrainResult`` with a trace; X must have one feature.
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    scene = _paths_scene(X, y, results, true_w, true_b, max_points)
+    fig = plt.figure(figsize=(13 if scene["zoom"] else 7, 7.2), layout="constrained")
+    axes, _ = _paths_axes(fig, scene)
+    for run in scene["runs"]:
+        for i, ax in enumerate(axes):
+            ax.plot(run["w"], run["b"], color=run["color"], label=run["name"] if i == 0 else None,
+                    **_path_style(run))
+            if run["diverged"] is None:
+                ax.plot(run["w"][-1], run["b"][-1], "D", color=run["color"], mec="k", ms=6, zorder=7)
+    _paths_legend(fig, axes, scene)
+    lr = ", ".join(sorted({f"{float(r.config.lr):g}" for r in results.values()}))
+    epochs = max(r.config.epochs for r in results.values())
+    fig.suptitle(f"Paths of the parameters over the full-data loss: lr={lr}, {epochs} epochs, "
+                 f"n={scene['n']} (◆ final)", fontsize=11)
+    return _finish(fig, None if path is None else str(path), dpi=100)
+
+
+def _shared_palette_writer(PillowWriter):
+    """matplotlib's Pillow writer with one palette for every frame, taken from the last (which
+    holds every colour the paths reach), without dithering: a pixel that does not change then
+    keeps its index, and Pillow stores only the part of each frame that changed (a palette per
+    frame, dithered, made every pixel differ: 40 KB a frame instead of a few)."""
+    from PIL import Image
+
+    class SharedPaletteWriter(PillowWriter):
+        def finish(self):
+            last = self._frames[-1].convert("RGB")
+            palette = last.quantize(colors=128, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
+            self._frames = [f.convert("RGB").quantize(palette=palette, dither=Image.Dither.NONE)
+                            for f in self._frames]
+            super().finish()
+
+    return SharedPaletteWriter
+
+
+def paths_animation(X, y, results, path, *, true_w=None, true_b=None, frames=120, fps=15, dpi=70,
+                    max_points=PATH_POINTS):
+    """``paths_figure`` as a GIF (matplotlib.animation, Pillow writer): every run advances by
+    samples processed, so all move in step; frame i shows each path up to i/(frames-1) of the
+    samples processed, its current point marked. Returns ``path``."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.colors as mcolors
+    import matplotlib.pyplot as plt
+    from matplotlib.animation import FuncAnimation, PillowWriter
+
+    if isinstance(frames, bool) or int(frames) != frames or frames < 2:
+        raise ValueError(f"frames must be an integer >= 2, got {frames!r}")
+    frames = int(frames)
+    scene = _paths_scene(X, y, results, true_w, true_b, max_points)
+    fig = plt.figure(figsize=(10.5 if scene["zoom"] else 6, 6.2), layout="constrained", dpi=dpi)
+    axes, marks = _paths_axes(fig, scene)
+    drawn = []
+    for run in scene["runs"]:
+        style = _path_style(run)
+        # Solid colours, no transparency: a GIF has 256 colours and compresses flat ones best.
+        alpha = style.pop("alpha")
+        color = (1 - alpha) * np.ones(3) + alpha * np.asarray(mcolors.to_rgb(run["color"]))
+        lines = [ax.plot([], [], color=color, label=run["name"] if i == 0 else None, **style)[0]
+                 for i, ax in enumerate(axes)]
+        heads = [ax.plot([], [], "D", color=run["color"], mec="k", ms=6, zorder=7)[0] for ax in axes]
+        drawn.append((run, lines, heads))
+    _paths_legend(fig, axes, scene)
+    total = max(int(run["samples"][-1]) for run in scene["runs"])
+    title = axes[0].text(0.98, 0.02, "", transform=axes[0].transAxes, ha="right", va="bottom", fontsize=10,
+                         zorder=8, bbox=dict(facecolor="white", edgecolor="0.5", boxstyle="round,pad=0.3"))
+    # Render what does not move once (contours, labels, legend: most of a frame's drawing
+    # time is text) and show it as a background image; each frame then draws only the paths.
+    # (the optimum and the start are drawn each frame too, so that the paths do not cover them)
+    moving = {title, *marks, *(a for _, lines, heads in drawn for a in lines + heads)}
+    title.set_visible(False)
+    fig.canvas.draw()
+    fig.set_layout_engine("none")
+    background = np.asarray(fig.canvas.buffer_rgba()).copy()
+    title.set_visible(True)
+    for artist in fig.findobj():
+        if artist not in moving and artist is not fig and artist is not fig.patch:
+            artist.set_visible(False)
+    for ax in axes:
+        ax.set_visible(True)
+        ax.patch.set_visible(False)
+    fig.figimage(background, zorder=-10, origin="upper")
+
+    def frame(i):
+        s = round(total * i / (frames - 1))
+        for run, lines, heads in drawn:
+            k = int(np.searchsorted(run["samples"], s, side="right"))
+            for line, head in zip(lines, heads):
+                line.set_data(run["w"][:k], run["b"][:k])
+                head.set_data(run["w"][k - 1:k], run["b"][k - 1:k])
+        title.set_text(f"samples processed: {s:,} of {total:,}\nepoch {s / scene['n']:.2f}")
+        return []
+
+    FuncAnimation(fig, frame, frames=frames).save(str(path), writer=_shared_palette_writer(PillowWriter)(fps=fps),
+                                                  dpi=dpi)
+    plt.close(fig)
+    return path
 
 
 def batch_size_figure(problems, path):

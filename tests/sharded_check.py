@@ -78,6 +78,32 @@ def sweep_cases():
     return out
 
 
+def record_cases():
+    """validation= and record_every= under a mesh (rows sharded in train, the held-out set
+    replicated; seeds sharded in sweep) against the same runs without one, with the float32
+    parity tolerance of the train cases (|diff| <= 1e-6 + 1e-5 |single|)."""
+    out = {}
+    d = jaxgd.synthetic_data((3.5, -1.5), 4.0, 41, seed=3, num_validation=13)
+    X, y, val = np.asarray(d.X), np.asarray(d.y), (np.asarray(d.X_val), np.asarray(d.y_val))
+    mesh = jax.make_mesh((4,), ("data",))
+    kw = dict(lr=0.05, epochs=3, seed=2, validation=val, record_every=10)
+    worst = 0.0
+    for bs in (41, 7):
+        single, sharded = jaxgd.train(X, y, batch_size=bs, **kw), jaxgd.train(X, y, batch_size=bs, mesh=mesh, **kw)
+        pairs = [(single.val_loss, sharded.val_loss)] + [
+            (getattr(single.trace, f), getattr(sharded.trace, f)) for f in ("w", "b", "loss", "val_loss")]
+        worst = max([worst] + [float(np.max(np.abs(np.asarray(a, np.float64) - np.asarray(b))
+                                            / (1e-6 + 1e-5 * np.abs(np.asarray(a, np.float64))))) for a, b in pairs])
+        assert np.array_equal(single.trace.samples, sharded.trace.samples)
+    sw_kw = dict(batch_sizes=[41, 7, 1], lrs=[0.05], seeds=[0, 5, 9], epochs=3, validation=val, record_every=10)
+    ref, got = jaxgd.sweep(X, y, **sw_kw), jaxgd.sweep(X, y, mesh=mesh, **sw_kw)
+    for f in ("val_loss", "trace_loss", "trace_val_loss"):
+        a, b = getattr(ref, f).astype(np.float64), getattr(got, f)
+        worst = max(worst, float(np.max(np.abs(a - b) / (1e-6 + 1e-5 * np.abs(a)))))
+    out["record validation+trace mesh=4"] = {"worst_over_tolerance": worst}
+    return out
+
+
 def main():
     assert jax.device_count() == 4, jax.devices()
     out = {"devices": jax.device_count()}
@@ -99,6 +125,7 @@ def main():
             "updates": sharded.updates,
         }
     out.update(sweep_cases())
+    out.update(record_cases())
     try:
         jaxgd.train(np.ones((4, 1)), np.ones(4), batch_size=2, lr=0.1, epochs=1, mesh="not a mesh")
         out["bad_mesh_error"] = None

@@ -126,3 +126,162 @@ def test_claims_figure_legend_is_below_the_panels(data):
     assert [t.get_text() for t in legend.get_texts()] == [
         "GD (batch 100)", "mini-batch (batch 10)", "SGD (batch 1)", "target: 1% of the initial excess"]
     plt.close(fig)
+
+
+# --- figures drawn from a run's trace (train(..., record_every=R)) -------------------------------
+
+
+def traced_results(data, epochs=3, lr=0.05, record_every=5):
+    # n = 100, batch sizes 100 / 10 / 1: R = 5 catches every update of GD and SGD's every 5th.
+    return {f"{v} (batch {b})": train(data.X, data.y, batch_size=b, lr=lr, epochs=epochs, record_every=record_every)
+            for v, b in (("GD", 100), ("mini-batch", 10), ("SGD", 1))}
+
+
+def line_by_label(ax, start):
+    (line,) = [ln for ln in ax.get_lines() if ln.get_label().startswith(start)]
+    return line
+
+
+def test_compare_figure_draws_loss_curves_from_the_trace(data):
+    results = traced_results(data)
+    fig = plots.compare_figure(data.X, data.y, data.true_w, data.true_b, results, None)
+    samples_ax, updates_ax = fig.axes[2], fig.axes[3]
+    assert "every 5 samples" in samples_ax.get_title()
+    for label, r in results.items():
+        t = r.trace
+        # loss against samples processed (in epochs): every trace point, as recorded
+        line = line_by_label(samples_ax, label)
+        np.testing.assert_array_equal(line.get_xdata(), np.asarray(t.samples) / 100)
+        np.testing.assert_array_equal(line.get_ydata(), np.asarray(t.loss, np.float64))
+        # loss against updates: one point per update count (a trace repeats the parameters in
+        # force between two updates), at the first grid point that holds it
+        line = line_by_label(updates_ax, f"{label} (full-data loss)")
+        updates, first = np.unique(np.asarray(t.updates), return_index=True)
+        np.testing.assert_array_equal(line.get_xdata(), updates + 1)
+        np.testing.assert_array_equal(line.get_ydata(), np.asarray(t.loss, np.float64)[first])
+    # GD updates once per epoch: its 3 updates and the start, not one point per trace point
+    assert len(line_by_label(updates_ax, "GD (batch 100) (full-data loss)").get_xdata()) == 4
+    plt.close(fig)
+
+
+def test_compare_figure_without_a_trace_draws_epoch_ends(data):
+    results = compare_results(data.X, data.y, lr=0.05)
+    fig = plots.compare_figure(data.X, data.y, data.true_w, data.true_b, results, None)
+    assert "measured at epoch ends" in fig.axes[2].get_title()
+    for label, r in results.items():
+        (line,) = [ln for ln in fig.axes[2].get_lines() if ln.get_label() == label]
+        np.testing.assert_array_equal(line.get_xdata(), np.arange(4))
+    plt.close(fig)
+
+
+def test_compare_residual_panel_separates_the_fits(data):
+    # 3 epochs at lr 0.05: GD (3 updates) is far from the line, mini-batch and SGD near it.
+    results = traced_results(data)
+    fig = plots.compare_figure(data.X, data.y, data.true_w, data.true_b, results, None)
+    ax = fig.axes[1]
+    x = np.asarray(data.X)[:, 0]
+    w_true, b_true = float(data.true_w[0]), float(data.true_b)
+    half = ax.get_ylim()[1]
+    for label in ("mini-batch (batch 10)", "SGD (batch 1)"):
+        r = results[label]
+        line = line_by_label(ax, label)
+        np.testing.assert_array_equal(line.get_xdata(), [x.min(), x.max()])
+        expected = (float(r.w[0, 0]) - w_true) * line.get_xdata() + float(r.b[0]) - b_true
+        np.testing.assert_allclose(line.get_ydata(), expected, rtol=1e-12)  # float64 arithmetic on the same numbers
+        assert np.abs(expected).max() <= half  # on the panel
+    gd = line_by_label(ax, "GD (batch 100)")
+    assert "off scale" in gd.get_label() and np.abs(gd.get_ydata()).max() > half
+    assert ax.get_ylim()[0] == -half
+    plt.close(fig)
+
+
+def test_compare_residual_panel_uses_the_least_squares_line_without_a_true_line(data):
+    results = traced_results(data)
+    fig = plots.compare_figure(data.X, data.y, None, None, results, None)
+    ax = fig.axes[1]
+    assert "least-squares" in ax.get_ylabel()
+    labels = [ln.get_label() for ln in ax.get_lines()]
+    assert "least-squares line" in labels and "least-squares line" not in labels[1:]
+    plt.close(fig)
+
+
+def path_line(ax, label):
+    return line_by_label(ax, label + ":")
+
+
+def test_paths_figure_draws_each_trace(data):
+    # R = 1: the trace holds every update; GD's and mini-batch's paths are every update, SGD's
+    # (300 updates) is thinned to max_points with both ends exact.
+    results = {f"{v} (batch {b})": train(data.X, data.y, batch_size=b, lr=0.05, epochs=3, record_every=1)
+               for v, b in (("GD", 100), ("mini-batch", 10), ("SGD", 1))}
+    fig = plots.paths_figure(data.X, data.y, results, None, true_w=data.true_w, true_b=data.true_b, max_points=100)
+    full = fig.axes[0]
+    assert len(full.collections) >= 1  # the contours of the loss surface
+    for label, r in results.items():
+        line = path_line(full, label)
+        w, b = line.get_xdata(), line.get_ydata()
+        tw, tb = np.asarray(r.trace.w, np.float64)[:, 0, 0], np.asarray(r.trace.b, np.float64)[:, 0]
+        assert (w[0], b[0]) == (tw[0], tb[0]) and (w[-1], b[-1]) == (tw[-1], tb[-1])  # ends exact
+        assert (w[-1], b[-1]) == (float(r.w[0, 0]), float(r.b[0]))  # the run's final parameters
+        if r.updates + 1 <= 100:  # every update, in order: the parameters after each one
+            assert len(w) == r.updates + 1 and line.get_label().endswith(f"every update ({r.updates:,})")
+            _, first = np.unique(np.asarray(r.trace.updates), return_index=True)
+            np.testing.assert_array_equal(w, tw[first])
+            np.testing.assert_array_equal(b, tb[first])
+        else:  # SGD: 301 points thinned to every 4th and the last
+            assert len(w) <= 100 and "evenly thinned, ends exact" in line.get_label()
+            np.testing.assert_array_equal(w[:-1], tw[::4][:len(w) - 1])
+    # GD's path = its per-epoch parameters (one update per epoch)
+    gd = path_line(full, "GD (batch 100)")
+    np.testing.assert_array_equal(gd.get_xdata(), np.asarray(results["GD (batch 100)"].w_history, np.float64)[:, 0, 0])
+    labels = legend_labels(fig)
+    assert any(lb.startswith("least-squares optimum") for lb in labels)
+    assert any(lb.startswith("initial") for lb in labels) and "true (w, b) = (3.5, 4)" in labels
+    plt.close(fig)
+
+
+def test_paths_figure_zooms_on_the_optimum_when_the_noise_is_small(data):
+    results = traced_results(data, epochs=10, record_every=1)
+    fig = plots.paths_figure(data.X, data.y, results, None)
+    assert len(fig.axes) == 2
+    full, zoom = fig.axes
+    (zw0, zw1), (zb0, zb1) = zoom.get_xlim(), zoom.get_ylim()
+    assert zw1 - zw0 < (full.get_xlim()[1] - full.get_xlim()[0]) / 3
+    opt = __import__("jaxgd").analysis.optimum(data.X, data.y)
+    assert zw0 < opt.w[0, 0] < zw1 and zb0 < opt.b[0] < zb1
+    plt.close(fig)
+
+
+def test_paths_figure_names_a_diverged_run(data):
+    # lr 1.5 at batch 1: SGD overflows; GD (batch 100) converges.
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="training diverged")
+        results = {f"{b}": train(data.X, data.y, batch_size=b, lr=1.5, epochs=3, record_every=1) for b in (100, 1)}
+    fig = plots.paths_figure(data.X, data.y, results, None)
+    assert f"1: diverged at epoch {results['1'].diverged_at}" in legend_labels(fig)
+    assert all(np.isfinite(ax.get_xlim()).all() for ax in fig.axes)
+    plt.close(fig)
+
+
+def test_paths_figure_needs_a_trace_and_one_feature(data):
+    with pytest.raises(ValueError, match="no trace; train it with record_every="):
+        plots.paths_figure(data.X, data.y, {"GD": train(data.X, data.y, epochs=2)}, None)
+    two = synthetic_data(w=(1.0, 2.0), num_examples=50)
+    r = train(two.X, two.y, epochs=2, record_every=50)
+    with pytest.raises(ValueError, match=r"one feature \(d = 1\)"):
+        plots.paths_figure(two.X, two.y, {"GD": r}, None)
+
+
+def test_paths_animation_has_the_frames_asked_for(data, tmp_path):
+    from PIL import Image
+
+    results = traced_results(data, record_every=1)
+    path = plots.paths_animation(data.X, data.y, results, tmp_path / "p.gif", frames=6)
+    with Image.open(path) as im:
+        assert im.format == "GIF" and im.n_frames == 6
+        im.seek(5)  # the last frame: every path complete
+        last = np.asarray(im.convert("RGB"))
+    assert last.std() > 10  # not blank
+    assert (tmp_path / "p.gif").stat().st_size < 500_000
+    with pytest.raises(ValueError, match="frames must be an integer >= 2"):
+        plots.paths_animation(data.X, data.y, results, tmp_path / "q.gif", frames=1)

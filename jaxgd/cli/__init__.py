@@ -1,4 +1,4 @@
-"""Command line: ``jaxgd compare | train | parity | claims | sweep | optimizers | batch-size`` (also ``python -m jaxgd``).
+"""Command line: ``jaxgd compare | train | parity | claims | sweep | optimizers | paths | batch-size`` (also ``python -m jaxgd``).
 
 One module per command (``add_parser(subparsers)`` and ``run(args) -> int``); what they share is
 in ``_common``. Values are validated by their argparse types; bad input is one line on stderr
@@ -11,11 +11,11 @@ import os
 import sys
 import warnings
 
-from . import _common, batch_size, claims, compare, optimizers, parity, sweep, train
+from . import _cluster, _common, batch_size, claims, compare, optimizers, parity, paths, sweep, train
 
 __all__ = ["build_parser", "main"]
 
-COMMANDS = (compare, train, parity, claims, sweep, optimizers, batch_size)
+COMMANDS = (compare, train, parity, claims, sweep, optimizers, paths, batch_size)
 
 
 def build_parser():
@@ -69,6 +69,7 @@ def main(argv=None):
                 from .._cache import enable_compilation_cache
 
                 enable_compilation_cache()
+            args.mesh = _cluster.start(args) if _cluster.requested(args) else None
             return args.func(args)
         except _common.UsageError as e:
             print(e, file=sys.stderr)

@@ -94,6 +94,31 @@ def csv_path(text):
     return _output_path(text, figure=False)
 
 
+def json_path(text):
+    """An output JSON path, checked before any work like ``csv_path``."""
+    return _output_path(text, figure=False)
+
+
+def open_fraction(text):
+    """A number strictly between 0 and 1 (``--val-fraction``)."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = None
+    if value is None or not 0 < value < 1:
+        raise argparse.ArgumentTypeError(f"expected a number between 0 and 1 (exclusive), got {text!r}")
+    return value
+
+
+def gif_path(text):
+    """An output GIF path, checked before any work like ``figure_path``, ending in .gif."""
+    import os
+
+    if os.path.splitext(text)[1].lower() != ".gif":
+        raise argparse.ArgumentTypeError(f"{text} does not end in .gif")
+    return _output_path(text, figure=False)
+
+
 def batch_sizes(text):
     """Comma-separated batch sizes: positive integers, or 'n' (full batch) as None."""
     tokens = [t.strip() for t in str(text).split(",")]
@@ -124,6 +149,22 @@ def int_at_least(low):
     return convert
 
 
+def int_range(low, high):
+    """An argparse type: an integer from ``low`` to ``high``."""
+
+    def convert(text):
+        try:
+            value = int(text)
+        except ValueError:
+            value = None
+        if value is None or not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"expected an integer from {low} to {high}, got {text!r}")
+        return value
+
+    convert.__name__ = f"integer from {low} to {high}"
+    return convert
+
+
 def random_seed(text):
     try:
         return int(text)
@@ -134,10 +175,14 @@ def random_seed(text):
 # --- checks that need more than one value ---------------------------------------------------------
 
 
-def check_batch_size(batch_size, n, loaded=None, flag="--batch-size"):
-    """The one check of a batch size against the data: names the flag and where n came from."""
+def check_batch_size(batch_size, n, loaded=None, flag="--batch-size", held_out=0):
+    """The one check of a batch size against the data: names the flag and where n came from
+    (``held_out``: rows --val-fraction took out of the data, leaving ``n`` to train on)."""
     if batch_size is None or batch_size <= n:
         return
+    if held_out:
+        raise ValueError(f"{flag} {batch_size} is larger than the {n} training rows --val-fraction leaves "
+                         f"(of {n + held_out})")
     if loaded is not None:
         raise ValueError(f"{loaded.source} has {n} rows, fewer than {flag} {batch_size}")
     raise ValueError(f"{flag} {batch_size} is larger than --n {n}")
@@ -159,6 +204,129 @@ def add_common(p, *, d=True, data_seed=True):
                        help="random seed of the synthetic data (default: %(default)s)")
 
 
+def add_json(p):
+    """``--json PATH``: the command's numbers as JSON (see ``write_json``)."""
+    p.add_argument("--json", type=json_path, default=None, metavar="PATH",
+                   help="also write the results as JSON to PATH, numbers at full precision; non-finite "
+                        "numbers as the strings \"NaN\", \"Infinity\", \"-Infinity\" (default: none)")
+
+
+def add_val_fraction(p):
+    """``--val-fraction F``: hold out a seeded fraction of the rows (see ``split_validation``)."""
+    p.add_argument("--val-fraction", type=open_fraction, default=None, metavar="F",
+                   help="hold out ceil(F x rows) of the rows, drawn by --data-seed, and report the loss on "
+                        "them beside the training loss; training uses the rest (default: none, train on all rows)")
+
+
+# --- JSON output ---------------------------------------------------------------------------------
+
+NONFINITE = {"nan": "NaN", "inf": "Infinity", "-inf": "-Infinity"}
+
+
+def plain(value):
+    """``value`` as JSON-ready Python: arrays and numpy scalars as lists and Python numbers (floats
+    at full precision: Python's float repr round-trips), dataclass-free containers recursed,
+    non-finite floats as the strings "NaN", "Infinity", "-Infinity" (``float()`` reads them back)."""
+    if isinstance(value, dict):
+        return {str(k): plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [plain(v) for v in value]
+    if value is None or isinstance(value, (bool, str)):
+        return value
+    if isinstance(value, (int, np.integer, np.bool_)):
+        return value.item() if isinstance(value, np.generic) else value
+    if isinstance(value, (float, np.floating)):
+        value = float(value)
+        return value if np.isfinite(value) else NONFINITE[repr(value)]
+    array = np.asarray(value)  # jax and numpy arrays
+    if array.dtype == object:
+        raise TypeError(f"cannot write {type(value).__name__} as JSON")
+    return plain(array.tolist()) if array.ndim else plain(array.item())
+
+
+def write_json(path, obj):
+    """Write ``obj`` (through ``plain``) to ``path`` as JSON; returns ``path``. No-op for path None
+    and, in a run of several processes, on every process but 0."""
+    import json
+
+    import jax
+
+    if path is None or jax.process_index() != 0:
+        return None
+    with open(path, "w", encoding="utf-8") as f:
+        json.dump(plain(obj), f, indent=1, allow_nan=False)
+        f.write("\n")
+    return path
+
+
+def optimizer_config(spec, schedule=None):
+    """{"optimizer": {"name", hyperparameters and options}, "schedule": {"name", parameters}}."""
+    from .. import optim
+
+    schedule = optim.get_schedule(schedule)
+    values = dict(spec.hyperparams)
+    if "beta1" in values:  # torch's name and form: betas=(beta1, beta2)
+        values = {"betas": [values.pop("beta1"), values.pop("beta2")], **values}
+    values.update({k: v for k, v in spec.options if not k.endswith("_enabled")})  # as describe_optimizer
+    return {"optimizer": {"name": spec.name, **values},
+            "schedule": {"name": schedule.name, **dict(schedule.params)}}
+
+
+_CONFIG_FLAGS = ("n", "d", "lr", "lrs", "epochs", "seed", "seeds", "batch_size", "batch_sizes", "data_seed",
+                 "val_fraction", "data", "target", "standardize", "drop_nonfinite", "metric", "dtype")
+
+
+def run_config(args, spec=None, **extra):
+    """The settings of a run as one JSON-ready dict: the flags the command has (by their
+    argparse names), the optimizer ``spec`` and --schedule, and ``extra`` (values resolved
+    from the data)."""
+    config = {"command": args.command}
+    config.update({k: getattr(args, k) for k in _CONFIG_FLAGS if hasattr(args, k)})
+    if spec is not None:
+        config.update(optimizer_config(spec, getattr(args, "schedule", None)))
+    config.update(extra)
+    return config
+
+
+def spread_json(values, diverged=None, qs=(0.05, 0.5, 0.95)):
+    """A printed 'median [5%, 95%]' cell as {"median", "5%", "95%", "diverged"}: over the runs
+    that did not diverge (``diverged``: a boolean mask), None where every run diverged."""
+    from .. import analysis
+
+    values = np.asarray(values, np.float64)
+    diverged = np.zeros(values.shape, bool) if diverged is None else np.asarray(diverged, bool)
+    kept = values[~diverged]
+    lo, mid, hi = analysis.describe(kept, qs) if kept.size else (None, None, None)
+    return {"median": mid, f"{qs[0]:.0%}": lo, f"{qs[2]:.0%}": hi, "diverged": int(diverged.sum())}
+
+
+# --- held-out rows -------------------------------------------------------------------------------
+
+
+def split_validation(X, y, fraction, seed, source="the data"):
+    """Split the rows into (X_train, y_train, X_val, y_val): ``ceil(fraction * n)`` held-out rows,
+    the first of ``numpy.random.default_rng(seed).permutation(n)``; both parts keep the rows'
+    order. A split leaving no row on either side is a ValueError naming --val-fraction."""
+    import math
+
+    n = X.shape[0]
+    n_val = math.ceil(round(fraction * n, 9))  # round: 0.3 * 10 is 3.0000000000000004
+    if n_val < 1 or n - n_val < 1:
+        raise ValueError(f"--val-fraction {fraction:g} of {source}'s {n} rows leaves {n - n_val} training and "
+                         f"{n_val} held-out rows; each needs at least 1")
+    from .._io import _take_rows  # 64-byte aligned, so JAX uses the rows in place
+
+    held = np.zeros(n, bool)
+    held[np.random.default_rng(seed).permutation(n)[:n_val]] = True
+    X, y = np.asarray(X), np.asarray(y)
+    return _take_rows(X, ~held), y[~held], _take_rows(X, held), y[held]
+
+
+def describe_split(n_train, n_val, fraction, seed):
+    return (f"held-out: {n_val} of {n_train + n_val} rows (--val-fraction {fraction:g}, drawn by seed {seed}); "
+            f"training on the other {n_train}")
+
+
 # --- data, training, printing ----------------------------------------------------------------------
 
 
@@ -169,17 +337,29 @@ def tutorial_data(args):
     return synthetic_data(tutorial_weights(args.d), 4.0, args.n, seed=args.data_seed)
 
 
-def training_data(args):
+def training_data(args, mesh=None):
     """(X, y, true_w, true_b, loaded): a data file from --data (described on stdout), else the
-    tutorial's synthetic data (loaded None)."""
+    tutorial's synthetic data (loaded None). With ``mesh``, a data file's rows are sharded over it,
+    each process reading only its own."""
     from .._cli_data import data_from_args, describe
 
-    loaded = data_from_args(args)
+    loaded = data_from_args(args, mesh)
     if loaded is None:
         data = tutorial_data(args)
         return data.X, data.y, data.true_w, data.true_b, None
     print(describe(loaded))
     return loaded.X, loaded.y, None, None, loaded
+
+
+def validation_split(args, X, y, loaded=None):
+    """(X, y, validation): with --val-fraction, the training rows and ``(X_val, y_val)`` split by
+    --data-seed (described on stdout); without it, the rows as they are and None."""
+    if getattr(args, "val_fraction", None) is None:
+        return X, y, None
+    source = loaded.source if loaded is not None else "the synthetic data"
+    X, y, X_val, y_val = split_validation(X, y, args.val_fraction, args.data_seed, source)
+    print(describe_split(X.shape[0], X_val.shape[0], args.val_fraction, args.data_seed))
+    return X, y, (X_val, y_val)
 
 
 def timed_train(X, y, repeats=5, **kwargs):
@@ -205,6 +385,17 @@ def timed_train(X, y, repeats=5, **kwargs):
             jax.block_until_ready(train(X, y, **kwargs))
             times.append(time.perf_counter() - t0)
     return result, float(np.median(times)), first
+
+
+def quiet_train(X, y, **kwargs):
+    """``train`` without its divergence warning (for a run a command has already reported)."""
+    import warnings
+
+    from .._train import train
+
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="training diverged", category=RuntimeWarning)
+        return train(X, y, **kwargs)
 
 
 def print_table(header, rows):

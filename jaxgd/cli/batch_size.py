@@ -77,14 +77,12 @@ def add_parser(subparsers):
                    help="bootstrap resamples of the seeds for the fit's intervals (default: %(default)s)")
     p.add_argument("--plot", type=c.figure_path, default="jaxgd_batch_size.png",
                    help="figure path (default: %(default)s)")
-    p.add_argument("--json", type=c.csv_path, default=None, help="also write the table's rows, the fits and the verdict as JSON (default: none)")
+    c.add_json(p)
     p.set_defaults(func=run)
     return p
 
 
 def run(args) -> int:
-    import json
-
     from .. import _batch_size as bsz
 
     budget = args.budget
@@ -109,10 +107,11 @@ def run(args) -> int:
         kwargs["batch_sizes"] = sizes
     study, text = bsz.run_study(problems, out=args.plot, **kwargs)
     print(text)
-    if args.json:
-        with open(args.json, "w") as f:
-            json.dump({"verdict": study.verdict, "reason": study.reason,
-                       "rows": [r for p in study.problems for r in bsz.rows(p)],
-                       "fits": [r for p in study.problems for r in bsz.fit_rows(p)]}, f, indent=1)
+    if c.write_json(args.json, {
+            "config": c.run_config(args, targets=args.targets, problems=args.problems, condition=args.condition,
+                                   budget=args.budget, bootstrap=args.bootstrap),
+            "verdict": study.verdict, "reason": study.reason,
+            "rows": [r for p in study.problems for r in bsz.rows(p)],
+            "fits": [r for p in study.problems for r in bsz.fit_rows(p)]}):
         print(f"json: {args.json}")
     return 0

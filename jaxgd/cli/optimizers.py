@@ -34,6 +34,8 @@ def add_parser(subparsers):
                    help="mini-batch size, between 2 and n - 1 (default: %(default)s)")
     p.add_argument("--out", type=c.figure_path, default="jaxgd_optimizers.png",
                    help="figure path (default: %(default)s)")
+    c.add_val_fraction(p)
+    c.add_json(p)
     add_data_arguments(p)
     p.set_defaults(func=run)
     return p
@@ -43,12 +45,34 @@ def run(args) -> int:
     from .._optimizers import run_optimizers
 
     X, y, _, _, loaded = c.training_data(args)
+    X, y, validation = c.validation_split(args, X, y, loaded)
     n = X.shape[0]
     if not 1 < args.batch_size < n:
         where = f"{loaded.source} has {n} rows" if loaded is not None else f"--n is {n}"
+        if validation is not None:
+            where = f"--val-fraction leaves {n} training rows"
         raise ValueError(f"--batch-size {args.batch_size} must be between 2 and n - 1 for a mini-batch variant "
                          f"({where})")
-    _, text = run_optimizers(X, y, out=args.out, batch_size=args.batch_size, lrs=sorted(set(args.lrs)),
-                             seeds=args.seeds, epochs=args.epochs)
+    report, text = run_optimizers(X, y, out=args.out, batch_size=args.batch_size, lrs=sorted(set(args.lrs)),
+                                  seeds=args.seeds, epochs=args.epochs, validation=validation)
     print(text)
+    c.write_json(args.json, _json(report, args, n, 0 if validation is None else validation[0].shape[0]))
     return 0
+
+
+def _json(report, args, n, n_val):
+    """The printed table, one object per (optimizer, variant) keyed by its columns; a 'median
+    [5%, 95%]' cell as an object (not reached: "Infinity"), the best lr a number (None: every
+    lr diverged)."""
+    from .._optimizers import TABLE_METRICS, table_header
+
+    header = table_header(report)
+    rows = []
+    for e in report.entries:
+        row = {"optimizer": e.optimizer, "variant": e.variant, "batch": e.batch_size, "best lr": e.best_lr}
+        for key, metric in zip(header[4:], TABLE_METRICS):
+            row[key] = None if e.best_lr is None else c.spread_json(e.metrics[metric])
+        row["lr at the grid's edge"] = e.best_lr is not None and e.best_lr in (float(e.lrs.min()), float(e.lrs.max()))
+        rows.append(row)
+    return {"rows": rows, "optimum_loss": report.optimum_loss, "target_rel": report.rel, "tail": report.tail,
+            "config": c.run_config(args, n_train=n, n_val=n_val)}

@@ -17,6 +17,7 @@ def add_parser(subparsers):
                    help="comma-separated batch sizes, 'n' = full batch (default: %(default)s)")
     p.add_argument("--dtype", choices=["float32", "float64", "both"], default="both",
                    help="floating-point type of both runs (default: %(default)s)")
+    c.add_json(p)
     c.add_optimizer_arguments(p, allow_all=True)
     p.set_defaults(func=run)
     return p
@@ -63,11 +64,16 @@ def run(args):
         print("  otherwise against the loop driven by torch.optim (torchref.optim): "
               + "; ".join(f"{dt} {parity.tolerance_text(dt, False)}" for dt in dtypes))
     print()
-    rows, notes, ok = [], [], True
+    header = ["optimizer", "variant", "batch"]
+    for dt in dtypes:
+        header += [f"{dt} max |Δ|", f"{dt} worst / tol"]
+    header += ["diverged", "parity"]
+    rows, records, notes, ok = [], [], [], True
     for spec in specs:
         for bs in batch_sizes:
             name = (f"{spec.name} " if len(specs) > 1 else "") + f"{variant_name(bs, args.n)} (batch {bs})"
             row = [spec.name, variant_name(bs, args.n), bs]
+            record = row[:]
             divs, fine = [], True
             for dt in dtypes:
                 X, y, init, order = problems[dt]
@@ -76,6 +82,7 @@ def run(args):
                 fine &= rep.ok
                 worst_diff = max(rep.max_param_diff, rep.max_epoch_loss_diff, rep.max_step_loss_diff)
                 row += [f"{worst_diff:.2e}", f"{rep.max_violation:.3g}"]
+                record += [worst_diff, rep.max_violation]
                 divs.append((dt, rep))
                 if rep.same_divergence and rep.jax_diverged_at is not None:
                     compared = ("epoch 0 (the initial loss)" if rep.compared_epochs == 1 else
@@ -90,10 +97,11 @@ def run(args):
             row.append("ok" if fine else "FAIL")
             ok &= fine
             rows.append(row)
-    header = ["optimizer", "variant", "batch"]
-    for dt in dtypes:
-        header += [f"{dt} max |Δ|", f"{dt} worst / tol"]
-    c.print_table(header + ["diverged", "parity"], rows)
+            record += row[-2:]
+            records.append(dict(zip(header, record), **{
+                f"{dt} {who} diverged at epoch": getattr(rep, f"{who}_diverged_at")
+                for dt, rep in divs for who in ("jax", "torch")}))
+    c.print_table(header, rows)
     if notes:
         print(f"\ndiverged: {c.DIVERGED}; differences are taken before the first divergence of either run")
         for line in notes:
@@ -105,4 +113,8 @@ def run(args):
               + f" (worst / tol {worst:.3g})")
     else:
         print("\nparity BROKEN: a difference exceeds the tolerance or the runs diverge differently")
+    config = c.run_config(args, specs[0])
+    if len(specs) > 1:  # --optimizer all: each at torch's defaults, named in the rows
+        config["optimizer"] = {"name": "all"}
+    c.write_json(args.json, {"rows": records, "ok": bool(ok), "notes": notes, "config": config})
     return 0 if ok else 1

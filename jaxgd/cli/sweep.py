@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import _common as c
+from . import _cluster, _common as c
 
 
 def add_parser(subparsers):
@@ -31,10 +31,25 @@ def add_parser(subparsers):
     p.add_argument("--metric", choices=["excess", "epochs"], default="excess",
                    help="heatmap value: 'excess' (final excess loss) or 'epochs' (epochs to 1%% of the "
                    "initial excess) (default: %(default)s)")
+    p.add_argument("--data-seed", type=c.random_seed, default=0,
+                   help="random seed of the synthetic data and of the --val-fraction split (default: %(default)s)")
+    c.add_val_fraction(p)
+    c.add_json(p)
     c.add_optimizer_arguments(p)
     add_data_arguments(p)
+    _cluster.add_arguments(p)
     p.set_defaults(func=run)
     return p
+
+
+def _median_over_kept(values, diverged):
+    """(B, L) median over the seeds that did not diverge (NaN where all diverged), as the heatmap's cells."""
+    cells = np.full(diverged.shape[:2], np.nan)
+    for idx in np.ndindex(*diverged.shape[:2]):
+        v = values[idx][~diverged[idx]]
+        if v.size:
+            cells[idx] = np.quantile(v, 0.5, method="inverted_cdf")
+    return cells
 
 
 def run(args) -> int:
@@ -50,40 +65,64 @@ def run(args) -> int:
             raise ValueError(f"{loaded.source} has {loaded.n_rows} row; a sweep needs at least 2")
         print(describe(loaded))
         args.n = loaded.n_rows
-    batch_sizes = [args.n if b is None else b for b in args.batch_sizes]
+        X, y = loaded.X, loaded.y
+    else:
+        X, y = synthetic_data(num_examples=args.n, seed=args.data_seed)[:2]
+    X, y, validation = c.validation_split(args, X, y, loaded)
+    n, n_val = X.shape[0], 0 if validation is None else validation[0].shape[0]
+    if n < 2:
+        raise ValueError(f"--val-fraction {args.val_fraction:g} leaves {n} training row; a sweep needs at least 2")
+    batch_sizes = [n if b is None else b for b in args.batch_sizes]
     for b in batch_sizes:
-        c.check_batch_size(b, args.n, loaded, flag="--batch-sizes")
+        c.check_batch_size(b, n, loaded, flag="--batch-sizes", held_out=n_val)
     batch_sizes, lrs = sorted(set(batch_sizes)), sorted(set(args.lrs))
 
-    if loaded is None:
-        X, y = synthetic_data(num_examples=args.n)[:2]
-    else:
-        X, y = loaded.X, loaded.y
+    held = {} if validation is None else {"validation": validation}
     result = sweep(X, y, batch_sizes=batch_sizes, lrs=lrs, seeds=args.seeds, epochs=args.epochs,
-                   step_loss="none", optimizer=opt, schedule=args.schedule)
-    result.to_csv(args.csv)
+                   step_loss="none", optimizer=opt, schedule=args.schedule, mesh=getattr(args, "mesh", None), **held)
     values, label = plots.sweep_cells(result, args.metric)
-    path = plots.sweep_heatmap(result, args.metric, args.out)
+    held_out = None if validation is None else _median_over_kept(np.asarray(result.val_loss)[..., -1],
+                                                                   result.diverged)
+    path = args.out
+    if _cluster.is_writer():  # several processes: process 0 writes
+        result.to_csv(args.csv)
+        path = plots.sweep_heatmap(result, args.metric, args.out)
 
     B, L, S = result.shape
     print(f"sweep: {B} batch sizes x {L} learning rates x {S} seeds = {result.num_runs} runs, "
-          f"{args.epochs} epochs, n={args.n}; compile {result.compile_seconds:.1f} s, "
+          f"{args.epochs} epochs, n={n}; compile {result.compile_seconds:.1f} s, "
           f"run {result.draw_seconds + result.run_seconds.sum():.2f} s")
     print(c.describe_optimizer(opt, args.schedule))
-    print(f"{label}, median over seeds ('div' = every seed diverged, k/{S}d = k seeds diverged):")
     header = ["batch \\ lr"] + [f"{lr:g}" for lr in result.lrs]
-    rows = []
-    for i, bs in enumerate(result.batch_sizes):
-        row = [f"{int(bs)} ({result.variants[i]})"]
-        for j in range(L):
-            k = int(result.diverged[i, j].sum())
-            v = values[i, j]
-            cell = "div" if k == S else (
-                f">{args.epochs}" if args.metric == "epochs" and not np.isfinite(v) else f"{v:.3g}")
-            row.append(cell + (f" {k}/{S}d" if 0 < k < S else ""))
-        rows.append(row)
-    c.print_table(header, rows)
+
+    def cells(table_values, what):
+        rows = []
+        for i, bs in enumerate(result.batch_sizes):
+            row = [f"{int(bs)} ({result.variants[i]})"]
+            for j in range(L):
+                k = int(result.diverged[i, j].sum())
+                v = table_values[i, j]
+                cell = "div" if k == S else (
+                    f">{args.epochs}" if what == "epochs" and not np.isfinite(v) else f"{v:.3g}")
+                row.append(cell + (f" {k}/{S}d" if 0 < k < S else ""))
+            rows.append(row)
+        return rows
+
+    print(f"{label}, median over seeds ('div' = every seed diverged, k/{S}d = k seeds diverged):")
+    c.print_table(header, cells(values, args.metric))
     print(f"target: excess loss <= {analysis.DEFAULT_REL_TARGET:.0%} of the initial excess")
+    if held_out is not None:
+        print(f"final held-out loss ({n_val} rows), median over the seeds that did not diverge:")
+        c.print_table(header, cells(held_out, "loss"))
     print(f"csv: {args.csv} ({result.num_runs} rows)")
     print(f"figure: {path}")
+    records = []
+    for i, bs in enumerate(result.batch_sizes):
+        for j, lr in enumerate(result.lrs):
+            record = {"batch": int(bs), "variant": result.variants[i], "lr": float(lr), label: values[i, j]}
+            if held_out is not None:
+                record["final held-out loss"] = held_out[i, j]
+            records.append(record | {"diverged seeds": int(result.diverged[i, j].sum()), "seeds": S})
+    c.write_json(args.json, {"rows": records, "metric": label, "optimum_loss": result.optimum_loss,
+                             "config": c.run_config(args, opt, batch_sizes=batch_sizes, n_train=n, n_val=n_val)})
     return 0

@@ -1,0 +1,112 @@
+"""``--distributed`` / ``--coordinator`` / ``--num-processes`` / ``--process-id``: one command run
+by several processes as one JAX cluster (``jaxgd.distributed``). Process 0 prints and writes;
+the others run silently."""
+
+from __future__ import annotations
+
+import os
+import sys
+import threading
+
+from . import _common as c
+
+
+def coordinator(text):
+    from ..distributed import parse_coordinator
+
+    try:
+        parse_coordinator(text)
+    except ValueError as e:
+        raise c.argparse.ArgumentTypeError(str(e).replace("coordinator must be", "must be")) from None
+    return text
+
+
+def add_arguments(p):
+    g = p.add_argument_group(
+        "several processes",
+        "run this command as one of several processes (one per host, or several on one machine) "
+        "forming a JAX cluster: training rows (train) or runs (sweep) are spread over every "
+        "process's devices; only process 0 prints and writes files")
+    g.add_argument("--distributed", action="store_true",
+                   help="join the cluster JAX detects from the environment (SLURM, Open MPI, ...) (default: off)")
+    g.add_argument("--coordinator", type=coordinator, default=None, metavar="HOST:PORT",
+                   help="address of process 0, which serves the cluster's coordinator there (default: none)")
+    g.add_argument("--num-processes", type=c.positive_int, default=None, metavar="N",
+                   help="number of processes in the cluster (with --coordinator) (default: none)")
+    g.add_argument("--process-id", type=c.int_at_least(0), default=None, metavar="I",
+                   help="this process's index, 0 .. N-1 (with --coordinator) (default: none)")
+    g.add_argument("--cluster-timeout", type=c.positive_int, default=60, metavar="SECONDS",
+                   help="seconds to wait for every process to join before giving up (default: %(default)s)")
+
+
+def requested(args) -> bool:
+    return bool(getattr(args, "distributed", False)) or any(
+        getattr(args, k, None) is not None for k in ("coordinator", "num_processes", "process_id"))
+
+
+def _check(args):
+    explicit = [args.coordinator, args.num_processes, args.process_id]
+    if args.distributed and any(v is not None for v in explicit):
+        raise c.UsageError("jaxgd: error: --distributed detects the cluster itself; do not combine it "
+                           "with --coordinator, --num-processes or --process-id")
+    if not args.distributed and any(v is None for v in explicit):
+        raise c.UsageError("jaxgd: error: --coordinator HOST:PORT, --num-processes N and --process-id I "
+                           "go together (or --distributed, to let JAX detect the cluster)")
+    if not args.distributed and args.process_id >= args.num_processes:
+        raise c.UsageError(f"jaxgd: error: --process-id {args.process_id} is out of range for "
+                           f"--num-processes {args.num_processes} (0..{args.num_processes - 1})")
+
+
+def start(args):
+    """Join the cluster (bounded by --cluster-timeout) and return the global mesh; on processes
+    other than 0, stdout is silenced. A cluster that does not form is one line and exit 2."""
+    _check(args)
+    from .. import distributed
+
+    where = (f"coordinator {args.coordinator}, {args.num_processes} processes" if not args.distributed
+             else "the detected cluster")
+
+    def give_up():  # JAX would abort the process with a stack dump: one line instead
+        print(f"jaxgd: error: the cluster did not form within {args.cluster_timeout} s ({where}): the "
+              "coordinator cannot be reached or not every process joined (--cluster-timeout)",
+              file=sys.stderr, flush=True)
+        os._exit(2)
+
+    watchdog = threading.Timer(args.cluster_timeout, give_up)
+    watchdog.daemon = True
+    watchdog.start()
+    try:
+        mesh = distributed.initialize(args.coordinator, args.num_processes, args.process_id,
+                                      timeout=args.cluster_timeout + 30)
+        _connect_quietly()
+    finally:
+        watchdog.cancel()
+    if not distributed.is_main():
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        sys.stdout.flush()
+        os.dup2(devnull, 1)
+        os.close(devnull)
+    return mesh
+
+
+def _connect_quietly():
+    """The first cross-process collective connects gloo's peers, which announces itself on
+    stdout; done here with stdout pointed at stderr, so a command's stdout stays its own."""
+    from jax.experimental import multihost_utils
+
+    sys.stdout.flush()
+    saved = os.dup(1)
+    try:
+        os.dup2(2, 1)
+        multihost_utils.sync_global_devices("jaxgd: cluster formed")
+    finally:
+        sys.stdout.flush()
+        os.dup2(saved, 1)
+        os.close(saved)
+
+
+def is_writer() -> bool:
+    """Whether this process writes files (process 0, or the only process)."""
+    import jax
+
+    return jax.process_index() == 0
