@@ -40,7 +40,7 @@ from typing import Optional
 import numpy as np
 
 from . import analysis, core
-from ._claims import CANNOT_JUDGE, NOT_SUPPORTED, SUPPORTED, WEAKLY, seconds_per_epoch
+from ._claims import CANNOT_JUDGE, NOT_SUPPORTED, SUPPORTED, WEAKLY, Claim, seconds_per_epoch
 from ._data import synthetic_data, tutorial_weights
 from ._sweep import sweep
 from ._table import table
@@ -323,6 +323,10 @@ class Study:
     reason: str
     seconds: float
 
+    @property
+    def claim(self) -> Claim:
+        return Claim(5, CLAIM5, self.verdict, self.reason)
+
 
 # --- the verdict ----------------------------------------------------------------------------------
 
@@ -369,6 +373,11 @@ def evaluate_claim5(problems) -> tuple[str, str]:
     if failed:
         reason += f" Not: {', '.join(failed)}."
     return verdict, reason
+
+
+def claim5(problems) -> Claim:
+    """``evaluate_claim5`` as a ``_claims.Claim`` (number 5), for ``jaxgd claims``."""
+    return Claim(5, CLAIM5, *evaluate_claim5(problems))
 
 
 # --- text ---------------------------------------------------------------------------------------

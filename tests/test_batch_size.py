@@ -107,6 +107,8 @@ def test_claim5_verdicts():
     verdict, reason = bsz.evaluate_claim5([_result("c", fits=(outside,), wall=middle_fastest)])
     assert verdict == NOT_SUPPORTED and "not inside (1, 100)" in reason
     assert bsz.evaluate_claim5([_result("d", fits=(None,))])[0] == CANNOT_JUDGE
+    claim = bsz.claim5([ok])  # the form jaxgd claims prints
+    assert (claim.number, claim.verdict, claim.text) == (5, SUPPORTED, bsz.CLAIM5)
 
 
 # --- the study on a tiny problem --------------------------------------------------------------------
