@@ -2,8 +2,9 @@
 against McCandlish et al.'s model of large-batch training (2018, arXiv:1812.06162).
 
 For every batch size B (1, 2, 4, ... up to n, the tutorial's 50 and n itself) and every
-learning rate of a log grid, one vmapped ``jaxgd.sweep`` over seeds records the full-data loss
-on a grid of samples processed (``record_every``). For each target (a fraction ``rel`` of the
+learning rate of a log grid, a vmapped ``jaxgd.sweep`` over seeds records the full-data loss
+on a grid of samples processed (``record_every``); each batch size runs at least the problem's
+epochs and updates, and batch sizes with the same number of epochs share one sweep. For each target (a fraction ``rel`` of the
 initial excess loss over the least-squares optimum) it reads off, per seed,
 
   S: the updates done when the loss is first at or below the target (the trace's ``updates``
