@@ -465,7 +465,7 @@ def _claim1(p: ProblemResult) -> list[str]:
                              else f"{name} never")
         slower = gd_ep / best[1]
         word = (f"GD takes {slower:.3g}x the epochs of the best (batch {best[0]}, {_fmt(best[1], 2)} epochs)"
-                if slower > 1 else f"GD needs no more epochs than any other batch size")
+                if slower > 1 else "GD needs no more epochs than any other batch size")
         lines.append(f"  target {rel:g}: {', '.join(parts)}; {word}.".replace(" 1 updates", " 1 update")
                      .replace(" 1 epochs", " 1 epoch"))
     return lines
