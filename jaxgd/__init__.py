@@ -17,7 +17,7 @@ from ._train import Config, TrainResult, train
 from ._sweep import sweep
 from ._sweep_result import SweepResult
 from .core import Trace
-from . import analysis, core, distributed, optim
+from . import analysis, claims, core, distributed, optim
 
 __all__ = [
     "Config",
@@ -27,6 +27,7 @@ __all__ = [
     "Trace",
     "TrainResult",
     "analysis",
+    "claims",
     "core",
     "distributed",
     "enable_compilation_cache",

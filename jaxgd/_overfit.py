@@ -196,7 +196,7 @@ def format_report(results, claim: Claim) -> str:
         rows = []
         for i in range(3):
             rows.append([NAMES[i], _cell(r.final_train[i]), _cell(r.final_val[i]), _cell(r.final_gap[i]),
-                         _cell(r.gap_at_level[i]), _cell(r.epochs_to_level[i]), _cell(r.best_val[i]),
+                         _cell(r.gap_at_level[i]), _cell(r.epochs_to_level[i], 3), _cell(r.best_val[i]),
                          _cell(r.distance[i])])
         lines.append(table(["variant", "train", "held-out", "gap", "gap at equal train", "epochs to it",
                             "best held-out", "to min-norm"], rows))

@@ -157,7 +157,8 @@ def test_claims_json_rows_and_verdicts(tmp_path, capsys):
     from jaxgd._claims import check_claims
 
     path = tmp_path / "claims.json"
-    argv = ["claims", "--n", "40", "--epochs", "3", "--seeds", "3", "--batch-size", "5", "--lr", "0.05"]
+    argv = ["claims", "--claims", "1,2,3", "--n", "40", "--epochs", "3", "--seeds", "3", "--batch-size", "5",
+            "--lr", "0.05"]
     out = _run([*argv, "--out", str(tmp_path / "c.png"), "--json", str(path)], capsys)
     got = _load(path)
     ev = check_claims(seeds=3, epochs=3, lr=0.05, n=40, batch_size=5, out=None).evaluation
