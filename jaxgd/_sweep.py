@@ -120,6 +120,11 @@ def sweep(
         [1, n], duplicates, ...).
     """
     X, y, dtype = _validate.data(X, y)
+    for name, a in (("X", X), ("y", y)):
+        if isinstance(a, jax.Array) and not a.is_fully_addressable:
+            raise ValueError(f"{name} is a global array this process holds only in part: sweep spreads runs, not "
+                             "rows, over the processes and needs the whole data set on every process (pass "
+                             "it as a numpy array)")
     n, d = X.shape
     batch_sizes = [_validate.batch_size(b, n, "batch_sizes") for b in _validate.nonempty(batch_sizes, "batch_sizes")]
     _validate.unique(batch_sizes, "batch_sizes (None means n)")

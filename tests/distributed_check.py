@@ -43,5 +43,10 @@ X, y = np.load(f"{data_dir}/X.npy"), np.load(f"{data_dir}/y.npy")
 s = jaxgd.sweep(X, y, mesh=mesh, **SWEEP)
 report["sweep"] = {"epoch_loss": s.epoch_loss.tolist(), "w": s.w.tolist(), "b": s.b.tolist(),
                    "step_loss": [a.tolist() for a in s.step_loss]}
+try:
+    jaxgd.sweep(data.X, data.y, mesh=mesh, **SWEEP)
+    report["sweep_global_error"] = None
+except ValueError as e:
+    report["sweep_global_error"] = str(e)
 with open(f"{out}.{pid}.json", "w") as f:
     json.dump(report, f)

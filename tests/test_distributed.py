@@ -130,6 +130,11 @@ def test_two_process_sweep_equals_one_process_sweep(reports, data_dir):
             np.testing.assert_allclose(g, a, rtol=1e-6, atol=1e-6)
 
 
+def test_sweep_asks_for_the_whole_data_on_every_process(reports):
+    for r in reports:
+        assert "needs the whole data set on every process" in r["sweep_global_error"]
+
+
 def test_standardizing_across_processes_uses_every_row(reports, data_dir):
     # Column statistics reduced across both processes in float32 against the one-process
     # loader's float64 ones: rtol 1e-5 (float32 sums of 1001 values of magnitude <= ~10).
