@@ -25,7 +25,7 @@ def test_claims_at_the_tutorial_settings(tmp_path, capsys):
         assert f"Claim {k}:" in text
     verdicts = [line.split(":")[0].strip() for line in text.splitlines() if line.strip().startswith("->")]
     assert verdicts[:3] == ["-> SUPPORTED"] * 3, text
-    summary = text.split("Verdicts:")[1].strip().splitlines()
+    summary = [line.strip() for line in text.split("Verdicts:")[1].strip().splitlines()]
     assert [line.split(".")[0].strip() for line in summary] == ["1", "2", "3", "4", "5"], summary
     assert summary[3].startswith("4. NOT SUPPORTED")
     assert summary[4].split(": ")[0].split(". ")[1] in ("SUPPORTED", "WEAKLY SUPPORTED", "NOT SUPPORTED",
