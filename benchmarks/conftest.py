@@ -96,20 +96,3 @@ def assert_same(w, b, ref_w, ref_b, rtol=RTOL_SAME, atol=ATOL_SAME, what=""):
         np.asarray(b, np.float64).reshape(-1), np.asarray(ref_b, np.float64).reshape(-1),
         rtol=rtol, atol=atol, err_msg=f"{what}: b differs",
     )
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _release_compiled_programs():
-    """After each module, drop the compiled programs (JAX's caches and the sweep's own): every
-    XLA:CPU executable holds memory maps, and one process running the whole suite would pass
-    the kernel's limit of 65,530 (vm.max_map_count) and crash inside a later compile."""
-    yield
-    import gc
-
-    import jax
-
-    from jaxgd import _sweep_programs
-
-    _sweep_programs.programs.cache_clear()
-    jax.clear_caches()
-    gc.collect()
