@@ -28,6 +28,7 @@ from typing import Optional
 
 import numpy as np
 
+from . import analysis
 from ._claims import CANNOT_JUDGE, NOT_SUPPORTED, QS, SUPPORTED, WEAKLY, Claim, NAMES
 from ._data import synthetic_data
 from ._table import table
@@ -137,8 +138,9 @@ def measure(regime: Regime, seeds: int = 20) -> RegimeResult:
 
 
 def _q(a):
+    """The median and 90% interval of the finite values (order statistics, as everywhere in jaxgd)."""
     a = a[np.isfinite(a)]
-    return np.quantile(a, QS) if a.size else np.full(3, np.nan)
+    return analysis.quantiles(a, QS) if a.size else np.full(3, np.nan)
 
 
 MARGIN = 0.01  # a gap difference counts when above 1% of the held-out loss (median) of the regime
@@ -158,7 +160,7 @@ def verdict(results) -> Claim:
         d_mb = r.gap_at_level[0] - r.gap_at_level[1]
         d_sgd = r.gap_at_level[0] - r.gap_at_level[2]
         q_mb, q_sgd = _q(d_mb), _q(d_sgd)
-        margin = MARGIN * float(np.median(r.min_norm_val))
+        margin = MARGIN * float(_q(r.min_norm_val)[1])
         if q_mb[0] > margin and q_sgd[0] > margin:
             v = SUPPORTED
         elif q_mb[1] > margin and q_sgd[1] > margin:
@@ -167,7 +169,7 @@ def verdict(results) -> Claim:
             v = NOT_SUPPORTED
         if [NOT_SUPPORTED, WEAKLY, SUPPORTED].index(v) > [NOT_SUPPORTED, WEAKLY, SUPPORTED].index(best):
             best = v
-        g = [np.median(r.gap_at_level[i]) for i in range(3)]
+        g = [_q(r.gap_at_level[i])[1] for i in range(3)]
         parts.append(f"{r.regime.name}: gap at equal training loss GD {g[0]:.3g}, mini-batch {g[1]:.3g}, "
                      f"SGD {g[2]:.3g} (median; GD minus mini-batch {q_mb[1]:+.2g} [{q_mb[0]:+.2g}, {q_mb[2]:+.2g}], "
                      f"GD minus SGD {q_sgd[1]:+.2g} [{q_sgd[0]:+.2g}, {q_sgd[2]:+.2g}], 90% of data draws; "

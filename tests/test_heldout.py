@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 import jaxgd
+from numpy_reference import numpy_loss  # tests/numpy_reference.py
 
 N, M, EPOCHS = 40, 30, 5
 VARIANTS = [None, 8, 7, 1]  # GD, mini-batch, padded mini-batch (40 = 5 * 7 + 5), SGD
@@ -20,12 +21,6 @@ def data():
     d = jaxgd.synthetic_data((3.5, -1.5), 4.0, N, seed=3, num_validation=M)
     return tuple(np.asarray(a) for a in (d.X, d.y, d.X_val, d.y_val))
 
-
-def numpy_loss(X, y, w, b):
-    """The tutorial's loss 1/(2m) sum (X w + b - y)^2 in float64, at parameters (..., d, 1), (..., 1)."""
-    X, y = np.asarray(X, np.float64), np.asarray(y, np.float64).reshape(-1, 1)
-    r = np.asarray(w, np.float64).swapaxes(-1, -2) @ X.T + np.asarray(b, np.float64)[..., None] - y.T
-    return (r * r).sum(axis=-1)[..., 0] / (2 * X.shape[0])
 
 
 @pytest.mark.parametrize("batch_size", VARIANTS)

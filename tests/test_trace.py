@@ -5,6 +5,7 @@ import pytest
 
 import jaxgd
 from jaxgd import core
+from numpy_reference import numpy_loss  # tests/numpy_reference.py
 
 N, M, EPOCHS, LR, SEED = 40, 30, 3, 0.05, 2
 
@@ -19,11 +20,6 @@ def data():
     d = jaxgd.synthetic_data((3.5, -1.5), 4.0, N, seed=3, num_validation=M)
     return tuple(np.asarray(a) for a in (d.X, d.y, d.X_val, d.y_val))
 
-
-def numpy_loss(X, y, w, b):
-    X, y = np.asarray(X, np.float64), np.asarray(y, np.float64).reshape(-1, 1)
-    r = np.asarray(w, np.float64).swapaxes(-1, -2) @ X.T + np.asarray(b, np.float64)[..., None] - y.T
-    return (r * r).sum(axis=-1)[..., 0] / (2 * X.shape[0])
 
 
 def replay(X, y, w0, b0, batch_size, epochs, seed, lr):

@@ -103,10 +103,3 @@ def _connect_quietly():
         sys.stdout.flush()
         os.dup2(saved, 1)
         os.close(saved)
-
-
-def is_writer() -> bool:
-    """Whether this process writes files (process 0, or the only process)."""
-    import jax
-
-    return jax.process_index() == 0

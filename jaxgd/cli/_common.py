@@ -249,9 +249,9 @@ def write_json(path, obj):
     and, in a run of several processes, on every process but 0."""
     import json
 
-    import jax
+    from ..distributed import is_main
 
-    if path is None or jax.process_index() != 0:
+    if path is None or not is_main():
         return None
     with open(path, "w", encoding="utf-8") as f:
         json.dump(plain(obj), f, indent=1, allow_nan=False)

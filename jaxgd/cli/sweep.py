@@ -84,7 +84,9 @@ def run(args) -> int:
     held_out = None if validation is None else _median_over_kept(np.asarray(result.val_loss)[..., -1],
                                                                    result.diverged)
     path = args.out
-    if _cluster.is_writer():  # several processes: process 0 writes
+    from ..distributed import is_main
+
+    if is_main():  # several processes: process 0 writes
         result.to_csv(args.csv)
         path = plots.sweep_heatmap(result, args.metric, args.out)
 
