@@ -94,8 +94,8 @@ def compiled_text(n, d, batch_size, epochs, order_given=False, dtype="float32"):
 
     def program(X, y, seed, lr, init, order):  # what train compiles: the documented core recipe
         params, keys = core.draw(seed, plan, d=d)
-        state = core.init_state(core.Params(*init), optim.sgd(), lr, None, plan.dtype)
-        return core.run(state, X, y, keys if order is None else order, plan)
+        state = core.init_state(core.Params(*init), optim.sgd(), lr, dtype=plan.dtype)
+        return core.run(state, X, y, plan, orders=order, order_keys=keys if order is None else None)
 
     X = jax.ShapeDtypeStruct((n, d), jnp.dtype(dtype))
     y = jax.ShapeDtypeStruct((n, 1), jnp.dtype(dtype))

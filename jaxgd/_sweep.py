@@ -17,7 +17,7 @@ from typing import Any, Optional, Sequence
 import jax
 import numpy as np
 
-from . import _validate, analysis, core
+from . import _validate, analysis, core, optim
 from ._mesh import auto_mesh, to_host
 from ._sweep_programs import SweepShape, _shardings, programs
 from ._sweep_result import SweepResult
@@ -174,13 +174,14 @@ def sweep(
         length = min(epochs, -(-length // step) * step)
         num_chunks = math.ceil(epochs / length)
 
-    hyperparams = dict(optimizer.hyperparams)
+    specs = optim.cast((optimizer, schedule), dtype)  # the values every run shares, as the state holds them
+    leaves, treedef = jax.tree.flatten(specs)
     shape = SweepShape(
         n=n, d=d, dtype=str(dtype), num_lrs=L, num_seeds=S_run, chunk_epochs=length, record=record,
         x_shape=tuple(X_dev.shape), y_shape=tuple(y_dev.shape), x_dtype=str(X_dev.dtype),
-        hyperparams=tuple(hyperparams),
-        schedule_params=tuple((k, type(v)) for k, v in schedule.params),
-        plans=tuple(core.Plan(n, bs, length, str(dtype), unroll or 0, 0, optimizer, schedule, record_every)
+        specs=treedef,
+        spec_leaves=tuple((leaf.shape, str(leaf.dtype)) for leaf in leaves),
+        plans=tuple(core.Plan(n, bs, length, str(dtype), unroll or 0, 0, record_every)
                     for bs in batch_sizes),
         mesh=mesh,
         val_shapes=None if val_dev is None else tuple(tuple(a.shape) for a in val_dev),
@@ -191,8 +192,7 @@ def sweep(
 
     seeds_arr = put(np.asarray(seeds + seeds[-1:] * (S_run - S), np.int32), "seeds")
     lrs_arr = put(np.asarray(lrs, dtype), "rep")
-    hyper_arr = {k: put(np.asarray(v, dtype), "rep") for k, v in hyperparams.items()}
-    sched_arr = {k: put(np.asarray(v, np.int32 if isinstance(v, int) else dtype), "rep") for k, v in schedule.params}
+    specs = jax.tree.map(lambda a: put(a, "rep"), specs)
     epoch_loss = np.empty((B, L, S, epochs + 1), dtype)
     step_mean = np.empty((B, L, S, epochs), dtype) if record != "none" else None
     step_std = np.empty((B, L, S, epochs), dtype) if record != "none" else None
@@ -207,7 +207,7 @@ def sweep(
         e0 = c * length
         valid = min(length, epochs - e0)
         t0 = time.perf_counter()
-        start, orders = jax.block_until_ready(draw(seeds_arr, put(np.int32(e0), "rep"), lrs_arr, hyper_arr, sched_arr))
+        start, orders = jax.block_until_ready(draw(seeds_arr, put(np.int32(e0), "rep"), lrs_arr, specs))
         draw_s += time.perf_counter() - t0
         if c == 0:  # every lr of a seed starts from the seed's draw, as train(seed=...) does
             states = [start] * B
@@ -255,7 +255,7 @@ def sweep(
 
     trace = {}
     if record_every:
-        grids = [core.trace_grid(core.Plan(n, bs, epochs, str(dtype), 1, 0, record_every=record_every))
+        grids = [core.trace_grid(core.Plan(n, bs, epochs, str(dtype), 1, 0, record_every))
                  for bs in batch_sizes]
         trace["trace_samples"] = grids[0][0]
         trace["trace_updates"] = np.stack([g[1] for g in grids])

@@ -23,7 +23,7 @@ from typing import Optional
 import jax
 import numpy as np
 
-from . import core, optim
+from . import core
 
 
 @dataclasses.dataclass(frozen=True)
@@ -40,31 +40,29 @@ class SweepShape:
     x_shape: tuple
     y_shape: tuple
     x_dtype: str
-    hyperparams: tuple  # names of the optimizer's runtime hyperparameters
-    schedule_params: tuple  # names of the schedule's runtime parameters
+    specs: jax.tree_util.PyTreeDef  # structure of (optimizer, schedule): jit's own static part
+    spec_leaves: tuple  # (shape, dtype) of each of their leaves (the runtime values)
     plans: tuple  # one core.Plan per batch size, each of chunk_epochs epochs (and record_every)
     mesh: Optional[jax.sharding.Mesh] = None
     val_shapes: Optional[tuple] = None  # ((m, d), (m, 1)) of the held-out set, if any
 
-    @property
-    def optimizer(self) -> optim.Optimizer:
-        return self.plans[0].optimizer
-
-    @property
-    def schedule(self) -> optim.Schedule:
-        return self.plans[0].schedule
+    def spec_args(self):
+        """``(optimizer, schedule)`` with ``ShapeDtypeStruct`` leaves: what the draw is lowered with."""
+        return jax.tree.unflatten(self.specs, [jax.ShapeDtypeStruct(s, d) for s, d in self.spec_leaves])
 
     @property
     def with_orders(self) -> bool:
         return any(not p.full_batch for p in self.plans)
 
 
-def _draw(seeds, e0, lrs, hyperparams, schedule_params, *, shape: SweepShape):
-    """Every run's initial state (L, S, ...) and the orders of epochs [e0, e0 + chunk), (S, chunk, n)."""
+def _draw(seeds, e0, lrs, specs, *, shape: SweepShape):
+    """Every run's initial state (L, S, ...) and the orders of epochs [e0, e0 + chunk), (S, chunk, n).
+    ``specs``: the ``(optimizer, schedule)`` pytree specs every run shares."""
     params = jax.vmap(lambda s: core.initial_params(s, shape.d, shape.dtype))(seeds)
+    optimizer, schedule = specs
 
     def state(lr, p):
-        return core.init_state(p, shape.optimizer, lr, hyperparams, shape.dtype, shape.schedule, schedule_params)
+        return core.init_state(p, optimizer, lr, schedule=schedule, dtype=shape.dtype)
 
     states = jax.vmap(lambda lr: jax.vmap(lambda p: state(lr, p))(params))(lrs)
     if not shape.with_orders:
@@ -86,7 +84,7 @@ def _chunk(X, y, states, orders, valid, validation, *, plan: core.Plan, record: 
 
     def per_seed(state_s, order):
         def per_lr(state):
-            final, hist = core.run(state, X, y, order, plan, active_epochs=valid, validation=validation)
+            final, hist = core.run(state, X, y, plan, orders=order, active_epochs=valid, validation=validation)
             out = {"epoch_loss": hist.epoch_loss}
             if hist.val_loss is not None:
                 out["val_loss"] = hist.val_loss
@@ -128,16 +126,14 @@ def programs(shape: SweepShape):
     dtype = np.dtype(shape.dtype)
     L, S = shape.num_lrs, shape.num_seeds
     sds = jax.ShapeDtypeStruct
-    draw_args = (sds((S,), np.int32), sds((), np.int32), sds((L,), dtype),
-                 {k: sds((), dtype) for k in shape.hyperparams},
-                 {k: sds((), np.int32 if t is int else dtype) for k, t in shape.schedule_params})
+    draw_args = (sds((S,), np.int32), sds((), np.int32), sds((L,), dtype), shape.spec_args())
     draw_fn = functools.partial(_draw, shape=shape)
     states_spec, orders_spec = jax.eval_shape(draw_fn, *draw_args)
     draw_kw, chunk_kw = {}, {}
     if shape.mesh is not None:
         sh = _shardings(shape.mesh)
         rep, seeds, runs = sh["rep"], sh["seeds"], sh["runs"]
-        draw_kw = dict(in_shardings=(seeds, rep, rep, rep, rep), out_shardings=(runs, seeds if shape.with_orders else None))
+        draw_kw = dict(in_shardings=(seeds, rep, rep, rep), out_shardings=(runs, seeds if shape.with_orders else None))
         chunk_kw = dict(in_shardings=(rep, rep, runs, seeds, rep, rep), out_shardings=(runs, runs))
     lowered = [jax.jit(draw_fn, **draw_kw).lower(*draw_args)]
     x_spec, y_spec = sds(shape.x_shape, shape.x_dtype), sds(shape.y_shape, shape.x_dtype)

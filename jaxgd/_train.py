@@ -75,15 +75,17 @@ def variant_name(batch_size, n):
 
 
 @functools.partial(jax.jit, static_argnames=("plan",))
-def _program(X, y, seed, lr, hyperparams, schedule_params, init, order, validation, plan: core.Plan):
+def _program(X, y, seed, lr, optimizer, schedule, init, order, validation, plan: core.Plan):
     """draw -> init_state -> run, as one program; ``init`` and ``order`` replace the draw's.
-    Returns the final parameters and the history (not the optimizer state: fewer buffers; nor
-    the trace's grid, which the host knows)."""
+    The optimizer and schedule are pytree specs: ``jit`` keeps their structure in the cache
+    key and traces their values. Returns the final parameters and the history (not the
+    optimizer state: fewer buffers; nor the trace's grid, which the host knows)."""
     params, keys = core.draw(seed, plan, d=X.shape[1])
     if init is not None:
         params = Params(*init)
-    state = core.init_state(params, plan.optimizer, lr, hyperparams, plan.dtype, plan.schedule, schedule_params)
-    state, history = core.run(state, X, y, keys if order is None else order, plan, validation=validation)
+    state = core.init_state(params, optimizer, lr, schedule=schedule, dtype=plan.dtype)
+    state, history = core.run(state, X, y, plan, orders=order, order_keys=None if order is not None else keys,
+                              validation=validation)
     if history.trace is not None:
         history = history._replace(trace=history.trace._replace(samples=None, updates=None))
     return state.params, history
@@ -181,9 +183,8 @@ def train(
         X, y, rows = shard_rows(X, y, mesh)
         if validation is not None:
             validation = replicate(validation, mesh)
-    plan = _plan(n, batch_size, epochs, _dtype_name(dtype), unroll or 0, rows, optimizer, schedule, record_every or 0)
-    params, hist = _program(X, y, seed, lr, dict(optimizer.hyperparams), dict(schedule.params), init, order,
-                            validation, plan)
+    plan = _plan(n, batch_size, epochs, _dtype_name(dtype), unroll or 0, rows, record_every or 0)
+    params, hist = _program(X, y, seed, lr, optimizer, schedule, init, order, validation, plan)
     # Non-finite data (or data so large the loss overflows) makes the initial loss non-finite:
     # checked on the one scalar the run already computed instead of another pass over X.
     # One host copy of the (epochs + 1) losses; indexing the device array would dispatch ops.

@@ -4,24 +4,30 @@
 pure (no host work, no validation, no printing) and works under your own ``jax.jit`` and
 ``jax.vmap``::
 
-    import jax, jaxgd
+    import jax, jax.numpy as jnp, jaxgd
     from jaxgd import core, optim
 
-    opt = optim.sgd()
-    plan = core.Plan(n=1000, batch_size=50, epochs=50, dtype="float32", optimizer=opt)
+    plan = core.Plan(n=1000, batch_size=50, epochs=50)
     @jax.jit
-    def fit(X, y, seed, lr):
+    def fit(X, y, seed, lr, optimizer, schedule):
         params, keys = core.draw(seed, plan, d=X.shape[1])
-        state = core.init_state(params, opt, lr)
-        return core.run(state, X, y, keys, plan)          # (final TrainState, History)
-    jax.vmap(fit, in_axes=(None, None, 0, None))(X, y, jnp.arange(8), 0.02)   # 8 seeds at once
+        state = core.init_state(params, optimizer, lr, schedule=schedule)
+        return core.run(state, X, y, plan, order_keys=keys)       # (final TrainState, History)
+    data = jaxgd.synthetic_data()
+    fit(data.X, data.y, 0, 0.02, optim.sgd(), optim.step_lr(10, 0.5))
+    jax.vmap(fit, in_axes=(None, None, 0, None, None, None))(     # 8 seeds at once
+        data.X, data.y, jnp.arange(8), 0.02, optim.adam(), optim.constant())
 
 Data flow: ``draw`` (seed -> initial parameters, per-epoch order keys) -> ``init_state``
-(parameters, optimizer, hyperparameters -> ``TrainState``) -> ``run`` (state, data, orders,
-static ``Plan`` -> final state, ``History``), which scans :func:`update_step` over every batch
-of every epoch. ``update_step`` is the one place the arithmetic of an update lives; the
-optimizer (a static ``jaxgd.optim.Optimizer``) is what it is parameterised by, and its runtime
-hyperparameters (learning rate included) live in ``TrainState.opt_state``.
+(parameters, optimizer spec, learning rate, schedule spec -> ``TrainState``) -> ``run`` (state,
+data, orders, static ``Plan`` -> final state, ``History``), which scans :func:`update_step` over
+every batch of every epoch. ``update_step`` is the one place the arithmetic of an update lives;
+the optimizer it applies is the spec the state carries.
+
+One spec, one state. The optimizer and schedule specs are pytrees (``jaxgd.optim``): their
+structure is static, their values are leaves. The ``TrainState`` carries both specs, the base
+learning rate and the one update counter, so nothing a run needs can disagree with the state
+it runs from; the ``Plan`` holds only the shape of the run (sizes, dtype, unroll, trace grid).
 
 Two recordings are optional: ``run(..., validation=(X_val, y_val))`` adds the held-out loss at
 each epoch's parameters (``History.val_loss``), and ``Plan(record_every=R)`` a :class:`Trace`
@@ -44,31 +50,28 @@ from . import optim
 from ._data import epoch_round_keys, permutation, run_keys
 from ._model import Batch, Params, init_params, loss, plain_loss, predict
 
-__all__ = ["Batch", "History", "Params", "Plan", "ScheduleState", "Trace", "TrainState", "batch_indices", "default_unroll",
-           "draw", "init_state", "init_params", "initial_params", "loss", "order_keys", "plain_loss", "orders_from_keys",
-           "predict", "run", "trace_grid", "transformation", "update_step"]
-
-
-class ScheduleState(NamedTuple):
-    """A learning-rate schedule's runtime values: the base lr, the epochs stepped so far (torch's
-    ``scheduler.step()`` count) and the schedule's parameters."""
-
-    base_lr: jax.Array
-    epoch: jax.Array  # int32
-    params: dict
+__all__ = ["Batch", "History", "Params", "Plan", "Trace", "TrainState", "batch_indices", "default_unroll",
+           "draw", "init_state", "init_params", "initial_params", "learning_rate", "loss", "order_keys", "plain_loss",
+           "orders_from_keys", "predict", "run", "trace_grid", "update_step"]
 
 
 class TrainState(NamedTuple):
-    """Everything that changes during a run: the parameters, the optimizer state and, with a
-    schedule, where the schedule stands.
+    """Everything a run needs and changes, and nothing else.
 
-    ``opt_state`` is an ``optax.inject_hyperparams`` state: ``opt_state.hyperparams`` holds the
-    learning rate in force and the optimizer's other hyperparameters as runtime values.
+    ``params`` and ``opt_state`` (the optimizer's own buffers: moments, momentum) change with
+    each update; ``step`` counts the updates done (int32, the one counter: Adam's bias
+    correction uses ``step + 1``, the schedule's epoch is ``step // num_batches``). ``lr`` (the
+    base learning rate), ``optimizer`` and ``schedule`` (``jaxgd.optim`` pytree specs) stay
+    as they are: the learning rate in force is ``schedule.lr(lr, epoch)``
+    (:func:`learning_rate`).
     """
 
     params: Params
     opt_state: Any
-    schedule: Optional[ScheduleState] = None
+    step: jax.Array
+    lr: jax.Array
+    optimizer: optim.Optimizer
+    schedule: optim.Schedule
 
 
 class Trace(NamedTuple):
@@ -103,52 +106,37 @@ class History(NamedTuple):
     trace: Optional[Trace] = None
 
 
-def default_unroll(batch_size: int, n: int, optimizer: Optional[optim.Optimizer] = None) -> int:
+def default_unroll(batch_size: int, n: int, stateful: bool = False) -> int:
     """Updates per iteration of the compiled batch loop: a speed knob only.
 
     A small batch's update is a handful of tiny ops, so the loop's own per-iteration cost
     matters; unrolling 4 updates per iteration amortises it (measured: plain SGD at batch 1
     and 50 on the tutorial's workload ~25% faster). Full-batch GD has one update per epoch:
-    nothing to gain. But at batch size 1 an optimizer with state (momentum buffers, moments)
-    unrolled 4 times runs 15-25x slower on XLA:CPU (tutorial SGD, 50,000 updates: momentum
-    23 ms against 1.0 ms unrolled once, Adam 42 ms against 1.8 ms): one update per iteration.
+    nothing to gain. But at batch size 1 an optimizer with state (momentum buffers, moments:
+    ``stateful``, read off its ``opt_state``) unrolled 4 times runs 15-25x slower on XLA:CPU
+    (tutorial SGD, 50,000 updates: momentum 23 ms against 1.0 ms unrolled once, Adam 42 ms
+    against 1.8 ms): one update per iteration.
     """
     if batch_size == n:
         return 1
-    stateful = optimizer is not None and (
-        optimizer.name != "sgd" or bool(dict(optimizer.options).get("momentum_enabled")))
     return 1 if (stateful and batch_size == 1) else 4
-
-
-@functools.lru_cache(maxsize=1024)
-def _static(spec):
-    # spec.static() rebuilds a dataclass (~2 µs); Plan is built on every train() call
-    return spec.static()
 
 
 @dataclasses.dataclass(frozen=True)
 class Plan:
     """The static shape of a run: everything that, when changed, needs a new program.
 
-    ``optimizer`` is kept as its static structure (``Optimizer.static()``): its float
-    hyperparameters are runtime values of the state, so changing them reuses the program.
+    What the run optimizes with (optimizer, schedule, learning rate) is in the ``TrainState``,
+    not here: the two cannot disagree.
     """
 
     n: int
     batch_size: int
     epochs: int
     dtype: str = "float32"
-    unroll: int = 0  # 0: default_unroll(batch_size, n)
+    unroll: int = 0  # 0: default_unroll(batch_size, n, the state's optimizer has buffers)
     rows: int = 0  # rows of X as passed: n, or n padded to a multiple of the mesh's devices (0: n)
-    optimizer: optim.Optimizer = dataclasses.field(default_factory=optim.sgd)
-    schedule: optim.Schedule = dataclasses.field(default_factory=optim.constant)
     record_every: int = 0  # trace grid step in samples processed (0: no trace)
-
-    def __post_init__(self):
-        object.__setattr__(self, "optimizer", _static(self.optimizer))
-        object.__setattr__(self, "schedule", _static(self.schedule))
-        if not self.unroll:
-            object.__setattr__(self, "unroll", default_unroll(self.batch_size, self.n, self.optimizer))
 
     @property
     def row_count(self) -> int:
@@ -195,64 +183,67 @@ def trace_grid(plan: Plan):
     return _trace_grid(plan.n, plan.batch_size, plan.epochs, plan.record_every)
 
 
-# --- the update step ------------------------------------------------------------------------
+# --- the state and the update step ---------------------------------------------------------
 
 
-def transformation(optimizer: optim.Optimizer, hyperparams: dict) -> optax.GradientTransformation:
-    """The optax transformation of ``optimizer`` with ``hyperparams`` (``learning_rate`` and the
-    optimizer's own) injected into its state as runtime values. ``optimizer.transformation``
-    names each hyperparameter in its signature, which inject_hyperparams binds to."""
-    return optax.inject_hyperparams(optimizer.transformation)(**hyperparams)
-
-
-def _scheduled(schedule) -> bool:
-    return schedule is not None and schedule.name != "constant"
-
-
-def init_state(params: Params, optimizer: optim.Optimizer, lr, hyperparams: Optional[dict] = None,
-               dtype=None, schedule: Optional[optim.Schedule] = None,
-               schedule_params: Optional[dict] = None) -> TrainState:
-    """The state a run starts from: ``params`` and a fresh optimizer state holding ``lr`` and
-    ``hyperparams`` (default: ``optimizer``'s own values) as arrays of ``dtype`` (default: the
-    params'). Pass the full spec (``optim.adam(...)``) or explicit ``hyperparams``."""
-    if hyperparams is None:
-        hyperparams = dict(optimizer.hyperparams)
-        if any(v is None for v in hyperparams.values()):
-            raise ValueError(f"{optimizer.name} is a static() spec without values: pass hyperparams "
-                             "or the full optimizer spec")
-    dtype = dtype or params.w.dtype
+def init_state(params: Params, optimizer=None, lr=0.02, *, schedule=None, dtype=None) -> TrainState:
+    """The state a run starts from: ``params`` (cast to ``dtype``, default theirs), a fresh state
+    of ``optimizer`` (a ``jaxgd.optim`` spec; default plain SGD), the base learning rate ``lr``,
+    ``schedule`` (default constant) and ``step`` 0. The specs' float leaves are cast to
+    ``dtype``, their int leaves to int32: the state holds arrays only."""
+    optimizer = optim.sgd() if optimizer is None else optimizer
+    schedule = optim.constant() if schedule is None else schedule
+    if not isinstance(optimizer, optim.Optimizer):
+        raise ValueError(f"optimizer must be a jaxgd.optim spec (optim.adam(), ...), got {optimizer!r}")
+    if not isinstance(schedule, optim.Schedule):
+        raise ValueError(f"schedule must be a jaxgd.optim schedule (optim.step_lr(10), ...), got {schedule!r}")
+    dtype = jnp.dtype(dtype or params.w.dtype)
     params = jax.tree.map(lambda p: jnp.asarray(p, dtype), params)
-    sched = None
-    if _scheduled(schedule):  # the lr in force during epoch 0 is the schedule's, from base lr
-        sched_values = dict(schedule.params) if schedule_params is None else schedule_params
-        sched = ScheduleState(jnp.asarray(lr, dtype), jnp.zeros((), jnp.int32), sched_values)
-        lr = schedule.lr(sched.base_lr, sched.epoch, **sched_values)
-    values = {"learning_rate": lr, **hyperparams}
-    values = {k: jnp.asarray(v, dtype) for k, v in values.items()}
-    return TrainState(params, transformation(optimizer, values).init(params), sched)
+    optimizer, schedule = optim.cast(optimizer, dtype), optim.cast(schedule, dtype)
+    lr = jnp.asarray(lr, dtype)
+    opt_state = optimizer.transformation(lr).init(params)
+    return TrainState(params, opt_state, jnp.zeros((), jnp.int32), lr, optimizer, schedule)
 
 
-def _step_schedule(state: TrainState, schedule: optim.Schedule) -> TrainState:
-    """``scheduler.step()`` at the end of an epoch: the next epoch's learning rate into the state."""
-    if state.schedule is None or not _scheduled(schedule):
-        return state
-    sched = state.schedule._replace(epoch=state.schedule.epoch + 1)
-    lr = schedule.lr(sched.base_lr, sched.epoch, **sched.params).astype(sched.base_lr.dtype)
-    opt_state = state.opt_state._replace(hyperparams={**state.opt_state.hyperparams, "learning_rate": lr})
-    return TrainState(state.params, opt_state, sched)
+def learning_rate(state: TrainState, epoch):
+    """The learning rate in force during ``epoch`` (0-based): ``state.schedule.lr(state.lr, epoch)``."""
+    return state.schedule.lr(state.lr, epoch).astype(state.lr.dtype)
 
 
-def update_step(state: TrainState, batch: Batch, optimizer: optim.Optimizer):
-    """One update: ``(state, batch, optimizer) -> (state, loss)``.
+def update_step(state: TrainState, batch: Batch, lr):
+    """One update: ``(state, batch, lr in force) -> (state, loss)``.
 
     ``loss`` is the batch loss at the parameters *before* the update (the tutorial's
     ``l.sum()``). GD, SGD and mini-batch SGD differ only in the batch they pass here; the
-    optimizer's structure comes from ``optimizer`` (static), its hyperparameters from the state.
+    optimizer is the spec the state carries (its structure static, its hyperparameters
+    leaves). ``lr`` is the learning rate in force (:func:`learning_rate`; ``run`` computes it
+    once per epoch).
     """
     loss_value, grads = jax.value_and_grad(loss)(state.params, batch)
-    tx = transformation(optimizer, state.opt_state.hyperparams)
-    updates, opt_state = tx.update(grads, state.opt_state, state.params)
-    return TrainState(optax.apply_updates(state.params, updates), opt_state, state.schedule), loss_value
+    step = state.step + 1
+    updates, opt_state = state.optimizer.transformation(lr).update(grads, state.opt_state, state.params, step=step)
+    return state._replace(params=optax.apply_updates(state.params, updates), opt_state=opt_state,
+                          step=step), loss_value
+
+
+def _check_state(state: TrainState, plan: Plan):
+    """Trace-time checks where a hand-built state could disagree with itself or the plan."""
+    if not isinstance(state.optimizer, optim.Optimizer) or not isinstance(state.schedule, optim.Schedule):
+        raise ValueError("state.optimizer and state.schedule must be jaxgd.optim specs: build the state with "
+                         "core.init_state")
+    dtype = jnp.dtype(plan.dtype)
+    if state.params.w.dtype != dtype:
+        raise ValueError(f"the state's parameters are {state.params.w.dtype} but the plan computes in {dtype}: "
+                         f"build the state with core.init_state(..., dtype={plan.dtype!r})")
+    expected = jax.eval_shape(state.optimizer.transformation(state.lr).init, state.params)
+    if jax.tree.structure(expected) != jax.tree.structure(state.opt_state):
+        raise ValueError(f"the state's opt_state does not match its optimizer {state.optimizer.name} "
+                         f"({dict(state.optimizer.options)}): build the state with core.init_state")
+
+
+def _stateful(state: TrainState) -> bool:
+    """Whether the optimizer keeps buffers (moments, momentum): read off its state."""
+    return bool(jax.tree.leaves(state.opt_state))
 
 
 # --- the draw -------------------------------------------------------------------------------
@@ -319,17 +310,19 @@ def _select(keep, new, old):
     return jax.tree.map(lambda a, b: jnp.where(keep, a, b), new, old)
 
 
-def run(state: TrainState, X, y, orders, plan: Plan, *, active_epochs=None, validation=None):
+def run(state: TrainState, X, y, plan: Plan, *, orders=None, order_keys=None, active_epochs=None,
+        validation=None):
     """``plan.epochs`` epochs from ``state``: ``(final TrainState, History)``.
 
     Args:
       state: the starting ``TrainState`` (from :func:`init_state`, or a previous run's).
       X, y: the data, (rows, d) and (rows,) or (rows, 1); rows beyond ``plan.n`` (a mesh's
         padding) carry weight 0 and are never visited.
-      orders: the per-epoch sample orders: (epochs, n) int32 permutations, or (epochs, rounds)
-        uint32 order keys from :func:`draw` (the permutations are then computed in the
-        program); ignored for full-batch GD (None).
       plan: the static ``Plan``.
+      orders: the per-epoch sample orders as (epochs, n) permutations of range(n), or
+      order_keys: the per-epoch order keys, (epochs, rounds) uint32 from :func:`draw` (the
+        permutations are then computed in the program). Exactly one of the two, except for
+        full-batch GD, which needs neither (the order only permutes its sum).
       active_epochs: optional traced count: epochs from that one on leave the state unchanged
         (so one program serves a shorter last chunk of a sweep). Their history entries hold
         the final state.
@@ -341,8 +334,19 @@ def run(state: TrainState, X, y, orders, plan: Plan, *, active_epochs=None, vali
     points: each update's parameters are kept (memory O(updates * d)), the grid's gathered and
     the full-data loss evaluated there (K more passes over the data). Without it the program
     keeps no per-update parameters.
+
+    Raises ValueError (at trace time) when the state's parts disagree (its opt_state is not
+    its optimizer's, its dtype is not the plan's) or the orders are ambiguous or missing.
     """
-    optimizer = plan.optimizer
+    _check_state(state, plan)
+    if not plan.full_batch:
+        if (orders is None) == (order_keys is None):
+            raise ValueError("run needs exactly one of orders= (permutations) and order_keys= (from core.draw) "
+                             f"for batch_size {plan.batch_size} < n {plan.n}")
+        expected = (plan.epochs, plan.n)
+        if orders is not None and tuple(orders.shape) != expected:
+            raise ValueError(f"orders must be (epochs, n) = {expected} permutations, got shape {tuple(orders.shape)}")
+    unroll = plan.unroll or default_unroll(plan.batch_size, plan.n, _stateful(state))
     X = jnp.asarray(X, plan.dtype)
     y = jnp.asarray(y, plan.dtype).reshape(plan.row_count, 1)
     row_weight = None
@@ -356,7 +360,6 @@ def run(state: TrainState, X, y, orders, plan: Plan, *, active_epochs=None, vali
         val = Batch(X_val, jnp.asarray(validation[1], plan.dtype).reshape(X_val.shape[0], 1), None, X_val.shape[0])
         val_loss = functools.partial(_losses_at, functools.partial(loss, batch=val), rows=X_val.shape[0])
     tracing = plan.record_every > 0
-    step = functools.partial(update_step, optimizer=optimizer)
     epoch_ids = jnp.arange(plan.epochs)
 
     def masked(e, new, old):
@@ -366,8 +369,8 @@ def run(state: TrainState, X, y, orders, plan: Plan, *, active_epochs=None, vali
         # GD: one update per epoch over every sample. The order only permutes the summation,
         # so no gather; the update's loss is the full-data loss before it, i.e. the epoch loss.
         def epoch(state, e):
-            new, step_loss = step(state, full)
-            new = masked(e, _step_schedule(new, plan.schedule), state)
+            new, step_loss = update_step(state, full, learning_rate(state, state.step))
+            new = masked(e, new, state)
             return new, (new.params, step_loss)
 
         final, (params, losses) = jax.lax.scan(epoch, state, epoch_ids)
@@ -379,7 +382,8 @@ def run(state: TrainState, X, y, orders, plan: Plan, *, active_epochs=None, vali
         if plan.padded:  # the fill rows of the short last batch: weight 0
             weight = (jnp.arange(nb * b) < plan.n).astype(X.dtype).reshape(nb, b, 1)
 
-        def batch_step(state, xs):
+        def batch_step(carry, xs):
+            state, lr = carry
             idx, w = xs
             # Orders are validated (or drawn) permutations and batch_indices keeps each batch's
             # indices distinct: skip the bounds handling and promise uniqueness.
@@ -388,24 +392,27 @@ def run(state: TrainState, X, y, orders, plan: Plan, *, active_epochs=None, vali
             # redo the random-access gather for the forward and again for the gradient.
             Xb = jax.lax.optimization_barrier(Xb)
             yb = y.at[idx].get(mode="promise_in_bounds", unique_indices=True)
-            new, loss_value = step(state, Batch(Xb, yb, w, b))
+            new, loss_value = update_step(state, Batch(Xb, yb, w, b), lr)
             # With a trace, every update's parameters are a scan output too.
-            return new, ((loss_value, new.params) if tracing else loss_value)
+            return (new, lr), ((loss_value, new.params) if tracing else loss_value)
 
         def epoch(state, xs):
             e, order = xs
-            if order.dtype == jnp.uint32:  # order keys: the permutation is computed here
+            if order_keys is not None:  # order keys: the permutation is computed here
                 order = permutation(order, plan.n)
-            new, out = jax.lax.scan(batch_step, state, (batch_indices(order, plan), weight),
-                                    unroll=plan.unroll)
-            new = masked(e, _step_schedule(new, plan.schedule), state)
+            # The lr in force is the schedule's at this epoch: computed once per epoch.
+            lr = learning_rate(state, state.step // nb)
+            (new, _), out = jax.lax.scan(batch_step, (state, lr), (batch_indices(order, plan), weight),
+                                         unroll=unroll)
+            new = masked(e, new, state)
             if not tracing:
                 return new, (new.params, out, full_loss(new.params))
             losses, stepped = out  # a masked epoch's updates: the state it leaves unchanged
             stepped = masked(e, stepped, jax.tree.map(lambda p: jnp.broadcast_to(p, (nb, *p.shape)), state.params))
             return new, (new.params, losses, full_loss(new.params), stepped)
 
-        final, (params, losses, after, *stepped) = jax.lax.scan(epoch, state, (epoch_ids, orders))
+        final, (params, losses, after, *stepped) = jax.lax.scan(
+            epoch, state, (epoch_ids, orders if order_keys is None else order_keys))
         epoch_loss = jnp.concatenate([full_loss(state.params)[None], after])
         step_loss = losses.reshape(-1)
 

@@ -194,52 +194,24 @@ def compare(X, y, *, batch_size, lr, epochs, init, order, dtype="float32", optim
 
 
 def make_optimizer(spec):
-    """``(params, lr) -> torch.optim.Optimizer`` for a jaxgd ``optim.Optimizer`` (torch's default ``foreach``)."""
+    """``(params, lr) -> torch.optim.Optimizer`` for a jaxgd ``optim.Optimizer``: its registered
+    torch class with the spec's keywords, which are torch's (``spec.kwargs``), and torch's
+    default ``foreach``."""
     import torch
 
-    h, o = dict(spec.hyperparams), dict(spec.options)
-    if spec.name == "sgd":
-        return lambda params, lr: torch.optim.SGD(
-            params, lr=lr, momentum=h["momentum"], dampening=h["dampening"],
-            weight_decay=h["weight_decay"], nesterov=o["nesterov"],
-        )
-    if spec.name in ("adam", "adamw"):
-        cls = torch.optim.Adam if spec.name == "adam" else torch.optim.AdamW
-        return lambda params, lr: cls(
-            params, lr=lr, betas=(h["beta1"], h["beta2"]), eps=h["eps"],
-            weight_decay=h["weight_decay"], amsgrad=o["amsgrad"],
-        )
-    if spec.name == "adagrad":
-        return lambda params, lr: torch.optim.Adagrad(params, lr=lr, **h)
-    if spec.name == "rmsprop":
-        return lambda params, lr: torch.optim.RMSprop(params, lr=lr, **h, centered=o["centered"])
-    if spec.name == "adadelta":
-        return lambda params, lr: torch.optim.Adadelta(params, lr=lr, **h)
-    raise ValueError(spec.name)
+    cls = getattr(torch.optim, spec.definition.torch_name)
+    kwargs = {k: tuple(v) if isinstance(v, tuple) else v for k, v in spec.kwargs.items()}
+    return lambda params, lr: cls(params, lr=lr, **kwargs)
 
 
 def make_scheduler(schedule):
     """``optimizer -> torch LRScheduler`` for a jaxgd ``optim.Schedule``; None for ``constant``."""
     import torch
 
-    p = dict(schedule.params)
-    S = torch.optim.lr_scheduler
     if schedule.name == "constant":
         return None
-    if schedule.name == "step_lr":
-        return lambda opt: S.StepLR(opt, step_size=p["step_size"], gamma=p["gamma"])
-    if schedule.name == "multistep_lr":
-        milestones = [v for k, v in schedule.params if k.startswith("milestone_")]
-        return lambda opt: S.MultiStepLR(opt, milestones=milestones, gamma=p["gamma"])
-    if schedule.name == "exponential_lr":
-        return lambda opt: S.ExponentialLR(opt, gamma=p["gamma"])
-    if schedule.name == "cosine_annealing_lr":
-        return lambda opt: S.CosineAnnealingLR(opt, T_max=p["T_max"], eta_min=p["eta_min"])
-    if schedule.name == "linear_lr":
-        return lambda opt: S.LinearLR(
-            opt, start_factor=p["start_factor"], end_factor=p["end_factor"], total_iters=p["total_iters"]
-        )
-    raise ValueError(schedule.name)
+    cls = getattr(torch.optim.lr_scheduler, schedule.torch_name)
+    return lambda opt: cls(opt, **schedule.kwargs)
 
 
 def to_torch(optimizer_spec, schedule_spec=None):

@@ -449,8 +449,12 @@ def sweep_heatmap(result, metric, path):
     return _finish(fig, None if path is None else str(path), dpi=100)
 
 
-OPTIMIZER_COLORS = {"sgd": "tab:blue", "adam": "tab:orange", "adamw": "tab:green", "adagrad": "tab:red",
-                    "rmsprop": "tab:purple", "adadelta": "tab:brown"}
+def _optimizer_color(name):
+    """The registered optimizer's colour (``optim.REGISTRY``), or None for matplotlib's cycle."""
+    from . import optim
+
+    definition = optim.REGISTRY.get(name)
+    return None if definition is None else definition.color
 
 
 def optimizers_figure(report, path):
@@ -475,7 +479,7 @@ def optimizers_figure(report, path):
             ax = axes[row, col]
             drawn = False
             for x in entries:
-                color = OPTIMIZER_COLORS.get(x.optimizer)
+                color = _optimizer_color(x.optimizer)
                 if x.best_lr is None:
                     ax.plot([], [], color=color, alpha=0.35, label=f"{x.optimizer}: every lr diverged")
                     continue

@@ -264,12 +264,7 @@ def optimizer_config(spec, schedule=None):
     from .. import optim
 
     schedule = optim.get_schedule(schedule)
-    values = dict(spec.hyperparams)
-    if "beta1" in values:  # torch's name and form: betas=(beta1, beta2)
-        values = {"betas": [values.pop("beta1"), values.pop("beta2")], **values}
-    values.update({k: v for k, v in spec.options if not k.endswith("_enabled")})  # as describe_optimizer
-    return {"optimizer": {"name": spec.name, **values},
-            "schedule": {"name": schedule.name, **dict(schedule.params)}}
+    return {"optimizer": {"name": spec.name, **spec.kwargs}, "schedule": {"name": schedule.name, **schedule.kwargs}}
 
 
 _CONFIG_FLAGS = ("n", "d", "lr", "lrs", "epochs", "seed", "seeds", "batch_size", "batch_sizes", "data_seed",
@@ -412,34 +407,24 @@ DIVERGED = "the loss is non-finite or above 1000x the initial loss"
 
 # --- optimizer and schedule flags -----------------------------------------------------------------
 
-# flag -> (the optim factories' keyword, metavar or None for an on/off flag, what it is)
-OPTIMIZER_FLAGS = {
-    "--momentum": ("momentum", "X", "momentum factor"),
-    "--dampening": ("dampening", "X", "dampening of the momentum"),
-    "--nesterov": ("nesterov", None, "Nesterov momentum (needs --momentum > 0 and --dampening 0)"),
-    "--weight-decay": ("weight_decay", "X", "weight decay (L2 on the gradient; AdamW: decoupled)"),
-    "--betas": ("betas", "B1,B2", "coefficients of the running averages of the gradient and its square"),
-    "--eps": ("eps", "X", "term added to the denominator for numerical stability"),
-    "--amsgrad": ("amsgrad", None, "AMSGrad: the maximum of the past second moments"),
-    "--lr-decay": ("lr_decay", "X", "learning-rate decay"),
-    "--initial-accumulator-value": ("initial_accumulator_value", "X", "initial value of the sum of squared gradients"),
-    "--alpha": ("alpha", "X", "smoothing constant of the squared-gradient average"),
-    "--centered": ("centered", None, "centered RMSprop (normalised by an estimate of the gradient's variance)"),
-    "--rho": ("rho", "X", "coefficient of the running averages of squared gradients and updates"),
-}
-
-
-def _factory(name):
+def optimizer_flags():
+    """{flag: keyword} for every keyword of every registered optimizer's factory (``--weight-decay``
+    for ``weight_decay``), in registration order: the CLI's optimizer flags, derived from
+    ``optim.REGISTRY``."""
     from .. import optim
 
-    return getattr(optim, name)
+    flags = {}
+    for definition in optim.REGISTRY.values():
+        for key in definition.keywords:
+            flags.setdefault("--" + key.replace("_", "-"), key)
+    return flags
 
 
 def _takes(name):
     """{keyword: torch's default} of optimizer ``name``'s factory."""
-    import inspect
+    from .. import optim
 
-    return {k: p.default for k, p in inspect.signature(_factory(name)).parameters.items()}
+    return optim.REGISTRY[name].keywords
 
 
 def real(text):
@@ -470,30 +455,33 @@ def _fmt_default(v):
 
 
 def add_optimizer_arguments(p, allow_all=False):
-    """``--optimizer NAME`` (or ``all`` with ``allow_all``), one flag per torch.optim
-    hyperparameter, and ``--schedule SPEC``."""
+    """``--optimizer NAME`` (or ``all`` with ``allow_all``), one flag per torch.optim keyword of
+    the registered optimizers (``optim.REGISTRY``), and ``--schedule SPEC``."""
     from .. import optim
 
     g = p.add_argument_group(
         "optimizer and learning-rate schedule",
-        "torch.optim's optimizers with torch's defaults; a hyperparameter flag that the chosen "
-        "optimizer does not take is an error")
+        "torch.optim's optimizers with torch's defaults; a flag that the chosen optimizer does not take is an error")
     g.add_argument("--optimizer", choices=optim.NAMES + (("all",) if allow_all else ()), default="sgd",
                    help="optimizer; sgd without flags is the tutorial's sgd_optimizer"
-                        + ("; 'all': each of the six at torch's defaults" if allow_all else "")
+                        + ("; 'all': each at torch's defaults" if allow_all else "")
                         + " (default: %(default)s)")
-    for flag, (key, metavar, what) in OPTIMIZER_FLAGS.items():
+    for flag, key in optimizer_flags().items():
         owners = [n for n in optim.NAMES if key in _takes(n)]
         defaults = {n: _fmt_default(_takes(n)[key]) for n in owners}
         values = list(defaults.values())
         common = max(values, key=values.count)
         others = ", ".join(f"{n} {v}" for n, v in defaults.items() if v != common)
-        default = f"{common}{f' ({others})' if others else ''}, torch's"
-        help_ = f"{what}; for {', '.join(owners)} (default: {default})".replace("%", "%%")
-        if metavar is None:
-            g.add_argument(flag, action="store_const", const=True, default=None, help=help_)
+        what = next(optim.REGISTRY[n].help[key] for n in owners if key in optim.REGISTRY[n].help)
+        where = "all" if len(owners) == len(optim.NAMES) else ", ".join(owners)
+        help_ = f"{what}; for {where} (default: {common}{f' ({others})' if others else ''})".replace("%", "%%")
+        default = _takes(owners[0])[key]
+        if isinstance(default, bool):
+            g.add_argument(flag, dest=key, action="store_const", const=True, default=None, help=help_)
         else:
-            g.add_argument(flag, type=pair if key == "betas" else real, metavar=metavar, default=None, help=help_)
+            metavar = "A,B" if isinstance(default, tuple) else "X"
+            g.add_argument(flag, dest=key, type=pair if isinstance(default, tuple) else real, metavar=metavar,
+                           default=None, help=help_)
     names = ", ".join(n for n in optim.SCHEDULE_NAMES if n != "constant")
     g.add_argument("--schedule", type=schedule_spec, default="constant", metavar="SPEC",
                    help="learning-rate schedule stepped after each epoch, as torch's lr_scheduler: 'constant' or "
@@ -540,29 +528,31 @@ def schedule_spec(text):
 
 
 def optimizer_from_args(args, prog):
-    """The ``optim.Optimizer`` the flags describe: ``optim.<name>(**given)``, so torch's checks
-    apply; a flag that the optimizer does not take, or a value it rejects, is a UsageError.
-    ``--optimizer all``: the list of the six at torch's defaults (no hyperparameter flags)."""
+    """The ``optim.Optimizer`` the flags describe: the registered factory called with the flags
+    given, so torch's checks apply; a flag that the optimizer does not take, or a value it
+    rejects, is a UsageError. ``--optimizer all``: every registered optimizer at torch's
+    defaults (no hyperparameter flags)."""
+    from .. import optim
+
+    flags = optimizer_flags()
     name = args.optimizer
     if name == "all":
-        given = [flag for flag, (key, _, _) in OPTIMIZER_FLAGS.items() if getattr(args, key) is not None]
+        given = [flag for flag, key in flags.items() if getattr(args, key) is not None]
         if given:
             raise UsageError(f"{prog}: error: {given[0]} needs one --optimizer, not all (all: torch's defaults)")
-        from .. import optim
-
         return [optim.get(n) for n in optim.NAMES]
     takes = _takes(name)
     given = {}
-    for flag, (key, _, _) in OPTIMIZER_FLAGS.items():
+    for flag, key in flags.items():
         value = getattr(args, key)
         if value is None:
             continue
         if key not in takes:
-            flags = ", ".join(f for f, (k, _, _) in OPTIMIZER_FLAGS.items() if k in takes)
-            raise UsageError(f"{prog}: error: {flag} does not apply to --optimizer {name} (it takes {flags})")
+            accepted = ", ".join(f for f, k in flags.items() if k in takes)
+            raise UsageError(f"{prog}: error: {flag} does not apply to --optimizer {name} (it takes {accepted})")
         given[key] = value
     try:
-        return _factory(name)(**given)
+        return optim.REGISTRY[name].factory(**given)
     except ValueError as e:
         raise UsageError(f"{prog}: error: --optimizer {name}: {e}") from None
 
@@ -571,18 +561,14 @@ def describe_optimizer(spec, schedule=None) -> str:
     """One line: the optimizer with every hyperparameter, and the schedule."""
     from .. import optim
 
-    values = dict(spec.hyperparams)
-    if "beta1" in values:
-        values = {"betas": (values.pop("beta1"), values.pop("beta2")), **values}
-    # *_enabled options are derived structure (momentum != 0, ...), not torch arguments
-    values.update({k: v for k, v in spec.options if not k.endswith("_enabled")})
-    parts = ", ".join(f"{k}={_fmt_default(v) if not isinstance(v, bool) else v}" for k, v in values.items())
+    # spec.kwargs: torch's keywords (derived structure such as momentum_enabled is not one)
+    parts = ", ".join(f"{k}={_fmt_default(v) if not isinstance(v, bool) else v}" for k, v in spec.kwargs.items())
     schedule = optim.get_schedule(schedule)
+    kw = schedule.kwargs
     if schedule.name == "multistep_lr":
-        p = dict(schedule.params)
-        sched = f"multistep_lr(milestones={'+'.join(str(v) for k, v in schedule.params if k.startswith('milestone_'))}, gamma={p['gamma']:g})"
-    elif schedule.params:
-        sched = f"{schedule.name}(" + ", ".join(f"{k}={v:g}" for k, v in schedule.params) + ")"
+        sched = f"multistep_lr(milestones={'+'.join(str(v) for v in kw['milestones'])}, gamma={kw['gamma']:g})"
+    elif kw:
+        sched = f"{schedule.name}(" + ", ".join(f"{k}={v:g}" for k, v in kw.items()) + ")"
     else:
         sched = schedule.name
     return f"optimizer {spec.name}({parts}); schedule {sched}"

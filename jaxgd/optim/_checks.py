@@ -1,0 +1,66 @@
+"""torch's argument checks, with the argument's name in every message (``ValueError``)."""
+
+from __future__ import annotations
+
+import math
+import numbers
+
+
+def real(name, value):
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise ValueError(f"{name} must be a real number, got {value!r}")
+    value = float(value)
+    if not math.isfinite(value):
+        raise ValueError(f"Invalid {name} value: {value} (must be finite)")
+    return value
+
+
+def nonneg(name, value):
+    value = real(name, value)
+    if value < 0.0:
+        raise ValueError(f"Invalid {name} value: {value} (must be >= 0)")
+    return value
+
+
+def positive(name, value):
+    value = real(name, value)
+    if value <= 0.0:
+        raise ValueError(f"Invalid {name} value: {value} (must be > 0)")
+    return value
+
+
+def unit(name, value, *, closed):
+    value = real(name, value)
+    if not (0.0 <= value <= 1.0 if closed else 0.0 <= value < 1.0):
+        raise ValueError(f"Invalid {name} value: {value} (must be in [0, 1{']' if closed else ')'})")
+    return value
+
+
+def pair(name, value):
+    try:
+        first, second = value
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be a pair, got {value!r}") from None
+    return first, second
+
+
+def betas(value):
+    beta1, beta2 = pair("betas", value)
+    return unit("betas[0] (beta1)", beta1, closed=False), unit("betas[1] (beta2)", beta2, closed=False)
+
+
+def flag(name, value):
+    if not isinstance(value, bool):
+        raise ValueError(f"{name} must be a bool, got {value!r}")
+    return value
+
+
+def positive_int(name, value):
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+        raise ValueError(f"Invalid {name} value: {value!r} (must be a positive integer)")
+    return int(value)
+
+
+def learning_rate(value):
+    """The learning rate's check (torch: ``lr >= 0``), for callers holding a concrete value."""
+    return nonneg("lr", value)
