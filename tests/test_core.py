@@ -12,16 +12,20 @@ import jaxgd
 from jaxgd import core, optim
 
 
-@dataclasses.dataclass(frozen=True)
-class Trace(optim.Optimizer):
-    """A test-only stateful optimizer: optax.trace (heavy-ball momentum) then the learning rate."""
+@pytest.fixture(scope="module")
+def trace():
+    """A test-only stateful optimizer, registered the way every optimizer is (one definition)
+    and removed afterwards: optax.trace (heavy-ball momentum) then the learning rate."""
 
-    def transformation(self, learning_rate, decay):
+    def build(learning_rate, *, decay):
         return optax.chain(optax.trace(decay=decay), optax.scale_by_learning_rate(learning_rate))
 
+    @optim.register("trace", torch_name="SGD", build=build, color="black", help={"decay": "momentum"})
+    def factory(decay=0.9):
+        return optim.Optimizer("trace", (("decay", float(decay)),))
 
-def trace(decay=0.9):
-    return Trace("trace", (("decay", decay),))
+    yield factory
+    del optim.REGISTRY["trace"]
 
 
 @pytest.fixture(scope="module")
@@ -51,7 +55,7 @@ def test_pure_core_runs_under_the_callers_jit_and_vmap(data):
     def fit(seed, lr):
         params, keys = core.draw(seed, plan, d=2)
         state = core.init_state(params, optim.sgd(), lr)
-        return core.run(state, X, y, keys, plan)
+        return core.run(state, X, y, plan, order_keys=keys)
 
     states, hist = jax.vmap(fit, in_axes=(0, None))(jnp.arange(3), 0.05)
     for s in range(3):
@@ -60,7 +64,7 @@ def test_pure_core_runs_under_the_callers_jit_and_vmap(data):
         np.testing.assert_allclose(np.asarray(states.params.w[s]), np.asarray(ref.w), rtol=1e-6, atol=1e-6)
 
 
-def test_a_stateful_optimizer_survives_sweep_chunks(data):
+def test_a_stateful_optimizer_survives_sweep_chunks(data, trace):
     # The momentum buffer of a test-only optax.trace optimizer lives in the carried TrainState:
     # a sweep chunked every 2 epochs (3 chunks, the last one masked) equals the same sweep in
     # one chunk bit for bit, and train run whole up to float32 rounding. vmapped sums
@@ -85,7 +89,7 @@ def test_a_stateful_optimizer_survives_sweep_chunks(data):
     assert np.max(np.abs(plain.epoch_loss[0, 0, 0] - r.epoch_loss[1, 0, 0])) > 1e-2
 
 
-def test_a_new_optimizer_hyperparameter_does_not_recompile(data, compile_counter):
+def test_a_new_optimizer_hyperparameter_does_not_recompile(data, trace, compile_counter):
     X, y = data
     jax.block_until_ready(jaxgd.train(X, y, batch_size=7, lr=0.01, epochs=2, optimizer=trace(0.9)))
     before = compile_counter()
@@ -96,18 +100,18 @@ def test_a_new_optimizer_hyperparameter_does_not_recompile(data, compile_counter
     assert float(a.epoch_loss[-1]) != float(b.epoch_loss[-1])
 
 
-def test_a_run_continues_from_the_state_another_ended_in(data):
+def test_a_run_continues_from_the_state_another_ended_in(data, trace):
     # Two core runs of 2 epochs, the second starting from the first's TrainState (momentum
     # buffer included) with the next epochs' keys, equal train's one run of 4 epochs. Same
     # arithmetic in other programs: float32 rounding may differ, 1e-6 relative.
     X, y = data
     opt = trace()
     whole = jaxgd.train(X, y, batch_size=7, lr=0.02, epochs=4, seed=1, optimizer=opt)
-    plan = core.Plan(40, 7, 2, optimizer=opt)
+    plan = core.Plan(40, 7, 2)
     run = jax.jit(core.run, static_argnames="plan")
     state = core.init_state(core.initial_params(1, 2), opt, 0.02)
-    state, first = run(state, X, y, core.order_keys(1, 40, 2), plan=plan)
-    state, second = run(state, X, y, core.order_keys(1, 40, 2, first_epoch=2), plan=plan)
+    state, first = run(state, X, y, plan=plan, order_keys=core.order_keys(1, 40, 2))
+    state, second = run(state, X, y, plan=plan, order_keys=core.order_keys(1, 40, 2, first_epoch=2))
     np.testing.assert_allclose(np.asarray(first.epoch_loss), np.asarray(whole.epoch_loss[:3]), rtol=1e-6)
     np.testing.assert_allclose(np.asarray(second.epoch_loss), np.asarray(whole.epoch_loss[2:]), rtol=1e-6)
     np.testing.assert_allclose(np.asarray(state.params.w), np.asarray(whole.w), rtol=1e-6)
@@ -131,3 +135,56 @@ def test_real_optimizer_state_and_schedules_survive_sweep_chunks(data, opt, sche
         for j, lr in enumerate([0.005, 0.02]):
             ref = jaxgd.train(X, y, batch_size=bs, lr=lr, epochs=5, seed=5, optimizer=opt, schedule=schedule)
             np.testing.assert_allclose(chunked.epoch_loss[i, j, 1], np.asarray(ref.epoch_loss), rtol=1e-5)
+
+
+def test_the_schedule_a_state_carries_is_the_one_the_run_uses(data):
+    # The review's silent bug: Plan(schedule=step_lr(1, 0.1)) with a state built without it
+    # trained at a constant lr (final lr 0.02 instead of 2e-7). The schedule now lives only in
+    # the state: a Plan cannot hold one, and core.run with a state built the documented way
+    # equals train with that schedule (same arithmetic in other programs: float32, 1e-6).
+    X, y = data
+    with pytest.raises(TypeError):
+        core.Plan(40, 7, 5, schedule=optim.step_lr(1, 0.1))
+    plan = core.Plan(40, 7, 5)
+    state = core.init_state(core.initial_params(2, 2), optim.sgd(), 0.02, schedule=optim.step_lr(1, 0.1))
+    final, hist = jax.jit(core.run, static_argnames="plan")(state, X, y, plan=plan,
+                                                            order_keys=core.order_keys(2, 40, 5))
+    assert int(final.step) == 5 * plan.num_batches
+    lr_now = float(core.learning_rate(final, final.step // plan.num_batches))
+    assert lr_now == pytest.approx(0.02 * 0.1**5, rel=1e-6)
+    ref = jaxgd.train(X, y, batch_size=7, lr=0.02, epochs=5, seed=2, schedule=optim.step_lr(1, 0.1))
+    np.testing.assert_allclose(np.asarray(hist.epoch_loss), np.asarray(ref.epoch_loss), rtol=1e-6)
+    constant = jaxgd.train(X, y, batch_size=7, lr=0.02, epochs=5, seed=2)
+    assert abs(float(constant.epoch_loss[-1]) - float(ref.epoch_loss[-1])) > 1e-2  # the schedule matters here
+
+
+def test_a_state_whose_parts_disagree_is_refused_at_trace_time(data):
+    # Where a hand-built state could still disagree with itself or the plan, run raises.
+    X, y = data
+    plan = core.Plan(40, 7, 1)
+    keys = core.order_keys(0, 40, 1)
+    state = core.init_state(core.initial_params(0, 2), optim.sgd(), 0.02)
+    with pytest.raises(ValueError, match="opt_state does not match its optimizer sgd"):
+        core.run(state._replace(optimizer=optim.sgd(momentum=0.9)), X, y, plan, order_keys=keys)
+    with pytest.raises(ValueError, match="float32 but the plan computes in float64"):
+        core.run(state, X, y, core.Plan(40, 7, 1, "float64"), order_keys=keys)
+    with pytest.raises(ValueError, match="exactly one of orders"):
+        core.run(state, X, y, plan)
+    with pytest.raises(ValueError, match="exactly one of orders"):
+        core.run(state, X, y, plan, orders=jaxgd.epoch_orders(0, 40, 1), order_keys=keys)
+
+
+def test_orders_are_told_from_keys_by_argument_never_by_dtype(data):
+    # The review's risk: any uint32 array passed as orders was taken as Feistel keys. A uint32
+    # permutation is a permutation: the same run as its int32 copy, bit for bit.
+    X, y = data
+    perm = np.asarray(jaxgd.epoch_orders(7, 40, 2))
+    a = jaxgd.train(X, y, batch_size=7, lr=0.02, epochs=2, order=perm.astype(np.uint32))
+    b = jaxgd.train(X, y, batch_size=7, lr=0.02, epochs=2, order=perm.astype(np.int32))
+    np.testing.assert_array_equal(np.asarray(a.epoch_loss), np.asarray(b.epoch_loss))
+    plan = core.Plan(40, 7, 2)
+    state = core.init_state(core.initial_params(0, 2), optim.sgd(), 0.02)  # train draws init from seed 0
+    _, hist = core.run(state, X, y, plan, orders=jnp.asarray(perm, jnp.uint32))
+    # core.run here is eager (op by op), train one compiled program: the reductions round
+    # differently (measured 1 float32 ulp, 8e-8). Keys misread as orders differed by 1e-3.
+    np.testing.assert_allclose(np.asarray(hist.epoch_loss), np.asarray(b.epoch_loss), rtol=1e-6)

@@ -162,13 +162,13 @@ def test_update_step_is_one_sgd_step():
     y = jnp.array([[1.0], [2.0], [-1.0]])
     sgd = jaxgd.optim.sgd()
     state = core.init_state(params, sgd, 0.1)
-    new, loss = jax.jit(core.update_step, static_argnums=2)(state, core.Batch(X, y), sgd)
+    new, loss = jax.jit(core.update_step)(state, core.Batch(X, y), state.lr)
     r = np.asarray(X) @ np.asarray(params.w) + np.asarray(params.b) - np.asarray(y)
     np.testing.assert_allclose(float(loss), (r**2).sum() / 6, rtol=1e-6)
     np.testing.assert_allclose(np.asarray(new.params.w), np.asarray(params.w) - 0.1 * np.asarray(X).T @ r / 3, rtol=1e-6)
     np.testing.assert_allclose(np.asarray(new.params.b), np.asarray(params.b) - 0.1 * r.sum(0) / 3, rtol=1e-6)
     # The learning rate lives in the state: a new one is a new state, not a new program.
-    assert float(new.opt_state.hyperparams["learning_rate"]) == pytest.approx(0.1)
+    assert float(new.lr) == pytest.approx(0.1) and int(new.step) == 1
 
 
 @pytest.mark.parametrize("weighted", [False, True])

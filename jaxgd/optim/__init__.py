@@ -43,7 +43,7 @@ from ._rmsprop import rmsprop
 from ._schedules import (SCHEDULE_NAMES, Schedule, constant, cosine_annealing_lr, exponential_lr, get_schedule,
                          linear_lr, multistep_lr, step_lr)
 from ._sgd import sgd
-from ._spec import REGISTRY, TORCH_ONLY, Definition, Optimizer, as_optax, cast, get, names
+from ._spec import REGISTRY, TORCH_ONLY, Definition, Optimizer, as_optax, cast, get, names, register
 
 NAMES = names()
 
@@ -68,6 +68,7 @@ __all__ = [
     "get_schedule",
     "linear_lr",
     "multistep_lr",
+    "register",
     "rmsprop",
     "sgd",
     "step_lr",
