@@ -7,7 +7,8 @@ checkout first on ``sys.path`` and the same interpreter. A subprocess times ``ja
 (default optimizer, default orders, warm) on the tutorial workload (n=1000, d=1, 50 epochs,
 lr 0.02: GD, mini-batch 50, SGD; median of ``--calls`` calls each) and on the large workload
 (1e6 x 64 float32: GD 10 epochs lr 0.5, mini-batch 1024 2 epochs lr 0.05; median of
-``--large-calls`` calls, reported per epoch). Only the ratios of medians measured in the same
+``--large-calls`` calls, reported per epoch), plus Adam and momentum with a step schedule on the
+tutorial workload and one train call's cost (GD, 1 epoch: mostly dispatch). Only the ratios of medians measured in the same
 session mean anything on a shared machine. The data are generated here with numpy, so neither
 checkout's helpers are used.
 """
@@ -41,6 +42,17 @@ def med(fn, k):
 for name, bs in (("tutorial-GD", 1000), ("tutorial-mini-batch", 50), ("tutorial-SGD", 1)):
     fn = lambda: jax.block_until_ready(jaxgd.train(Xj, yj, batch_size=bs, lr=0.02, epochs=50, seed=0).w)
     out[name] = med(fn, CALLS)
+# The optimizer and schedule paths (public API, the same in both checkouts): stateful updates,
+# a schedule stepped per epoch, and one train call's dispatch (GD, 1 epoch).
+from jaxgd import optim
+for name, bs, opt, sched in (("tutorial-mini-batch adam", 50, optim.adam(), None),
+                             ("tutorial-SGD adam", 1, optim.adam(), None),
+                             ("tutorial-SGD momentum+step_lr", 1, optim.sgd(momentum=0.9), optim.step_lr(10, 0.5))):
+    fn = lambda: jax.block_until_ready(jaxgd.train(Xj, yj, batch_size=bs, lr=0.01, epochs=50, seed=0,
+                                                   optimizer=opt, schedule=sched).w)
+    out[name] = med(fn, CALLS)
+fn = lambda: jax.block_until_ready(jaxgd.train(Xj, yj, batch_size=1000, lr=0.02, epochs=1, seed=0).w)
+out["train call (GD, 1 epoch)"] = med(fn, 10 * CALLS)
 if LARGE_CALLS:
     X = np.empty((1_000_000, 64), np.float32)
     rng.standard_normal(out=X, dtype=np.float32)

@@ -70,7 +70,7 @@ def test_train_json_is_the_api_result_at_full_precision(tmp_path, capsys):
     cfg = got["config"]
     assert (cfg["batch_size"], cfg["lr"], cfg["epochs"], cfg["seed"], cfg["variant"]) == (10, 0.05, 3, 3, "mini-batch")
     assert cfg["optimizer"] == {"name": "adam", "betas": [0.8, 0.99], "eps": 1e-8, "weight_decay": 0.0,
-                                "amsgrad": False}
+                                "amsgrad": False, "maximize": False}
     assert cfg["schedule"] == {"name": "step_lr", "step_size": 1, "gamma": 0.5}
     # What is printed, to its 6 decimals (and 2 for the wall time).
     printed = [float(v) for v in re.findall(r"^epoch +\d+ +loss (\S+)$", out, re.M)]

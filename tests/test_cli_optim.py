@@ -99,9 +99,10 @@ def test_every_optimizer_flag_help_shows_torchs_default():
 
     (sub,) = [a for a in cli.build_parser()._actions if isinstance(a, argparse._SubParsersAction)]
     text = " ".join(sub.choices["train"].format_help().split())  # argparse wraps lines
-    assert "(default: 1e-08 (adagrad 1e-10, adadelta 1e-06), torch's)" in text  # --eps
-    assert "(default: 0 (adamw 0.01), torch's)" in text  # --weight-decay
-    assert "(default: 0.9,0.999, torch's)" in text  # --betas
+    assert "(default: 1e-08 (adagrad 1e-10, adadelta 1e-06))" in text  # --eps
+    assert "(default: 0 (adamw 0.01))" in text  # --weight-decay
+    assert "(default: 0.9,0.999)" in text  # --betas
+    assert "torch.optim's optimizers with torch's defaults" in text
 
 
 def _losses(out):
@@ -115,7 +116,7 @@ def test_train_with_adam_prints_what_jaxgd_train_computes(extra, schedule, capsy
             "--batch-size", "10", "--lr", "0.05", *extra]
     assert cli.main(argv) == 0
     out = capsys.readouterr().out
-    assert "optimizer adam(betas=0.8,0.99, eps=1e-08, weight_decay=0, amsgrad=False)" in out
+    assert "optimizer adam(betas=0.8,0.99, eps=1e-08, weight_decay=0, amsgrad=False, maximize=False)" in out
     assert f"schedule {schedule.name}" in out
     from jaxgd._data import synthetic_data, tutorial_weights
 
@@ -134,7 +135,7 @@ def test_sweep_with_an_optimizer_names_it(tmp_path, capsys):
             "--out", str(tmp_path / "s.png"), "--csv", str(tmp_path / "s.csv")]
     assert cli.main(argv) == 0
     out = capsys.readouterr().out
-    assert "optimizer rmsprop(alpha=0.99, eps=1e-08, weight_decay=0, momentum=0, centered=True); " \
+    assert "optimizer rmsprop(alpha=0.99, eps=1e-08, weight_decay=0, momentum=0, centered=True, maximize=False); " \
            "schedule exponential_lr(gamma=0.9)" in out
 
 
