@@ -156,12 +156,13 @@ def test_a_directory_as_data_file(tmp_path, capsys):
     from jaxgd import cli
 
     assert cli.main(["train", "--data", str(tmp_path)]) == 2
-    assert capsys.readouterr().err.strip() == f"jaxgd: error: {tmp_path} is a directory, not a data file"
+    assert capsys.readouterr().err.strip() == f"jaxgd train: error: {tmp_path} is a directory, not a data file"
 
 
 def test_missing_data_file(tmp_path):
     p = run("train", "--data", str(tmp_path / "nope.csv"))
-    assert p.returncode == 2 and "data file not found" in p.stderr and len(p.stderr.strip().splitlines()) == 1
+    assert p.returncode == 2 and len(p.stderr.strip().splitlines()) == 1, p.stderr
+    assert p.stderr.startswith(f"jaxgd train: error: data file not found: {tmp_path / 'nope.csv'}"), p.stderr
 
 
 def test_drop_nonfinite_trains_on_the_rest(tmp_path):

@@ -47,14 +47,14 @@ def requested(args) -> bool:
 def _check(args):
     explicit = [args.coordinator, args.num_processes, args.process_id]
     if args.distributed and any(v is not None for v in explicit):
-        raise c.UsageError("jaxgd: error: --distributed detects the cluster itself; do not combine it "
-                           "with --coordinator, --num-processes or --process-id")
+        raise c.usage_error(args, "--distributed detects the cluster itself; do not combine it "
+                                  "with --coordinator, --num-processes or --process-id")
     if not args.distributed and any(v is None for v in explicit):
-        raise c.UsageError("jaxgd: error: --coordinator HOST:PORT, --num-processes N and --process-id I "
-                           "go together (or --distributed, to let JAX detect the cluster)")
+        raise c.usage_error(args, "--coordinator HOST:PORT, --num-processes N and --process-id I "
+                                  "go together (or --distributed, to let JAX detect the cluster)")
     if not args.distributed and args.process_id >= args.num_processes:
-        raise c.UsageError(f"jaxgd: error: --process-id {args.process_id} is out of range for "
-                           f"--num-processes {args.num_processes} (0..{args.num_processes - 1})")
+        raise c.usage_error(args, f"--process-id {args.process_id} is out of range for "
+                                  f"--num-processes {args.num_processes} (0..{args.num_processes - 1})")
 
 
 def start(args):
@@ -67,7 +67,7 @@ def start(args):
              else "the detected cluster")
 
     def give_up():  # JAX would abort the process with a stack dump: one line instead
-        print(f"jaxgd: error: the cluster did not form within {args.cluster_timeout} s ({where}): the "
+        print(f"{c.prog(args)}: error: the cluster did not form within {args.cluster_timeout} s ({where}): the "
               "coordinator cannot be reached or not every process joined (--cluster-timeout)",
               file=sys.stderr, flush=True)
         os._exit(2)

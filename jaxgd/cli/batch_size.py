@@ -101,9 +101,9 @@ def run(args) -> int:
     if args.batch_sizes is not None:
         sizes = [args.n if b is None else b for b in args.batch_sizes]
         if max(sizes) > args.n:
-            raise ValueError(f"--batch-sizes {max(sizes)} is larger than --n {args.n}")
+            raise c.InputError(f"--batch-sizes {max(sizes)} is larger than --n {args.n}")
         if len(set(sizes)) < 2:
-            raise ValueError("--batch-sizes needs at least 2 different batch sizes for the trade-off")
+            raise c.InputError("--batch-sizes needs at least 2 different batch sizes for the trade-off")
         kwargs["batch_sizes"] = sizes
     study, text = bsz.run_study(problems, out=args.plot, **kwargs)
     print(text)

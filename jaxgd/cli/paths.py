@@ -54,16 +54,15 @@ def run(args):
     from .._train import variant_name
 
     if args.d != 1:
-        raise c.UsageError(f"jaxgd paths: error: --d {args.d}: the paths are drawn over (w, b), for one feature "
-                           "(--d 1)")
+        raise c.usage_error(args, f"--d {args.d}: the paths are drawn over (w, b), for one feature (--d 1)")
     if args.frames is not None and args.gif is None:
-        raise c.UsageError("jaxgd paths: error: --frames needs --gif PATH")
+        raise c.usage_error(args, "--frames needs --gif PATH")
     frames = args.frames or FRAMES
     opt = c.optimizer_from_args(args, "jaxgd paths")
     X, y, true_w, true_b, loaded = c.training_data(args)
     n, d = X.shape
     if d != 1:
-        raise ValueError(f"{loaded.source} has {d} features; jaxgd paths draws (w, b) for one feature")
+        raise c.InputError(f"{loaded.source} has {d} features; jaxgd paths draws (w, b) for one feature")
     c.check_batch_size(args.batch_size, n, loaded)
     header = ["variant", "batch", "updates", "path drawn", "final loss", "w", "b"]
     results, rows, records = {}, [], []
