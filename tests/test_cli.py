@@ -90,6 +90,21 @@ def test_every_flag_shows_its_default():
     assert "(default: 0.005,0.01,0.02,0.05,0.1)" in text and "(default: 1,10,50,n)" in text
 
 
+def test_every_figure_path_is_out():
+    # One name for one thing: each command that draws a figure takes its path as --out, and
+    # only as --out (batch-size had --plot, paths took both).
+    from jaxgd.cli import _common
+
+    figures = {}
+    for name, p in _subparsers().items():
+        for action in p._actions:
+            if action.type is _common.figure_path:
+                figures[name] = action.option_strings
+            assert "--plot" not in action.option_strings, name
+    assert figures == {name: ["--out"] for name in
+                       ("compare", "claims", "sweep", "optimizers", "paths", "batch-size")}
+
+
 def test_claims_help_prints_percent_signs_once():
     # argparse %-formats a description only when it holds "%(prog)"; "%%" would print as is.
     text = " ".join(_subparsers()["claims"].format_help().split())

@@ -36,8 +36,7 @@ def add_parser(subparsers):
     c.add_common(p)
     p.add_argument("--batch-size", type=c.positive_int, default=c.TUTORIAL_BATCH,
                    help="mini-batch size (default: %(default)s)")
-    p.add_argument("--out", "--plot", dest="out", type=c.figure_path, default="jaxgd_paths.png",
-                   help="figure path (default: %(default)s)")
+    p.add_argument("--out", type=c.figure_path, default="jaxgd_paths.png", help="figure path (default: %(default)s)")
     p.add_argument("--gif", type=c.gif_path, default=None, metavar="PATH",
                    help="also write the paths as an animated GIF (default: none)")
     p.add_argument("--frames", type=c.int_range(2, 300), default=None,
