@@ -105,6 +105,29 @@ def test_every_figure_path_is_out():
                        ("compare", "claims", "sweep", "optimizers", "paths", "batch-size")}
 
 
+def _help_sections(parser):
+    """{section title: its flags}, in the order --help prints them."""
+    import re
+
+    sections = {}
+    for line in parser.format_help().splitlines()[1:]:
+        if re.fullmatch(r"\S.*:", line) and not line.startswith("usage:"):
+            title = sections.setdefault(line[:-1], [])
+        elif line.startswith("  -") and sections:
+            title.append(line.split()[0].rstrip(","))
+    return sections
+
+
+def test_help_shows_the_commands_own_flags_first_and_the_shared_groups_last():
+    order = ["options", "data file", "optimizer and learning-rate schedule", "several processes", "compilation cache"]
+    for name, p in _subparsers().items():
+        sections = {title: flags for title, flags in _help_sections(p).items() if flags}
+        assert list(sections) == [t for t in order if t in sections], (name, list(sections))
+        assert list(sections)[-1] == "compilation cache" and sections["compilation cache"] == ["--no-cache"], name
+        own = sections["options"]
+        assert own[0] == "-h" and not {"--no-cache", "--optimizer", "--data", "--coordinator"} & set(own), (name, own)
+
+
 def test_claims_help_prints_percent_signs_once():
     # argparse %-formats a description only when it holds "%(prog)"; "%%" would print as is.
     text = " ".join(_subparsers()["claims"].format_help().split())

@@ -23,8 +23,8 @@ COMMANDS = (compare, train, parity, claims, sweep, optimizers, paths, batch_size
 def build_parser():
     parser = _common.Parser(prog="jaxgd", description="GD, SGD and mini-batch SGD as one compiled JAX program.")
     sub = parser.add_subparsers(dest="command", title="commands", metavar="COMMAND", parser_class=_common.Parser)
-    for command in COMMANDS:
-        command.add_parser(sub).add_argument(
+    for command in COMMANDS:  # --help: the command's own flags, the optimizer's, the cluster's, then this
+        command.add_parser(sub).add_argument_group("compilation cache").add_argument(
             "--no-cache", action="store_true",
             help="do not use the persistent compilation cache ($JAXGD_CACHE_DIR, else "
                  "$XDG_CACHE_HOME/jaxgd, else ~/.cache/jaxgd; also off when $JAXGD_NO_CACHE is set; "

@@ -42,8 +42,8 @@ def add_parser(subparsers):
     p.add_argument("--frames", type=c.int_range(2, 300), default=None,
                    help=f"frames of the GIF, 2 to 300 (default: {FRAMES})")
     c.add_json(p)
-    c.add_optimizer_arguments(p)
     add_data_arguments(p)
+    c.add_optimizer_arguments(p)
     p.set_defaults(func=run)
     return p
 

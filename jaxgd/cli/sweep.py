@@ -35,8 +35,8 @@ def add_parser(subparsers):
                    help="random seed of the synthetic data and of the --val-fraction split (default: %(default)s)")
     c.add_val_fraction(p)
     c.add_json(p)
-    c.add_optimizer_arguments(p)
     add_data_arguments(p)
+    c.add_optimizer_arguments(p)
     _cluster.add_arguments(p)
     p.set_defaults(func=run)
     return p

@@ -17,8 +17,8 @@ def add_parser(subparsers):
                    help="1 = SGD, n or omitted = full-batch GD, between = mini-batch (default: full batch)")
     c.add_val_fraction(p)
     c.add_json(p)
-    c.add_optimizer_arguments(p)
     add_data_arguments(p)
+    c.add_optimizer_arguments(p)
     _cluster.add_arguments(p)
     p.set_defaults(func=run)
     return p
