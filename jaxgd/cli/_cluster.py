@@ -4,6 +4,7 @@ the others run silently."""
 
 from __future__ import annotations
 
+import io
 import os
 import sys
 import threading
@@ -58,9 +59,16 @@ def _check(args):
 
 
 def start(args):
-    """Join the cluster (bounded by --cluster-timeout) and return the global mesh; on processes
-    other than 0, stdout is silenced. A cluster that does not form is one line and exit 2."""
+    """Join the cluster (bounded by --cluster-timeout) and return the global mesh. A cluster that
+    does not form is one line and exit 2.
+
+    From here on, on every process, file descriptor 1 is stderr: the C++ runtime prints there
+    (gloo announces each group of devices it connects, "[Gloo] Rank r is connected to ...", and
+    connects a new group whenever the collectives need one, not only while the cluster forms).
+    Python's stdout keeps the command's stdout on process 0 and is silenced on the others."""
     _check(args)
+    from jax.experimental import multihost_utils
+
     from .. import distributed
 
     where = (f"coordinator {args.coordinator}, {args.num_processes} processes" if not args.distributed
@@ -72,34 +80,31 @@ def start(args):
               file=sys.stderr, flush=True)
         os._exit(2)
 
+    sys.stdout.flush()
+    stdout = os.dup(1)  # the command's stdout, for Python alone
+    os.dup2(2, 1)
     watchdog = threading.Timer(args.cluster_timeout, give_up)
     watchdog.daemon = True
     watchdog.start()
     try:
         mesh = distributed.initialize(args.coordinator, args.num_processes, args.process_id,
                                       timeout=args.cluster_timeout + 30)
-        _connect_quietly()
+        multihost_utils.sync_global_devices("jaxgd: cluster formed")  # connects the peers, within the timeout
+    except BaseException:
+        os.dup2(stdout, 1)
+        os.close(stdout)
+        raise
     finally:
         watchdog.cancel()
     if not distributed.is_main():
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        sys.stdout.flush()
-        os.dup2(devnull, 1)
-        os.close(devnull)
+        os.close(stdout)
+        stdout = os.open(os.devnull, os.O_WRONLY)
+    sys.stdout = _text_stream(stdout, like=sys.stdout)
     return mesh
 
 
-def _connect_quietly():
-    """The first cross-process collective connects gloo's peers, which announces itself on
-    stdout; done here with stdout pointed at stderr, so a command's stdout stays its own."""
-    from jax.experimental import multihost_utils
-
-    sys.stdout.flush()
-    saved = os.dup(1)
-    try:
-        os.dup2(2, 1)
-        multihost_utils.sync_global_devices("jaxgd: cluster formed")
-    finally:
-        sys.stdout.flush()
-        os.dup2(saved, 1)
-        os.close(saved)
+def _text_stream(fd, like):
+    """A text stream writing to ``fd``, encoded and buffered as ``like``."""
+    return io.TextIOWrapper(io.BufferedWriter(io.FileIO(fd, "w")), encoding=getattr(like, "encoding", None),
+                            errors=getattr(like, "errors", None), line_buffering=getattr(like, "line_buffering", False),
+                            write_through=getattr(like, "write_through", False))
