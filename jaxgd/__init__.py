@@ -12,6 +12,7 @@ step, run), for use under your own ``jax.jit`` / ``jax.vmap``; ``jaxgd.optim`` t
 
 from ._cache import enable_compilation_cache
 from ._data import Dataset, epoch_orders, synthetic_data
+from ._errors import InputError
 from ._io import LoadedData, load_dataset
 from ._train import Config, TrainResult, train
 from ._sweep import sweep
@@ -22,6 +23,7 @@ from . import analysis, claims, core, distributed, optim
 __all__ = [
     "Config",
     "Dataset",
+    "InputError",
     "LoadedData",
     "SweepResult",
     "Trace",

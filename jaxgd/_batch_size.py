@@ -43,6 +43,7 @@ import numpy as np
 from . import analysis, core
 from ._claims import CANNOT_JUDGE, NOT_SUPPORTED, SUPPORTED, WEAKLY, Claim, seconds_per_epoch
 from ._data import synthetic_data, tutorial_weights
+from ._errors import InputError
 from ._sweep import sweep
 from ._table import table
 from ._train import train
@@ -105,9 +106,9 @@ def ill_conditioned_problem(n: int = 1000, d: int = 8, condition: float = 100.0,
     N(0, 0.5^2)), then feature j scaled by s_j: y is unchanged, the true weights become w_j / s_j.
     """
     if d < 2:
-        raise ValueError(f"d must be at least 2 for an ill-conditioned problem, got {d}")
+        raise InputError(f"d must be at least 2 for an ill-conditioned problem, got {d}")
     if not condition > 1:
-        raise ValueError(f"condition must be > 1, got {condition!r}")
+        raise InputError(f"condition must be > 1, got {condition!r}")
     data = synthetic_data(tutorial_weights(d), 4.0, n, seed=data_seed)
     scales = np.geomspace(1.0, 1.0 / math.sqrt(condition), d).astype(np.float32)
     X = (np.asarray(data.X) * scales).astype(np.float32)
@@ -246,12 +247,12 @@ def measure(problem: Problem, *, batch_sizes=None, lrs=DEFAULT_LRS, seeds=4, tar
     X, y, n = problem.X, problem.y, problem.n
     batch_sizes = default_batch_sizes(n) if batch_sizes is None else sorted({int(b) for b in batch_sizes})
     if not batch_sizes or batch_sizes[0] < 1 or batch_sizes[-1] > n:
-        raise ValueError(f"batch sizes must be between 1 and n={n}, got {batch_sizes}")
+        raise InputError(f"batch sizes must be between 1 and n={n}, got {batch_sizes}")
     if len(batch_sizes) < 2:
-        raise ValueError(f"at least 2 batch sizes are needed for the trade-off, got {batch_sizes}")
+        raise InputError(f"at least 2 batch sizes are needed for the trade-off, got {batch_sizes}")
     targets = np.asarray(sorted({float(t) for t in targets}, reverse=True))
     if not ((targets > 0) & (targets < 1)).all():
-        raise ValueError(f"targets must be fractions in (0, 1) of the initial excess loss, got {targets.tolist()}")
+        raise InputError(f"targets must be fractions in (0, 1) of the initial excess loss, got {targets.tolist()}")
     opt = analysis.optimum(X, y)
     seeds = list(range(seeds)) if isinstance(seeds, int) else list(seeds)
     T, B, S = len(targets), len(batch_sizes), len(seeds)

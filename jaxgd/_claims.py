@@ -26,6 +26,7 @@ import numpy as np
 
 from . import analysis
 from ._data import synthetic_data
+from ._errors import InputError
 from ._sweep import SweepResult, sweep
 from ._table import table
 from ._train import train
@@ -391,15 +392,15 @@ def check_claims(
     start = time.perf_counter()
     for name, v in (("seeds", seeds), ("epochs", epochs), ("n", n), ("batch_size", batch_size)):
         if isinstance(v, bool) or int(v) != v or v < 1:
-            raise ValueError(f"{name} must be a positive integer, got {v!r}")
+            raise InputError(f"{name} must be a positive integer, got {v!r}")
     if seeds < 2:
-        raise ValueError(f"seeds must be at least 2 to give an interval across seeds, got {seeds}")
+        raise InputError(f"seeds must be at least 2 to give an interval across seeds, got {seeds}")
     if not 1 < batch_size < n:  # a mini-batch variant distinct from SGD (1) and GD (n); so n >= 3
-        raise ValueError(f"batch_size must be between 2 and n - 1 for a mini-batch variant, got {batch_size} "
+        raise InputError(f"batch_size must be between 2 and n - 1 for a mini-batch variant, got {batch_size} "
                          f"with n={n}")
     tail = min(10, epochs) if tail is None else tail
     if not 1 <= tail <= epochs:
-        raise ValueError(f"tail must be between 1 and epochs={epochs}, got {tail}")
+        raise InputError(f"tail must be between 1 and epochs={epochs}, got {tail}")
     data = synthetic_data(num_examples=n, seed=data_seed)
     X, y = np.asarray(data.X), np.asarray(data.y)
     batch_sizes = [n, batch_size, 1]

@@ -4,10 +4,12 @@
 from __future__ import annotations
 
 import argparse
+import os
 from typing import Optional
 
 import numpy as np
 
+from ._errors import InputError
 from ._io import LoadedData, load_dataset
 from ._table import table
 
@@ -41,7 +43,7 @@ def add_data_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentPars
 def data_from_args(args: argparse.Namespace, mesh=None) -> Optional[LoadedData]:
     """Load the data named by ``--data``, or return None when ``--data`` was not given.
 
-    ``--target``, ``--standardize`` or ``--drop-nonfinite`` without ``--data`` is a ValueError
+    ``--target``, ``--standardize`` or ``--drop-nonfinite`` without ``--data`` is an InputError
     rather than being silently ignored. With ``mesh`` (several processes), each process reads
     only its own rows (``load_dataset(..., mesh=)``).
     """
@@ -53,9 +55,17 @@ def data_from_args(args: argparse.Namespace, mesh=None) -> Optional[LoadedData]:
         given = [flag for flag, on in (("--target", target is not None), ("--standardize", standardize),
                                        ("--drop-nonfinite", drop)) if on]
         if given:
-            raise ValueError(f"{', '.join(given)} needs --data PATH")
+            raise InputError(f"{', '.join(given)} needs --data PATH")
         return None
-    return load_dataset(path, target=target, standardize=standardize, drop_nonfinite=drop, mesh=mesh)
+    try:
+        return load_dataset(path, target=target, standardize=standardize, drop_nonfinite=drop, mesh=mesh)
+    except (FileNotFoundError, PermissionError) as e:
+        # A file the user named that cannot be opened is bad input; an error about any other file is not.
+        if e.filename is None:  # load_dataset's own message, which names the path
+            raise InputError(str(e)) from None
+        if os.path.abspath(e.filename) in {os.path.abspath(p.strip()) for p in path.split(",")}:
+            raise InputError(f"--data {e.filename}: {e.strerror}") from None
+        raise
 
 
 def describe(loaded: LoadedData) -> str:
@@ -94,7 +104,7 @@ def report_parameters(loaded: LoadedData, w, b) -> str:
     b64 = float(np.asarray(b, dtype=np.float64).reshape(-1)[0])
     names = loaded.feature_names
     if w64.size != len(names):
-        raise ValueError(f"w has {w64.size} entries but the data has {len(names)} features")
+        raise InputError(f"w has {w64.size} entries but the data has {len(names)} features")
     rows = [[name, _fmt(v)] for name, v in zip(names, w64)] + [["b (intercept)", _fmt(b64)]]
     header = ["feature", "w"]
     if loaded.standardized:

@@ -9,6 +9,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from ._errors import InputError
+
 
 class Dataset(NamedTuple):
     """A linear-regression data set and the parameters that generated it; with
@@ -37,13 +39,13 @@ def synthetic_data(w=(3.5,), b=4.0, num_examples=1000, *, seed=0, noise_std=0.5,
     """
     w = jnp.asarray(w, dtype=dtype if dtype is not None else jnp.result_type(float))
     if w.ndim != 1 or w.shape[0] < 1:
-        raise ValueError(f"w must be a non-empty 1-D vector of true weights, got shape {w.shape}")
+        raise InputError(f"w must be a non-empty 1-D vector of true weights, got shape {w.shape}")
     if int(num_examples) != num_examples or num_examples < 1:
-        raise ValueError(f"num_examples must be a positive integer, got {num_examples!r}")
+        raise InputError(f"num_examples must be a positive integer, got {num_examples!r}")
     if not (np.isfinite(noise_std) and noise_std >= 0):
-        raise ValueError(f"noise_std must be finite and >= 0, got {noise_std!r}")
+        raise InputError(f"noise_std must be finite and >= 0, got {noise_std!r}")
     if isinstance(num_validation, bool) or int(num_validation) != num_validation or num_validation < 0:
-        raise ValueError(f"num_validation must be an integer >= 0, got {num_validation!r}")
+        raise InputError(f"num_validation must be an integer >= 0, got {num_validation!r}")
     key = jax.random.key(seed)
     X, y = _draw_rows(key, int(num_examples), w, b, noise_std)
     X_val = y_val = None
@@ -174,5 +176,5 @@ def epoch_orders(seed, n, epochs):
     summation order and ``train`` does not draw it.
     """
     if int(n) != n or n < 1 or int(epochs) != epochs or epochs < 1:
-        raise ValueError(f"n and epochs must be positive integers, got n={n!r}, epochs={epochs!r}")
+        raise InputError(f"n and epochs must be positive integers, got n={n!r}, epochs={epochs!r}")
     return _epoch_orders(seed, n=int(n), epochs=int(epochs))

@@ -5,8 +5,9 @@
     result = jaxgd.train(data.X, data.y, batch_size=50, lr=0.05, epochs=30)
     w, b = data.to_original_units(result.w, result.b)
 
-Every problem with the file is reported as a one-line ``ValueError`` that names the file and,
-where there is one, the line and column (a missing file is a ``FileNotFoundError``).
+Every problem with the file is reported as a one-line ``InputError`` (a ``ValueError``) that
+names the file and, where there is one, the line and column (a missing file is a
+``FileNotFoundError``).
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ from dataclasses import dataclass, field
 from typing import Optional
 
 import numpy as np
+
+from ._errors import InputError
 
 __all__ = ["LoadedData", "load_dataset"]
 
@@ -82,9 +85,9 @@ class LoadedData:
         b64 = np.asarray(b, dtype=np.float64)
         d = len(self.feature_names)
         if w64.size != d:
-            raise ValueError(f"w has {w64.size} entries but the data has {d} features")
+            raise InputError(f"w has {w64.size} entries but the data has {d} features")
         if b64.size != 1:
-            raise ValueError(f"b must hold one value, got shape {b64.shape}")
+            raise InputError(f"b must hold one value, got shape {b64.shape}")
         if not self.standardized:
             return w64.copy(), b64.copy()
         flat = w64.reshape(d) / self.scale
@@ -131,38 +134,38 @@ def load_dataset(path, *, target: Optional[str] = None, standardize: bool = Fals
 
     Raises:
       FileNotFoundError: a file does not exist.
-      ValueError: anything wrong with the contents, in one line naming the file, line and column.
+      InputError (a ValueError): anything wrong with the contents, in one line naming the file, line and column.
     """
     path = os.fspath(path)
     if os.path.isdir(path):
-        raise ValueError(f"{path} is a directory, not a data file")
+        raise InputError(f"{path} is a directory, not a data file")
     lower = path.lower()
     parts = [p.strip() for p in path.split(",")]
     if len(parts) == 2 and all(p.lower().endswith(".npy") for p in parts):
         if target is not None:
-            raise ValueError("target applies to CSV files only; a .npy pair holds y in its second file")
+            raise InputError("target applies to CSV files only; a .npy pair holds y in its second file")
         if mesh is not None:
             if drop_nonfinite:
-                raise ValueError("drop_nonfinite cannot be used with mesh: each process reads only its own "
+                raise InputError("drop_nonfinite cannot be used with mesh: each process reads only its own "
                                  "rows; drop the non-finite rows from the files first")
             return _load_npy_pair_sharded(*parts, mesh, standardize)
         X, y, names, tname, source = _load_npy_pair(*parts)
     elif mesh is not None:
-        raise ValueError(f"{path}: loading with a mesh (each process reading only its rows) needs an "
+        raise InputError(f"{path}: loading with a mesh (each process reading only its rows) needs an "
                          "'X.npy,y.npy' pair; convert the data to .npy files first")
     elif lower.endswith(".npy"):
-        raise ValueError(
+        raise InputError(
             f"{path}: a .npy file holds one array; pass the features and targets as "
             f"'X.npy,y.npy' or use an .npz file with arrays X and y"
         )
     elif lower.endswith(".npz"):
         if target is not None:
-            raise ValueError("target applies to CSV files only; an .npz file holds y as its array 'y'")
+            raise InputError("target applies to CSV files only; an .npz file holds y as its array 'y'")
         X, y, names, tname, source = _load_npz(path)
     elif lower.endswith(".csv") or lower.endswith(".tsv"):
         return _load_csv(path, target, standardize, drop_nonfinite)
     else:
-        raise ValueError(
+        raise InputError(
             f"{path}: unknown data format; expected a .csv, .tsv or .npz file or an 'X.npy,y.npy' pair"
         )
     return _finish_arrays(X, y, names, tname, source, standardize, drop_nonfinite)
@@ -176,7 +179,7 @@ def _open_text(path):
     if not os.path.exists(path):
         raise FileNotFoundError(f"data file not found: {path}")
     if os.path.isdir(path):
-        raise ValueError(f"{path} is a directory, not a data file")
+        raise InputError(f"{path} is a directory, not a data file")
     # utf-8-sig drops a byte-order mark (spreadsheet exports); newline="" as csv requires.
     return open(path, newline="", encoding="utf-8-sig")
 
@@ -198,15 +201,15 @@ def _load_csv(path, target, standardize, drop_nonfinite):
             while header is not None and not any(c.strip() for c in header):
                 header = next(reader, None)  # leading blank lines
         except (csv.Error, UnicodeDecodeError) as e:
-            raise ValueError(f"{name}: cannot read the header: {e}") from None
+            raise InputError(f"{name}: cannot read the header: {e}") from None
         if header is None:
-            raise ValueError(f"{name} is empty: expected a header row of column names and data rows")
+            raise InputError(f"{name} is empty: expected a header row of column names and data rows")
         header = [c.strip() for c in header]
         header_line = reader.line_num
         _check_header(name, header, header_line)
         ncol = len(header)
         if ncol < 2:
-            raise ValueError(
+            raise InputError(
                 f"{name} has {ncol} column ({header[0]!r}); need at least one feature column and a target column"
             )
         if target is None:
@@ -215,7 +218,7 @@ def _load_csv(path, target, standardize, drop_nonfinite):
             t = header.index(target)
         else:
             available = ", ".join(repr(c) for c in header)
-            raise ValueError(f"{name} has no column {target!r}; available columns: {available}")
+            raise InputError(f"{name} has no column {target!r}; available columns: {available}")
         feat = [i for i in range(ncol) if i != t]
         feature_names = [header[i] for i in feat]
 
@@ -233,7 +236,7 @@ def _load_csv(path, target, standardize, drop_nonfinite):
             over = finite & (np.abs(vals) > _F32_MAX)
             if over.any():
                 r, c = np.argwhere(over)[0]
-                raise ValueError(
+                raise InputError(
                     f"{name} line {lines[r]}, column {header[c]!r}: {float(vals[r, c])!r} is too large for float32"
                 )
             good = finite.all(axis=1)
@@ -254,7 +257,7 @@ def _load_csv(path, target, standardize, drop_nonfinite):
                     continue  # blank line
                 line = reader.line_num
                 if len(row) != ncol:
-                    raise ValueError(
+                    raise InputError(
                         f"{name} line {line}: expected {ncol} fields as in the header, got {len(row)}"
                     )
                 try:
@@ -264,7 +267,7 @@ def _load_csv(path, target, standardize, drop_nonfinite):
                         try:
                             _parse_cell(text)
                         except ValueError:
-                            raise ValueError(
+                            raise InputError(
                                 f"{name} line {line}, column {header[c]!r}: {text.strip()!r} is not a number"
                             ) from None
                     raise
@@ -274,22 +277,22 @@ def _load_csv(path, target, standardize, drop_nonfinite):
                     flush(k)
                     k = 0
         except csv.Error as e:
-            raise ValueError(f"{name} line {reader.line_num}: malformed CSV: {e}") from None
+            raise InputError(f"{name} line {reader.line_num}: malformed CSV: {e}") from None
         except UnicodeDecodeError as e:
-            raise ValueError(f"{name}: not UTF-8 text ({e.reason} at byte {e.start})") from None
+            raise InputError(f"{name}: not UTF-8 text ({e.reason} at byte {e.start})") from None
         if k:
             flush(k)
 
     if total == 0:
-        raise ValueError(f"{name} has a header but no data rows")
+        raise InputError(f"{name} has a header but no data rows")
     if dropped and not drop_nonfinite:
         line, col = first_bad
-        raise ValueError(
+        raise InputError(
             f"{name}: {dropped} of {total} rows contain NaN, infinite or missing values "
             f"(first: line {line}, column {col!r}); pass drop_nonfinite=True (--drop-nonfinite) to drop them"
         )
     if dropped == total:
-        raise ValueError(f"{name}: all {total} rows contain NaN, infinite or missing values; no rows left")
+        raise InputError(f"{name}: all {total} rows contain NaN, infinite or missing values; no rows left")
     del block
     X = np.concatenate(X_blocks, out=_aligned_empty((sum(len(b) for b in X_blocks), X_blocks[0].shape[1])))
     X_blocks.clear()
@@ -313,19 +316,19 @@ def _aligned_empty(shape, dtype=np.float32, align=64):
 def _check_header(name, header, line):
     for i, c in enumerate(header):
         if not c:
-            raise ValueError(f"{name} line {line}: column {i + 1} of the header has no name")
+            raise InputError(f"{name} line {line}: column {i + 1} of the header has no name")
         try:
             number = np.isfinite(float(c))
         except ValueError:
             number = False
         if number:
-            raise ValueError(
+            raise InputError(
                 f"{name} line {line}: the first row must be a header of column names, found the number {c!r}"
             )
     seen = set()
     for c in header:
         if c in seen:
-            raise ValueError(f"{name} line {line}: the header names column {c!r} twice")
+            raise InputError(f"{name} line {line}: the header names column {c!r} twice")
         seen.add(c)
 
 
@@ -337,7 +340,7 @@ def _check_exists(path):
     if not os.path.exists(path):
         raise FileNotFoundError(f"data file not found: {path}")
     if os.path.isdir(path):
-        raise ValueError(f"{path} is a directory, not a data file")
+        raise InputError(f"{path} is a directory, not a data file")
 
 
 def _load_npy(path, mmap):
@@ -346,9 +349,9 @@ def _load_npy(path, mmap):
     try:
         return np.load(path, mmap_mode="r" if mmap else None, allow_pickle=False)
     except ValueError as e:  # object arrays, corrupt headers
-        raise ValueError(f"{name}: cannot load the array: {e}") from None
+        raise InputError(f"{name}: cannot load the array: {e}") from None
     except (OSError, EOFError) as e:
-        raise ValueError(f"{name}: not a readable .npy file ({e})") from None
+        raise InputError(f"{name}: not a readable .npy file ({e})") from None
 
 
 def _load_npy_pair(x_path, y_path):
@@ -378,7 +381,7 @@ def _read_rows(a, start, stop, out):
                 f.seek(a.offset + i * row_bytes)
                 got = f.readinto(memoryview(buf).cast("B"))
                 if got != buf.nbytes:
-                    raise ValueError(f"{os.path.basename(a.filename)}: the file is shorter than its header says")
+                    raise InputError(f"{os.path.basename(a.filename)}: the file is shorter than its header says")
                 src = buf.reshape(j - i, d)
             else:
                 src = np.asarray(a[i:j]).reshape(j - i, d)
@@ -440,7 +443,7 @@ def _standardize_global(X, n, names, name):
     mean, scale = (np.asarray(a, np.float64) for a in stats(X))
     for c in range(X.shape[1]):
         if not scale[c] > 4 * np.finfo(np.float32).eps * abs(mean[c]):
-            raise ValueError(
+            raise InputError(
                 f"{name}: feature column {names[c]!r} is constant (value {mean[c]:.6g}); "
                 f"cannot standardize it — remove the column or load without standardize"
             )
@@ -461,23 +464,23 @@ def _load_npz(path):
     try:
         archive = np.load(path, allow_pickle=False)
     except (ValueError, OSError, EOFError) as e:
-        raise ValueError(f"{name}: not a readable .npz file ({e})") from None
+        raise InputError(f"{name}: not a readable .npz file ({e})") from None
     if not hasattr(archive, "files"):
-        raise ValueError(f"{name}: not an .npz archive")
+        raise InputError(f"{name}: not an .npz archive")
     with archive:
         keys = list(archive.files)
         for key in ("X", "y"):
             if key not in keys:
                 found = ", ".join(repr(k) for k in keys) or "none"
-                raise ValueError(f"{name} has no array {key!r} (arrays found: {found}); expected arrays 'X' and 'y'")
+                raise InputError(f"{name} has no array {key!r} (arrays found: {found}); expected arrays 'X' and 'y'")
         try:
             X, y = archive["X"], archive["y"]
             names = archive["feature_names"] if "feature_names" in keys else None
         except ValueError as e:
-            raise ValueError(f"{name}: cannot load the arrays: {e}") from None
+            raise InputError(f"{name}: cannot load the arrays: {e}") from None
     if names is not None:
         if names.dtype.kind not in "US" or names.ndim != 1:
-            raise ValueError(f"{name}: 'feature_names' must be a 1-D array of strings, got {names.dtype} {names.shape}")
+            raise InputError(f"{name}: 'feature_names' must be a 1-D array of strings, got {names.dtype} {names.shape}")
         names = [str(s) for s in names]
     return X, y, names, "y", (path, f"{name} array 'X'", f"{name} array 'y'")
 
@@ -493,26 +496,26 @@ def _checked_arrays(X, y, names, source):
     name = os.path.basename(path.split(",")[0]) if "," in path else os.path.basename(path)
     for label, a in ((xname, X), (yname, y)):
         if not (np.issubdtype(a.dtype, np.number) or a.dtype == bool) or np.iscomplexobj(a):
-            raise ValueError(f"{label} must hold real numbers, got dtype {a.dtype}")
+            raise InputError(f"{label} must hold real numbers, got dtype {a.dtype}")
     if X.ndim == 1:
         X = X.reshape(-1, 1)
     if X.ndim != 2:
-        raise ValueError(f"{xname} must have shape (n, d) or (n,), got {X.shape}")
+        raise InputError(f"{xname} must have shape (n, d) or (n,), got {X.shape}")
     if y.ndim == 2 and y.shape[1] == 1:
         y = y.reshape(-1)
     if y.ndim != 1:
-        raise ValueError(f"{yname} must have shape (n,) or (n, 1), got {y.shape}")
+        raise InputError(f"{yname} must have shape (n,) or (n, 1), got {y.shape}")
     n, d = X.shape
     if len(y) != n:
-        raise ValueError(f"length mismatch: {xname} has {n} rows but {yname} has {len(y)}")
+        raise InputError(f"length mismatch: {xname} has {n} rows but {yname} has {len(y)}")
     if n == 0:
-        raise ValueError(f"{xname} has no rows")
+        raise InputError(f"{xname} has no rows")
     if d == 0:
-        raise ValueError(f"{xname} has no feature columns (shape {X.shape})")
+        raise InputError(f"{xname} has no feature columns (shape {X.shape})")
     if names is None:
         names = [f"x{i}" for i in range(d)]
     elif len(names) != d:
-        raise ValueError(f"{name}: 'feature_names' has {len(names)} names but X has {d} columns")
+        raise InputError(f"{name}: 'feature_names' has {len(names)} names but X has {d} columns")
     return X, y, names, name
 
 
@@ -534,7 +537,7 @@ def _finish_arrays(X, y, names, target_name, source, standardize, drop_nonfinite
             over = fin & ~np.isfinite(X32[i:j])
             if over.any():
                 r, c = np.argwhere(over)[0]
-                raise ValueError(f"{xname} row {i + r}, column {c}: {float(src[r, c])!r} is too large for float32")
+                raise InputError(f"{xname} row {i + r}, column {c}: {float(src[r, c])!r} is too large for float32")
         good[i:j] = fin.all(axis=1)
     y_src = np.asarray(y)
     with np.errstate(over="ignore", invalid="ignore"):
@@ -543,18 +546,18 @@ def _finish_arrays(X, y, names, target_name, source, standardize, drop_nonfinite
     over = y_fin & ~np.isfinite(y32)
     if over.any():
         r = int(np.flatnonzero(over)[0])
-        raise ValueError(f"{yname} row {r}: {float(y_src[r])!r} is too large for float32")
+        raise InputError(f"{yname} row {r}: {float(y_src[r])!r} is too large for float32")
     good &= y_fin
     nbad = n - int(good.sum())
     if nbad:
         if not drop_nonfinite:
             first = int(np.flatnonzero(~good)[0])
-            raise ValueError(
+            raise InputError(
                 f"{name}: {nbad} of {n} rows contain NaN or infinite values (first: row {first}, 0-based); "
                 f"pass drop_nonfinite=True (--drop-nonfinite) to drop them"
             )
         if nbad == n:
-            raise ValueError(f"{name}: all {n} rows contain NaN or infinite values; no rows left")
+            raise InputError(f"{name}: all {n} rows contain NaN or infinite values; no rows left")
         X32 = _take_rows(X32, good)
         y32 = y32[good]
     return _standardize_if(X32, y32, names, target_name, nbad, path, name, standardize)
@@ -597,7 +600,7 @@ def _standardize_if(X, y, feature_names, target_name, dropped, source, name, sta
     for c in range(X.shape[1]):
         # Zero spread, or a spread at the level of float32 rounding of the values: not scalable.
         if not scale[c] > 4 * np.finfo(np.float32).eps * abs(mean[c]):
-            raise ValueError(
+            raise InputError(
                 f"{name}: feature column {feature_names[c]!r} is constant (value {mean[c]:.6g}); "
                 f"cannot standardize it — remove the column or load without standardize"
             )

@@ -6,6 +6,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from ._errors import InputError
+
 
 def auto_mesh(mesh):
     """``mesh`` validated and rebuilt with Auto axes, so that XLA (GSPMD) places the collectives
@@ -13,7 +15,7 @@ def auto_mesh(mesh):
     from jax.sharding import Mesh
 
     if not isinstance(mesh, Mesh):
-        raise ValueError(f"mesh must be a jax.sharding.Mesh, got {type(mesh).__name__}")
+        raise InputError(f"mesh must be a jax.sharding.Mesh, got {type(mesh).__name__}")
     axis_type = getattr(jax.sharding, "AxisType", None)
     if axis_type is not None:
         mesh = Mesh(mesh.devices, mesh.axis_names, axis_types=(axis_type.Auto,) * len(mesh.axis_names))

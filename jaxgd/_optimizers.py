@@ -18,6 +18,7 @@ from typing import Optional
 import numpy as np
 
 from . import analysis, optim
+from ._errors import InputError
 from ._sweep import sweep
 from ._table import table
 
@@ -92,7 +93,7 @@ def compare_optimizers(X, y, *, optimizers=optim.NAMES, batch_size=50, lrs=DEFAU
     X = np.asarray(X)
     n = X.shape[0]
     if not 1 < batch_size < n:
-        raise ValueError(f"batch_size must be between 2 and n - 1 for a mini-batch variant, got {batch_size} with n={n}")
+        raise InputError(f"batch_size must be between 2 and n - 1 for a mini-batch variant, got {batch_size} with n={n}")
     tail = min(10, epochs) if tail is None else tail
     batch_sizes = (n, batch_size, 1)
     entries, compile_s, run_s = [], 0.0, 0.0

@@ -1,4 +1,5 @@
-"""Input checks for ``train``: every malformed input gets a ValueError naming the problem."""
+"""Input checks for ``train``: every malformed input gets an ``InputError`` (a ``ValueError``)
+naming the problem."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ import weakref
 import jax
 import jax.numpy as jnp
 import numpy as np
+
+from ._errors import InputError
 
 
 _warned_float64 = False
@@ -47,9 +50,9 @@ def _as_array(a, name):
         try:
             arr = np.asarray(a)
         except Exception as e:  # ragged nested lists and the like
-            raise ValueError(f"{name} must be a numeric array: {e}") from None
+            raise InputError(f"{name} must be a numeric array: {e}") from None
     if not (jnp.issubdtype(arr.dtype, jnp.number) or arr.dtype == bool):
-        raise ValueError(f"{name} must be numeric, got dtype {arr.dtype}")
+        raise InputError(f"{name} must be numeric, got dtype {arr.dtype}")
     return arr
 
 
@@ -58,12 +61,12 @@ def data(X, y):
     explicit = hasattr(X, "dtype")
     X, y = _as_array(X, "X"), _as_array(y, "y")
     if X.ndim != 2:
-        raise ValueError(f"X must be 2-D with shape (n, d), got shape {X.shape}")
+        raise InputError(f"X must be 2-D with shape (n, d), got shape {X.shape}")
     n, d = X.shape
     if n == 0 or d == 0:
-        raise ValueError(f"X is empty: shape {X.shape}; need at least one sample and one feature")
+        raise InputError(f"X is empty: shape {X.shape}; need at least one sample and one feature")
     if not (y.shape == (n,) or y.shape == (n, 1)):
-        raise ValueError(f"y must have shape ({n},) or ({n}, 1) to match X {X.shape}, got {y.shape}")
+        raise InputError(f"y must have shape ({n},) or ({n}, 1) to match X {X.shape}, got {y.shape}")
     return X, y, _float_dtype(X, explicit)
 
 
@@ -71,20 +74,20 @@ def rows_used(value, rows):
     """``n``: how many leading rows of X are data (the rest padding)."""
     n = _positive_int(value, "n")
     if n < 1:
-        raise ValueError(f"n must be at least 1, got {n}")
+        raise InputError(f"n must be at least 1, got {n}")
     if n > rows:
-        raise ValueError(f"n={n} is larger than the {rows} rows of X")
+        raise InputError(f"n={n} is larger than the {rows} rows of X")
     return n
 
 
 def explain_nonfinite_loss(X, y, init):
-    """Raise the ValueError that names why the loss at the initial parameters is not finite."""
+    """Raise the InputError that names why the loss at the initial parameters is not finite."""
     for name, a in (("X", X), ("y", y)):
         if not _all_finite(a):
-            raise ValueError(f"{name} contains NaN or infinite values")
+            raise InputError(f"{name} contains NaN or infinite values")
     if init is not None and not all(_all_finite(p) for p in init):
-        raise ValueError("init contains NaN or infinite values")
-    raise ValueError(
+        raise InputError("init contains NaN or infinite values")
+    raise InputError(
         "the loss at the initial parameters overflows the floating-point range; "
         "scale X and y (or enable float64)"
     )
@@ -92,7 +95,7 @@ def explain_nonfinite_loss(X, y, init):
 
 def _positive_int(value, name):
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise ValueError(f"{name} must be an integer, got {value!r}")
+        raise InputError(f"{name} must be an integer, got {value!r}")
     return int(value)
 
 
@@ -104,7 +107,7 @@ def batch_size(value, n, name="batch_size"):
         value = int(value)
     value = _positive_int(value, name)
     if not 1 <= value <= n:
-        raise ValueError(f"{name} must be between 1 and n={n}, got {value}")
+        raise InputError(f"{name} must be between 1 and n={n}, got {value}")
     return value
 
 
@@ -113,7 +116,7 @@ def unroll(value):
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
-        raise ValueError(f"unroll must be a positive integer, got {value!r}")
+        raise InputError(f"unroll must be a positive integer, got {value!r}")
     return int(value)
 
 
@@ -126,23 +129,23 @@ def optimizer(value):
 
 def lr(value):
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise ValueError(f"lr must be a number, got {value!r}")
+        raise InputError(f"lr must be a number, got {value!r}")
     if not (np.isfinite(value) and value > 0):
-        raise ValueError(f"lr must be a finite number > 0, got {value!r}")
+        raise InputError(f"lr must be a finite number > 0, got {value!r}")
     return float(value)
 
 
 def epochs(value):
     value = _positive_int(value, "epochs")
     if value < 1:
-        raise ValueError(f"epochs must be >= 1, got {value}")
+        raise InputError(f"epochs must be >= 1, got {value}")
     return value
 
 
 def seed(value):
     value = _positive_int(value, "seed")
     if not 0 <= value < 2**31:
-        raise ValueError(f"seed must be an integer in [0, 2**31), got {value}")
+        raise InputError(f"seed must be an integer in [0, 2**31), got {value}")
     return value
 
 
@@ -150,12 +153,12 @@ def init(value, d):
     try:
         w0, b0 = value
     except (TypeError, ValueError):
-        raise ValueError("init must be a pair (w0, b0)") from None
+        raise InputError("init must be a pair (w0, b0)") from None
     w0, b0 = _as_array(w0, "init w0"), _as_array(b0, "init b0")
     if w0.shape != (d, 1):
-        raise ValueError(f"init w0 must have shape ({d}, 1), got {w0.shape}")
+        raise InputError(f"init w0 must have shape ({d}, 1), got {w0.shape}")
     if b0.shape != (1,):
-        raise ValueError(f"init b0 must have shape (1,), got {b0.shape}")
+        raise InputError(f"init b0 must have shape (1,), got {b0.shape}")
     return w0, b0
 
 
@@ -171,16 +174,16 @@ def order(value, epochs, n):
             return value
     host = np.asarray(value)
     if host.shape != (epochs, n):
-        raise ValueError(f"order must have shape (epochs, n) = ({epochs}, {n}), got {host.shape}")
+        raise InputError(f"order must have shape (epochs, n) = ({epochs}, {n}), got {host.shape}")
     if not np.issubdtype(host.dtype, np.integer):
-        raise ValueError(f"order must hold integers, got dtype {host.dtype}")
+        raise InputError(f"order must hold integers, got dtype {host.dtype}")
     if host.min() < 0 or host.max() >= n:
-        raise ValueError(f"order values must lie in [0, {n}), got range [{host.min()}, {host.max()}]")
+        raise InputError(f"order values must lie in [0, {n}), got range [{host.min()}, {host.max()}]")
     # Each row is a permutation iff every (row, value) pair occurs exactly once.
     counts = np.bincount((host + n * np.arange(epochs)[:, None]).ravel(), minlength=epochs * n)
     if not (counts == 1).all():
         bad = int(np.flatnonzero((counts != 1).reshape(epochs, n).any(axis=1))[0])
-        raise ValueError(f"order row {bad} is not a permutation of range({n})")
+        raise InputError(f"order row {bad} is not a permutation of range({n})")
     if isinstance(value, jax.Array) and value.dtype == jnp.int32:
         if len(_checked_orders) > 64:  # drop entries whose arrays are gone
             for key in [k for k, v in _checked_orders.items() if v[0]() is None]:
@@ -196,10 +199,10 @@ def nonempty(values, name):
         try:
             values = list(values)
         except TypeError:
-            raise ValueError(f"{name} must be a non-empty sequence, got {values!r}") from None
+            raise InputError(f"{name} must be a non-empty sequence, got {values!r}") from None
     values = list(np.asarray(values).ravel()) if isinstance(values, np.ndarray) else list(values)
     if not values:
-        raise ValueError(f"{name} is empty; give at least one value")
+        raise InputError(f"{name} is empty; give at least one value")
     return values
 
 
@@ -207,7 +210,7 @@ def unique(values, name):
     seen = set()
     for v in values:
         if v in seen:
-            raise ValueError(f"{name} contains {v!r} twice")
+            raise InputError(f"{name} contains {v!r} twice")
         seen.add(v)
     return values
 
@@ -216,7 +219,7 @@ def seeds(value):
     """A count S (meaning range(S)) or a sequence of distinct seeds, as a list of ints."""
     if isinstance(value, numbers.Integral) and not isinstance(value, bool):
         if value < 1:
-            raise ValueError(f"seeds must be a positive count or a non-empty list, got {value}")
+            raise InputError(f"seeds must be a positive count or a non-empty list, got {value}")
         value = range(int(value))
     return unique([seed(s.item() if isinstance(s, np.generic) else s) for s in nonempty(value, "seeds")], "seeds")
 
@@ -224,7 +227,7 @@ def seeds(value):
 def positive_int(value, name):
     value = _positive_int(value.item() if isinstance(value, np.generic) else value, name)
     if value < 1:
-        raise ValueError(f"{name} must be >= 1, got {value}")
+        raise InputError(f"{name} must be >= 1, got {value}")
     return value
 
 
@@ -249,32 +252,32 @@ def validation(value, d):
     Returns the pair (X_val as given, y_val as (m, 1)). Values are checked through the held-out
     loss at the initial parameters (:func:`explain_nonfinite_val_loss`), as X's are."""
     if isinstance(value, (str, bytes)):
-        raise ValueError("validation must be a pair (X_val, y_val) of arrays")
+        raise InputError("validation must be a pair (X_val, y_val) of arrays")
     try:
         X_val, y_val = value
     except (TypeError, ValueError):
-        raise ValueError("validation must be a pair (X_val, y_val) of arrays") from None
+        raise InputError("validation must be a pair (X_val, y_val) of arrays") from None
     X_val, y_val = _as_array(X_val, "validation X_val"), _as_array(y_val, "validation y_val")
     if X_val.ndim != 2:
-        raise ValueError(f"validation X_val must be 2-D with shape (m, {d}), got shape {X_val.shape}")
+        raise InputError(f"validation X_val must be 2-D with shape (m, {d}), got shape {X_val.shape}")
     m = X_val.shape[0]
     if m == 0:
-        raise ValueError("validation X_val is empty: need at least one held-out row")
+        raise InputError("validation X_val is empty: need at least one held-out row")
     if X_val.shape[1] != d:
-        raise ValueError(f"validation X_val must have d={d} columns like X, got shape {X_val.shape}")
+        raise InputError(f"validation X_val must have d={d} columns like X, got shape {X_val.shape}")
     if not (y_val.shape == (m,) or y_val.shape == (m, 1)):
-        raise ValueError(f"validation y_val must have shape ({m},) or ({m}, 1) to match X_val {X_val.shape}, "
+        raise InputError(f"validation y_val must have shape ({m},) or ({m}, 1) to match X_val {X_val.shape}, "
                          f"got {y_val.shape}")
     return X_val, y_val.reshape(m, 1)
 
 
 def explain_nonfinite_val_loss(validation):
-    """Raise the ValueError that names why the held-out loss at the (finite) initial parameters
+    """Raise the InputError that names why the held-out loss at the (finite) initial parameters
     is not finite."""
     for name, a in zip(("X_val", "y_val"), validation):
         if not _all_finite(a):
-            raise ValueError(f"validation {name} contains NaN or infinite values")
-    raise ValueError("the held-out loss at the initial parameters overflows the floating-point range; "
+            raise InputError(f"validation {name} contains NaN or infinite values")
+    raise InputError("the held-out loss at the initial parameters overflows the floating-point range; "
                      "scale X_val and y_val (or enable float64)")
 
 
@@ -285,5 +288,5 @@ def record_every(value):
     if isinstance(value, np.integer):
         value = int(value)
     if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
-        raise ValueError(f"record_every must be a positive integer (samples between trace points), got {value!r}")
+        raise InputError(f"record_every must be a positive integer (samples between trace points), got {value!r}")
     return int(value)

@@ -17,6 +17,8 @@ from typing import NamedTuple
 
 import numpy as np
 
+from ._errors import InputError
+
 NOT_REACHED = -1
 DEFAULT_REL_TARGET = 0.01  # target: 1% of the initial excess loss
 DIVERGENCE_FACTOR = 1e3  # a loss above this multiple of the initial loss has diverged
@@ -105,7 +107,7 @@ def epochs_to_target(epoch_loss, optimum_loss, *, rel: float = DEFAULT_REL_TARGE
     excess = excess_loss(epoch_loss, optimum_loss)
     if target is None:
         if not 0 < rel < 1:
-            raise ValueError(f"rel must be in (0, 1), got {rel!r}")
+            raise InputError(f"rel must be in (0, 1), got {rel!r}")
         target = rel * excess[..., 0]
     return first_at_or_below(excess, target)
 
@@ -132,7 +134,7 @@ def tail_spread(epoch_loss, k: int = 10):
     """Standard deviation of the epoch loss over the last ``k`` epochs (fluctuation late on)."""
     loss = np.asarray(epoch_loss, np.float64)
     if not 1 <= k <= loss.shape[-1]:
-        raise ValueError(f"k must be between 1 and {loss.shape[-1]} (curve length), got {k}")
+        raise InputError(f"k must be between 1 and {loss.shape[-1]} (curve length), got {k}")
     return loss[..., -k:].std(axis=-1)
 
 
@@ -140,7 +142,7 @@ def tail_excess(epoch_loss, optimum_loss, k: int = 10):
     """Mean excess loss over the last ``k`` epochs: how far above the optimum a run hovers."""
     loss = np.asarray(epoch_loss, np.float64)
     if not 1 <= k <= loss.shape[-1]:
-        raise ValueError(f"k must be between 1 and {loss.shape[-1]} (curve length), got {k}")
+        raise InputError(f"k must be between 1 and {loss.shape[-1]} (curve length), got {k}")
     return excess_loss(loss[..., -k:], optimum_loss).mean(axis=-1)
 
 
@@ -153,7 +155,7 @@ def within_epoch_spread(step_loss, updates_per_epoch: int):
     step = np.asarray(step_loss, np.float64)
     upe = int(updates_per_epoch)
     if upe < 1 or step.shape[-1] % upe:
-        raise ValueError(
+        raise InputError(
             f"step_loss length {step.shape[-1]} is not a multiple of updates_per_epoch={upe}"
         )
     return step.reshape(*step.shape[:-1], -1, upe).std(axis=-1)
@@ -187,9 +189,9 @@ def _vector(a, name, size=None):
         a = a[:, 0]
     if a.ndim != 1 or (size is not None and a.shape[0] != size):
         want = f"({size},) or ({size}, 1)" if size is not None else "1-D"
-        raise ValueError(f"{name} must have shape {want}, got {np.shape(a)}")
+        raise InputError(f"{name} must have shape {want}, got {np.shape(a)}")
     if not np.isfinite(a).all():
-        raise ValueError(f"{name} has non-finite values")
+        raise InputError(f"{name} has non-finite values")
     return a
 
 
@@ -218,15 +220,15 @@ def gradient_noise_scale(X, y, w, b) -> float:
     """
     X = np.asarray(X, np.float64)
     if X.ndim != 2 or X.shape[0] < 1 or X.shape[1] < 1:
-        raise ValueError(f"X must be a 2-D (n, d) array with n, d >= 1, got shape {X.shape}")
+        raise InputError(f"X must be a 2-D (n, d) array with n, d >= 1, got shape {X.shape}")
     if not np.isfinite(X).all():
-        raise ValueError("X has non-finite values")
+        raise InputError("X has non-finite values")
     n, d = X.shape
     y = _vector(y, "y", n)
     w = _vector(w, "w", d)
     b = np.asarray(b, np.float64)
     if b.size != 1 or not np.isfinite(b).all():
-        raise ValueError(f"b must be one finite number, got shape {b.shape}")
+        raise InputError(f"b must be one finite number, got shape {b.shape}")
     r = X @ w + float(b.reshape(-1)[0]) - y
     G2 = float(np.sum((X.T @ r / n) ** 2) + np.mean(r) ** 2)
     trace = float(np.mean(r**2 * (np.sum(X**2, axis=1) + 1.0))) - G2
@@ -335,25 +337,25 @@ def fit_batch_trade_off(batch_sizes, steps, *, level: float = 0.9, bootstrap: in
     B = np.asarray(batch_sizes, np.float64)
     S = np.asarray(steps, np.float64)
     if B.ndim != 1 or B.size < 2:
-        raise ValueError(f"batch_sizes must be 1-D with at least 2 batch sizes, got shape {B.shape}")
+        raise InputError(f"batch_sizes must be 1-D with at least 2 batch sizes, got shape {B.shape}")
     if not (np.isfinite(B).all() and (B > 0).all()):
-        raise ValueError(f"batch_sizes must be finite and > 0, got {B.tolist()}")
+        raise InputError(f"batch_sizes must be finite and > 0, got {B.tolist()}")
     if len(np.unique(B)) != B.size:
-        raise ValueError(f"batch_sizes must be distinct, got {B.tolist()}")
+        raise InputError(f"batch_sizes must be distinct, got {B.tolist()}")
     if S.ndim == 1:
         S = S[:, None]
     if S.ndim != 2 or S.shape[0] != B.size or S.shape[1] < 1:
-        raise ValueError(f"steps must have shape ({B.size},) or ({B.size}, seeds), got {np.shape(steps)}")
+        raise InputError(f"steps must have shape ({B.size},) or ({B.size}, seeds), got {np.shape(steps)}")
     with np.errstate(invalid="ignore"):
         if (S[np.isfinite(S)] <= 0).any():
-            raise ValueError("steps must be > 0 (or inf / NaN for a target not reached)")
+            raise InputError("steps must be > 0 (or inf / NaN for a target not reached)")
     if not 0 < level < 1:
-        raise ValueError(f"level must be in (0, 1), got {level!r}")
+        raise InputError(f"level must be in (0, 1), got {level!r}")
     if isinstance(bootstrap, bool) or int(bootstrap) != bootstrap or bootstrap < 0:
-        raise ValueError(f"bootstrap must be an integer >= 0, got {bootstrap!r}")
+        raise InputError(f"bootstrap must be an integer >= 0, got {bootstrap!r}")
     keep = np.isfinite(S).all(axis=1)
     if keep.sum() < 2:
-        raise ValueError(f"at least 2 batch sizes need finite steps for every seed, got {int(keep.sum())}")
+        raise InputError(f"at least 2 batch sizes need finite steps for every seed, got {int(keep.sum())}")
     B, S = B[keep], S[keep]
     mean = S.mean(axis=1)
     s_min, e_min = _fit_trade_off(B, mean)

@@ -24,6 +24,7 @@ from typing import Optional
 import jax
 import numpy as np
 
+from ._errors import InputError
 from ._mesh import to_host
 
 __all__ = ["initialize", "is_main", "mesh", "parse_coordinator", "to_host"]
@@ -33,7 +34,7 @@ def parse_coordinator(text: str) -> tuple[str, int]:
     """``"HOST:PORT"`` as ``(host, port)``; a ValueError names what is wrong."""
     host, sep, port = str(text).rpartition(":")
     if not sep or not host or not port.isdigit() or not 1 <= int(port) <= 65535:
-        raise ValueError(f"coordinator must be HOST:PORT with a port in 1..65535, got {text!r}")
+        raise InputError(f"coordinator must be HOST:PORT with a port in 1..65535, got {text!r}")
     return host.strip("[]"), int(port)
 
 
@@ -42,13 +43,13 @@ def _check_port_free(host: str, port: int) -> None:
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except socket.gaierror as e:
-        raise ValueError(f"coordinator host {host!r} cannot be resolved: {e.strerror}") from None
+        raise InputError(f"coordinator host {host!r} cannot be resolved: {e.strerror}") from None
     family, _, _, _, addr = infos[0]
     with socket.socket(family, socket.SOCK_STREAM) as s:
         try:
             s.bind(("", addr[1]))
         except OSError:
-            raise ValueError(f"coordinator port {port} is already in use on this machine (process 0 "
+            raise InputError(f"coordinator port {port} is already in use on this machine (process 0 "
                              "serves the coordinator there): pick a free port") from None
 
 
@@ -68,16 +69,16 @@ def initialize(coordinator: Optional[str] = None, num_processes: Optional[int] =
     """
     explicit = (coordinator, num_processes, process_id)
     if any(v is not None for v in explicit) and any(v is None for v in explicit):
-        raise ValueError("give all of coordinator, num_processes and process_id, or none of them "
+        raise InputError("give all of coordinator, num_processes and process_id, or none of them "
                          "(to let JAX detect the cluster)")
     kwargs = {}
     if coordinator is not None:
         host, port = parse_coordinator(coordinator)
         if isinstance(num_processes, bool) or not isinstance(num_processes, (int, np.integer)) or num_processes < 1:
-            raise ValueError(f"num_processes must be a positive integer, got {num_processes!r}")
+            raise InputError(f"num_processes must be a positive integer, got {num_processes!r}")
         if isinstance(process_id, bool) or not isinstance(process_id, (int, np.integer)) or not (
                 0 <= process_id < num_processes):
-            raise ValueError(f"process id {process_id!r} is out of range for {num_processes} processes "
+            raise InputError(f"process id {process_id!r} is out of range for {num_processes} processes "
                              f"(0..{num_processes - 1})")
         if process_id == 0:
             _check_port_free(host, port)
@@ -89,13 +90,13 @@ def initialize(coordinator: Optional[str] = None, num_processes: Optional[int] =
         jax.distributed.initialize(initialization_timeout=int(timeout), **kwargs)
     except ValueError as e:
         if coordinator is None and "coordinator_address" in str(e):
-            raise ValueError("no cluster detected (no SLURM, Open MPI, ... environment); outside a cluster "
+            raise InputError("no cluster detected (no SLURM, Open MPI, ... environment); outside a cluster "
                              "manager give the coordinator HOST:PORT, the number of processes and this "
                              "process's id") from None
         raise
     except RuntimeError as e:
         if "already" in str(e).lower():
-            raise ValueError(f"JAX is already initialized in this process: {e}") from None
+            raise InputError(f"JAX is already initialized in this process: {e}") from None
         raise
     return mesh()
 

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ._errors import InputError
+
 COLORS = {"GD": "tab:blue", "mini-batch": "tab:green", "SGD": "tab:red"}
 
 
@@ -518,11 +520,11 @@ def _path(label, result, max_points=PATH_POINTS):
     ``max_points`` by keeping every k-th point and both ends exactly."""
     trace = getattr(result, "trace", None)
     if trace is None:
-        raise ValueError(f"{label}: the run has no trace; train it with record_every= (every update: "
+        raise InputError(f"{label}: the run has no trace; train it with record_every= (every update: "
                          "record_every=gcd(batch_size, n))")
     w = np.asarray(trace.w, np.float64)
     if w.shape[1] != 1:
-        raise ValueError(f"{label}: paths over (w, b) need one feature (d = 1), got d = {w.shape[1]}")
+        raise InputError(f"{label}: paths over (w, b) need one feature (d = 1), got d = {w.shape[1]}")
     samples, updates, w, b = _per_update(np.asarray(trace.samples, np.int64), np.asarray(trace.updates, np.int64),
                                          w[:, 0, 0], np.asarray(trace.b, np.float64)[:, 0])
     if len(updates) > max_points:
@@ -561,7 +563,7 @@ def _paths_scene(X, y, results, true_w, true_b, max_points):
 
     X, y = np.asarray(X, np.float64), np.asarray(y, np.float64).reshape(-1)
     if X.ndim != 2 or X.shape[1] != 1:
-        raise ValueError(f"paths over (w, b) need one feature (d = 1), got X of shape {X.shape}")
+        raise InputError(f"paths over (w, b) need one feature (d = 1), got X of shape {X.shape}")
     opt = optimum(X, y)
     star = (float(opt.w[0, 0]), float(np.ravel(opt.b)[0]))
     runs = []
@@ -704,7 +706,7 @@ def paths_animation(X, y, results, path, *, true_w=None, true_b=None, frames=120
     from matplotlib.animation import FuncAnimation, PillowWriter
 
     if isinstance(frames, bool) or int(frames) != frames or frames < 2:
-        raise ValueError(f"frames must be an integer >= 2, got {frames!r}")
+        raise InputError(f"frames must be an integer >= 2, got {frames!r}")
     frames = int(frames)
     scene = _paths_scene(X, y, results, true_w, true_b, max_points)
     fig = plt.figure(figsize=(10.5 if scene["zoom"] else 6, 6.2), layout="constrained", dpi=dpi)

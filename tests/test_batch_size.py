@@ -231,7 +231,7 @@ def test_cli_runs_and_writes_the_figure_and_json(tmp_path):
     p = subprocess.run(
         [sys.executable, "-m", "jaxgd", "batch-size", "--problems", "tutorial", "--n", "32", "--seeds", "2",
          "--targets", "0.01,0.001", "--lrs", "0.25,0.5,1", "--batch-sizes", "1,8,n", "--bootstrap", "20",
-         "--plot", str(fig), "--json", str(js)],
+         "--out", str(fig), "--json", str(js)],
         capture_output=True, text=True, timeout=300)
     assert p.returncode == 0, p.stderr
     assert "== tutorial: n=32, d=1" in p.stdout and "Claim 5:" in p.stdout and f"figure: {fig}" in p.stdout
@@ -251,7 +251,7 @@ def test_cli_runs_and_writes_the_figure_and_json(tmp_path):
     (["--batch-sizes", "0,1"], "argument --batch-sizes"),
     (["--batch-sizes", "1,5000"], "--batch-sizes 5000 is larger than --n 1000"),
     (["--batch-sizes", "n,1000"], "at least 2 different batch sizes"),
-    (["--plot", "/nonexistent-dir/f.png"], "the directory /nonexistent-dir does not exist"),
+    (["--out", "/nonexistent-dir/f.png"], "the directory /nonexistent-dir does not exist"),
     (["--budget", "0"], "argument --budget"),
 ])
 def test_cli_bad_flags_are_one_line_and_exit_code_2(args, needle, capsys):

@@ -90,6 +90,44 @@ def test_every_flag_shows_its_default():
     assert "(default: 0.005,0.01,0.02,0.05,0.1)" in text and "(default: 1,10,50,n)" in text
 
 
+def test_every_figure_path_is_out():
+    # One name for one thing: each command that draws a figure takes its path as --out, and
+    # only as --out (batch-size had --plot, paths took both).
+    from jaxgd.cli import _common
+
+    figures = {}
+    for name, p in _subparsers().items():
+        for action in p._actions:
+            if action.type is _common.figure_path:
+                figures[name] = action.option_strings
+            assert "--plot" not in action.option_strings, name
+    assert figures == {name: ["--out"] for name in
+                       ("compare", "claims", "sweep", "optimizers", "paths", "batch-size")}
+
+
+def _help_sections(parser):
+    """{section title: its flags}, in the order --help prints them."""
+    import re
+
+    sections = {}
+    for line in parser.format_help().splitlines()[1:]:
+        if re.fullmatch(r"\S.*:", line) and not line.startswith("usage:"):
+            title = sections.setdefault(line[:-1], [])
+        elif line.startswith("  -") and sections:
+            title.append(line.split()[0].rstrip(","))
+    return sections
+
+
+def test_help_shows_the_commands_own_flags_first_and_the_shared_groups_last():
+    order = ["options", "data file", "optimizer and learning-rate schedule", "several processes", "compilation cache"]
+    for name, p in _subparsers().items():
+        sections = {title: flags for title, flags in _help_sections(p).items() if flags}
+        assert list(sections) == [t for t in order if t in sections], (name, list(sections))
+        assert list(sections)[-1] == "compilation cache" and sections["compilation cache"] == ["--no-cache"], name
+        own = sections["options"]
+        assert own[0] == "-h" and not {"--no-cache", "--optimizer", "--data", "--coordinator"} & set(own), (name, own)
+
+
 def test_claims_help_prints_percent_signs_once():
     # argparse %-formats a description only when it holds "%(prog)"; "%%" would print as is.
     text = " ".join(_subparsers()["claims"].format_help().split())
@@ -156,12 +194,13 @@ def test_a_directory_as_data_file(tmp_path, capsys):
     from jaxgd import cli
 
     assert cli.main(["train", "--data", str(tmp_path)]) == 2
-    assert capsys.readouterr().err.strip() == f"jaxgd: error: {tmp_path} is a directory, not a data file"
+    assert capsys.readouterr().err.strip() == f"jaxgd train: error: {tmp_path} is a directory, not a data file"
 
 
 def test_missing_data_file(tmp_path):
     p = run("train", "--data", str(tmp_path / "nope.csv"))
-    assert p.returncode == 2 and "data file not found" in p.stderr and len(p.stderr.strip().splitlines()) == 1
+    assert p.returncode == 2 and len(p.stderr.strip().splitlines()) == 1, p.stderr
+    assert p.stderr.startswith(f"jaxgd train: error: data file not found: {tmp_path / 'nope.csv'}"), p.stderr
 
 
 def test_drop_nonfinite_trains_on_the_rest(tmp_path):

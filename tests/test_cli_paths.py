@@ -58,7 +58,7 @@ def test_record_step_catches_every_update_or_thins():
         (["paths", "--frames", "10"], "--frames needs --gif PATH"),
         (["paths", "--frames", "1", "--gif", "{tmp}/a.gif"], "expected an integer from 2 to 300"),
         (["paths", "--out", "{tmp}/fig.xyz"], "has the extension .xyz"),
-        (["paths", "--plot", "{tmp}"], "is a directory"),
+        (["paths", "--out", "{tmp}"], "is a directory"),
         (["paths", "--batch-size", "2000"], "--batch-size 2000 is larger than --n 1000"),
         (["paths", "--data", "{tmp}/two.csv"], "has 2 features; jaxgd paths draws (w, b) for one feature"),
     ],
@@ -78,7 +78,7 @@ def test_paths_from_a_fresh_process_on_a_data_file(tmp_path):
     (tmp_path / "one.csv").write_text("x,y\n" + "".join(f"{a:.5f},{2 * a + 1 + 0.1 * e:.5f}\n"
                                                         for a, e in zip(x, rng.normal(size=60))))
     p = subprocess.run([sys.executable, "-m", "jaxgd", "paths", "--data", str(tmp_path / "one.csv"), "--epochs", "2",
-                        "--batch-size", "6", "--plot", str(tmp_path / "p.png"), "--no-cache"],
+                        "--batch-size", "6", "--out", str(tmp_path / "p.png"), "--no-cache"],
                        capture_output=True, text=True, timeout=300)
     assert p.returncode == 0, p.stderr
     assert "60 rows; 1 feature (x)" in p.stdout and (tmp_path / "p.png").exists()

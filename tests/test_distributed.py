@@ -26,12 +26,14 @@ ROOT = str(HERE.parent)
 TIMEOUT = 300  # s per cluster run; a run takes ~15 s on 2 idle cores (compiles included)
 
 
-def _env():
+def _env(devices=1):
     env = {k: v for k, v in os.environ.items()
            if not k.startswith(("SLURM_", "OMPI_", "PMI_", "JAX_COORDINATOR", "MEGASCALE"))}
     path = os.pathsep.join([ROOT, env["PYTHONPATH"]]) if env.get("PYTHONPATH") else ROOT
     env.update(PYTHONPATH=path, JAX_PLATFORMS="cpu", JAXGD_NO_CACHE="1", PYTHONUNBUFFERED="1")
     env.pop("XLA_FLAGS", None)  # one CPU device per process
+    if devices > 1:
+        env["XLA_FLAGS"] = f"--xla_force_host_platform_device_count={devices}"
     return env
 
 
@@ -41,9 +43,9 @@ def _free_port():
         return s.getsockname()[1]
 
 
-def _run_all(commands, cwds=None, timeout=TIMEOUT):
+def _run_all(commands, cwds=None, timeout=TIMEOUT, devices=1):
     """Start every command at once; wait for all; kill every process group on a timeout."""
-    procs = [subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=_env(),
+    procs = [subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=_env(devices),
                               cwd=(cwds or [None] * len(commands))[i], start_new_session=True)
              for i, cmd in enumerate(commands)]
     try:
@@ -59,12 +61,13 @@ def _run_all(commands, cwds=None, timeout=TIMEOUT):
     return [(p.returncode, o, e) for p, (o, e) in zip(procs, outs)]
 
 
-def _cluster(make_command, cwds=None):
-    """Run a 2-process cluster; a port taken between choosing and binding it (another program
-    on the machine) is retried with a new port, so the test does not fail by chance."""
+def _cluster(make_command, cwds=None, devices=1):
+    """Run a 2-process cluster (``devices`` CPU devices each); a port taken between choosing and
+    binding it (another program on the machine) is retried with a new port, so the test does
+    not fail by chance."""
     for _ in range(3):
         port = _free_port()
-        results = _run_all([make_command(port, i) for i in range(2)], cwds)
+        results = _run_all([make_command(port, i) for i in range(2)], cwds, devices=devices)
         if not any("already in use" in e for _, _, e in results):
             return results
     return results
@@ -157,6 +160,7 @@ def test_cli_train_on_two_processes_prints_once(data_dir):
     assert rc0 == 0 and rc1 == 0, (err0[-2000:], err1[-2000:])
     assert out1 == ""  # only process 0 prints
     assert "2 processes, 2 devices" in out0
+    assert not [line for line in out0.splitlines() if "[Gloo]" in line], out0  # gloo's lines go to stderr
     ref = jaxgd.train(np.load(data_dir / "X.npy"), np.load(data_dir / "y.npy"), **TRAIN_CASES["mini-batch"])
     assert f"final loss {float(ref.epoch_loss[-1]):.6f}" in out0
 
@@ -172,9 +176,26 @@ def test_cli_sweep_on_two_processes_writes_once(data_dir, tmp_path):
     (rc0, out0, err0), (rc1, out1, err1) = results
     assert rc0 == 0 and rc1 == 0, (err0[-2000:], err1[-2000:])
     assert out1 == ""
+    assert not [line for line in out0.splitlines() if "[Gloo]" in line], out0
     assert sorted(p.name for p in dirs[0].iterdir()) == ["jaxgd_sweep.csv", "jaxgd_sweep.png"]
     assert list(dirs[1].iterdir()) == []  # process 1 writes nothing
     assert len(Path(dirs[0] / "jaxgd_sweep.csv").read_text().strip().splitlines()) == 1 + 2 * 2 * 3
+
+
+@pytest.mark.parametrize("command", ["train", "sweep"])
+def test_gloo_never_writes_to_stdout(data_dir, tmp_path, command):
+    # gloo (C++) prints a "[Gloo] Rank r is connected to ..." line on stdout for every group of
+    # devices it connects, not only the first: with two devices a process, the collectives of
+    # all four devices connect after the cluster formed. stdout holds only jaxgd's output.
+    files = f"{data_dir}/X.npy,{data_dir}/y.npy"
+    flags = {"train": ["--batch-size", "50", "--epochs", "2"],
+             "sweep": ["--batch-sizes", "7,n", "--lrs", "0.01,0.05", "--seeds", "4", "--epochs", "2",
+                       "--out", str(tmp_path / "s.png"), "--csv", str(tmp_path / "s.csv")]}[command]
+    results = _cluster(lambda port, i: _cli(port, i, command, "--data", files, *flags), devices=2)
+    (rc0, out0, err0), (rc1, out1, err1) = results
+    assert rc0 == 0 and rc1 == 0, (err0[-2000:], err1[-2000:])
+    assert out1 == "" and not [line for line in out0.splitlines() if "[Gloo]" in line], out0
+    assert out0.startswith(f"{files}: {N} rows") and ("csv: " in out0 if command == "sweep" else "4 devices" in out0)
 
 
 def _one(args, timeout=120):
@@ -195,6 +216,7 @@ def test_bad_cluster_flags_are_one_line_exit_2(args, message):
     rc, out, err = _one(["train", "--epochs", "1", *args])
     assert rc == 2 and out == "", err
     assert message in err and len(err.strip().splitlines()) == 1, err
+    assert err.startswith("jaxgd train: error: "), err
 
 
 def test_an_unreachable_coordinator_is_one_line_after_the_timeout():
@@ -203,3 +225,4 @@ def test_an_unreachable_coordinator_is_one_line_after_the_timeout():
                          "--num-processes", "2", "--process-id", "1", "--cluster-timeout", "3"])
     assert rc == 2 and out == "", err
     assert "did not form within 3 s" in err and len(err.strip().splitlines()) == 1, err
+    assert err.startswith("jaxgd train: error: the cluster did not form"), err

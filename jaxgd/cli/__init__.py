@@ -1,8 +1,9 @@
 """Command line: ``jaxgd compare | train | parity | claims | sweep | optimizers | paths | batch-size`` (also ``python -m jaxgd``).
 
 One module per command (``add_parser(subparsers)`` and ``run(args) -> int``); what they share is
-in ``_common``. Values are validated by their argparse types; bad input is one line on stderr
-and exit code 2.
+in ``_common``. Values are validated by their argparse types; bad input (a ``UsageError`` or an
+``InputError``) is one line on stderr, ``jaxgd <command>: error: ...``, and exit code 2; any other
+exception is a bug and keeps its traceback.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import os
 import sys
 import warnings
 
+from .._errors import InputError
 from . import _cluster, _common, batch_size, claims, compare, optimizers, parity, paths, sweep, train
 
 __all__ = ["build_parser", "main"]
@@ -21,8 +23,8 @@ COMMANDS = (compare, train, parity, claims, sweep, optimizers, paths, batch_size
 def build_parser():
     parser = _common.Parser(prog="jaxgd", description="GD, SGD and mini-batch SGD as one compiled JAX program.")
     sub = parser.add_subparsers(dest="command", title="commands", metavar="COMMAND", parser_class=_common.Parser)
-    for command in COMMANDS:
-        command.add_parser(sub).add_argument(
+    for command in COMMANDS:  # --help: the command's own flags, the optimizer's, the cluster's, then this
+        command.add_parser(sub).add_argument_group("compilation cache").add_argument(
             "--no-cache", action="store_true",
             help="do not use the persistent compilation cache ($JAXGD_CACHE_DIR, else "
                  "$XDG_CACHE_HOME/jaxgd, else ~/.cache/jaxgd; also off when $JAXGD_NO_CACHE is set; "
@@ -60,6 +62,7 @@ def main(argv=None):
     with warnings.catch_warnings():
         warnings.simplefilter("once", RuntimeWarning)
         warnings.showwarning = _WarningPrinter()
+        args = None
         try:
             args = parser.parse_args(argv)
             if args.command is None:  # bare `jaxgd`: what there is to run
@@ -74,8 +77,8 @@ def main(argv=None):
         except _common.UsageError as e:
             print(e, file=sys.stderr)
             return 2
-        except (ValueError, OSError) as e:
-            print(f"jaxgd: error: {e}", file=sys.stderr)
+        except InputError as e:  # bad input found while running; any other exception is a bug
+            print(f"{_common.prog(args)}: error: {e}", file=sys.stderr)
             return 2
         except KeyboardInterrupt:
             print("jaxgd: interrupted", file=sys.stderr)

@@ -8,18 +8,30 @@ import time
 
 import numpy as np
 
+from .._errors import InputError
 from .._table import table
 
 TUTORIAL_N, TUTORIAL_LR, TUTORIAL_EPOCHS, TUTORIAL_BATCH = 1000, 0.02, 50, 50
 
 
 class UsageError(Exception):
-    """A command-line mistake: reported in one line with exit code 2."""
+    """A command-line mistake: its message is the whole line, reported with exit code 2."""
 
 
 class Parser(argparse.ArgumentParser):
     def error(self, message):  # one line, no usage dump
         raise UsageError(f"{self.prog}: error: {message}")
+
+
+def prog(args=None):
+    """``jaxgd <command>``, what every error line of a command starts with (``jaxgd`` before one is known)."""
+    command = getattr(args, "command", None)
+    return "jaxgd" if command is None else f"jaxgd {command}"
+
+
+def usage_error(args, message):
+    """A mistake found after parsing (flags that do not go together), as the line argparse would give."""
+    return UsageError(f"{prog(args)}: error: {message}")
 
 
 # --- argparse types: each value is validated once, where it is parsed -------------------------
@@ -181,11 +193,11 @@ def check_batch_size(batch_size, n, loaded=None, flag="--batch-size", held_out=0
     if batch_size is None or batch_size <= n:
         return
     if held_out:
-        raise ValueError(f"{flag} {batch_size} is larger than the {n} training rows --val-fraction leaves "
+        raise InputError(f"{flag} {batch_size} is larger than the {n} training rows --val-fraction leaves "
                          f"(of {n + held_out})")
     if loaded is not None:
-        raise ValueError(f"{loaded.source} has {n} rows, fewer than {flag} {batch_size}")
-    raise ValueError(f"{flag} {batch_size} is larger than --n {n}")
+        raise InputError(f"{loaded.source} has {n} rows, fewer than {flag} {batch_size}")
+    raise InputError(f"{flag} {batch_size} is larger than --n {n}")
 
 
 
@@ -301,13 +313,13 @@ def spread_json(values, diverged=None, qs=(0.05, 0.5, 0.95)):
 def split_validation(X, y, fraction, seed, source="the data"):
     """Split the rows into (X_train, y_train, X_val, y_val): ``ceil(fraction * n)`` held-out rows,
     the first of ``numpy.random.default_rng(seed).permutation(n)``; both parts keep the rows'
-    order. A split leaving no row on either side is a ValueError naming --val-fraction."""
+    order. A split leaving no row on either side is an InputError naming --val-fraction."""
     import math
 
     n = X.shape[0]
     n_val = math.ceil(round(fraction * n, 9))  # round: 0.3 * 10 is 3.0000000000000004
     if n_val < 1 or n - n_val < 1:
-        raise ValueError(f"--val-fraction {fraction:g} of {source}'s {n} rows leaves {n - n_val} training and "
+        raise InputError(f"--val-fraction {fraction:g} of {source}'s {n} rows leaves {n - n_val} training and "
                          f"{n_val} held-out rows; each needs at least 1")
     from .._io import _take_rows  # 64-byte aligned, so JAX uses the rows in place
 

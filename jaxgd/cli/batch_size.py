@@ -75,7 +75,7 @@ def add_parser(subparsers):
                         "%(default)g)")
     p.add_argument("--bootstrap", type=c.int_at_least(0), default=1000,
                    help="bootstrap resamples of the seeds for the fit's intervals (default: %(default)s)")
-    p.add_argument("--plot", type=c.figure_path, default="jaxgd_batch_size.png",
+    p.add_argument("--out", type=c.figure_path, default="jaxgd_batch_size.png",
                    help="figure path (default: %(default)s)")
     c.add_json(p)
     p.set_defaults(func=run)
@@ -101,11 +101,11 @@ def run(args) -> int:
     if args.batch_sizes is not None:
         sizes = [args.n if b is None else b for b in args.batch_sizes]
         if max(sizes) > args.n:
-            raise ValueError(f"--batch-sizes {max(sizes)} is larger than --n {args.n}")
+            raise c.InputError(f"--batch-sizes {max(sizes)} is larger than --n {args.n}")
         if len(set(sizes)) < 2:
-            raise ValueError("--batch-sizes needs at least 2 different batch sizes for the trade-off")
+            raise c.InputError("--batch-sizes needs at least 2 different batch sizes for the trade-off")
         kwargs["batch_sizes"] = sizes
-    study, text = bsz.run_study(problems, out=args.plot, **kwargs)
+    study, text = bsz.run_study(problems, out=args.out, **kwargs)
     print(text)
     if c.write_json(args.json, {
             "config": c.run_config(args, targets=args.targets, problems=args.problems, condition=args.condition,

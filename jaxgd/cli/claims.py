@@ -48,8 +48,8 @@ def run(args) -> int:
     from .. import claims
 
     if args.batch_size >= args.n:  # the one check that needs two flags
-        raise ValueError(f"--batch-size {args.batch_size} must be smaller than --n {args.n} for a "
-                         f"mini-batch variant between SGD and GD")
+        raise c.InputError(f"--batch-size {args.batch_size} must be smaller than --n {args.n} for a "
+                           f"mini-batch variant between SGD and GD")
     chosen, verdicts, doc = args.claims, [], {"rows": [], "claims": []}
     if set(chosen) & {1, 2, 3}:
         report = claims.check_claims(seeds=args.seeds, epochs=args.epochs, lr=args.lr, n=args.n,

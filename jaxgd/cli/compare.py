@@ -30,8 +30,8 @@ def add_parser(subparsers):
     p.add_argument("--out", type=c.figure_path, default="jaxgd_compare.png", help="figure path (default: %(default)s)")
     c.add_val_fraction(p)
     c.add_json(p)
-    c.add_optimizer_arguments(p)
     add_data_arguments(p)
+    c.add_optimizer_arguments(p)
     p.set_defaults(func=run)
     return p
 

@@ -51,8 +51,8 @@ def run(args) -> int:
         where = f"{loaded.source} has {n} rows" if loaded is not None else f"--n is {n}"
         if validation is not None:
             where = f"--val-fraction leaves {n} training rows"
-        raise ValueError(f"--batch-size {args.batch_size} must be between 2 and n - 1 for a mini-batch variant "
-                         f"({where})")
+        raise c.InputError(f"--batch-size {args.batch_size} must be between 2 and n - 1 for a mini-batch variant "
+                           f"({where})")
     report, text = run_optimizers(X, y, out=args.out, batch_size=args.batch_size, lrs=sorted(set(args.lrs)),
                                   seeds=args.seeds, epochs=args.epochs, validation=validation)
     print(text)

@@ -43,7 +43,7 @@ def run(args):
     specs = c.optimizer_from_args(args, "jaxgd parity")
     specs = specs if isinstance(specs, list) else [specs]
     if importlib.util.find_spec("torch") is None:  # only jaxgd.parity imports torch
-        raise c.UsageError("jaxgd parity: error: parity needs torch: pip install 'jaxgd[dev]'")
+        raise c.usage_error(args, "parity needs torch: pip install 'jaxgd[dev]'")
     batch_sizes = [args.n if bs is None else bs for bs in args.batch_sizes]
     for bs in batch_sizes:
         c.check_batch_size(bs, args.n, flag="--batch-sizes")

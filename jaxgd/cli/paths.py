@@ -36,15 +36,14 @@ def add_parser(subparsers):
     c.add_common(p)
     p.add_argument("--batch-size", type=c.positive_int, default=c.TUTORIAL_BATCH,
                    help="mini-batch size (default: %(default)s)")
-    p.add_argument("--out", "--plot", dest="out", type=c.figure_path, default="jaxgd_paths.png",
-                   help="figure path (default: %(default)s)")
+    p.add_argument("--out", type=c.figure_path, default="jaxgd_paths.png", help="figure path (default: %(default)s)")
     p.add_argument("--gif", type=c.gif_path, default=None, metavar="PATH",
                    help="also write the paths as an animated GIF (default: none)")
     p.add_argument("--frames", type=c.int_range(2, 300), default=None,
                    help=f"frames of the GIF, 2 to 300 (default: {FRAMES})")
     c.add_json(p)
-    c.add_optimizer_arguments(p)
     add_data_arguments(p)
+    c.add_optimizer_arguments(p)
     p.set_defaults(func=run)
     return p
 
@@ -54,16 +53,15 @@ def run(args):
     from .._train import variant_name
 
     if args.d != 1:
-        raise c.UsageError(f"jaxgd paths: error: --d {args.d}: the paths are drawn over (w, b), for one feature "
-                           "(--d 1)")
+        raise c.usage_error(args, f"--d {args.d}: the paths are drawn over (w, b), for one feature (--d 1)")
     if args.frames is not None and args.gif is None:
-        raise c.UsageError("jaxgd paths: error: --frames needs --gif PATH")
+        raise c.usage_error(args, "--frames needs --gif PATH")
     frames = args.frames or FRAMES
     opt = c.optimizer_from_args(args, "jaxgd paths")
     X, y, true_w, true_b, loaded = c.training_data(args)
     n, d = X.shape
     if d != 1:
-        raise ValueError(f"{loaded.source} has {d} features; jaxgd paths draws (w, b) for one feature")
+        raise c.InputError(f"{loaded.source} has {d} features; jaxgd paths draws (w, b) for one feature")
     c.check_batch_size(args.batch_size, n, loaded)
     header = ["variant", "batch", "updates", "path drawn", "final loss", "w", "b"]
     results, rows, records = {}, [], []

@@ -35,8 +35,8 @@ def add_parser(subparsers):
                    help="random seed of the synthetic data and of the --val-fraction split (default: %(default)s)")
     c.add_val_fraction(p)
     c.add_json(p)
-    c.add_optimizer_arguments(p)
     add_data_arguments(p)
+    c.add_optimizer_arguments(p)
     _cluster.add_arguments(p)
     p.set_defaults(func=run)
     return p
@@ -62,7 +62,7 @@ def run(args) -> int:
     loaded = data_from_args(args)
     if loaded is not None:  # a data file: n is its row count
         if loaded.n_rows < 2:
-            raise ValueError(f"{loaded.source} has {loaded.n_rows} row; a sweep needs at least 2")
+            raise c.InputError(f"{loaded.source} has {loaded.n_rows} row; a sweep needs at least 2")
         print(describe(loaded))
         args.n = loaded.n_rows
         X, y = loaded.X, loaded.y
@@ -71,7 +71,7 @@ def run(args) -> int:
     X, y, validation = c.validation_split(args, X, y, loaded)
     n, n_val = X.shape[0], 0 if validation is None else validation[0].shape[0]
     if n < 2:
-        raise ValueError(f"--val-fraction {args.val_fraction:g} leaves {n} training row; a sweep needs at least 2")
+        raise c.InputError(f"--val-fraction {args.val_fraction:g} leaves {n} training row; a sweep needs at least 2")
     batch_sizes = [n if b is None else b for b in args.batch_sizes]
     for b in batch_sizes:
         c.check_batch_size(b, n, loaded, flag="--batch-sizes", held_out=n_val)

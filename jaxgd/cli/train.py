@@ -17,8 +17,8 @@ def add_parser(subparsers):
                    help="1 = SGD, n or omitted = full-batch GD, between = mini-batch (default: full batch)")
     c.add_val_fraction(p)
     c.add_json(p)
-    c.add_optimizer_arguments(p)
     add_data_arguments(p)
+    c.add_optimizer_arguments(p)
     _cluster.add_arguments(p)
     p.set_defaults(func=run)
     return p
@@ -30,8 +30,8 @@ def run(args):
     opt = c.optimizer_from_args(args, "jaxgd train")
     mesh = getattr(args, "mesh", None)
     if mesh is not None and args.val_fraction is not None:
-        raise c.UsageError("jaxgd: error: --val-fraction cannot be combined with several processes (each process "
-                           "holds only its rows); split the files into training and held-out files first")
+        raise c.usage_error(args, "--val-fraction cannot be combined with several processes (each process holds "
+                                  "only its rows); split the files into training and held-out files first")
     X, y, _, _, loaded = c.training_data(args, mesh)
     X, y, validation = c.validation_split(args, X, y, loaded)
     n_val = 0 if validation is None else validation[0].shape[0]
