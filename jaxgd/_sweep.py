@@ -21,6 +21,7 @@ from . import _validate, analysis, core, optim
 from ._mesh import auto_mesh, to_host
 from ._sweep_programs import SweepShape, _shardings, programs
 from ._sweep_result import SweepResult
+from ._errors import InputError
 
 STEP_LOSS_MODES = ("none", "summary", "full")
 # In-program memory one chunk may use for epoch orders and per-update losses (bytes).
@@ -122,7 +123,7 @@ def sweep(
     X, y, dtype = _validate.data(X, y)
     for name, a in (("X", X), ("y", y)):
         if isinstance(a, jax.Array) and not a.is_fully_addressable:
-            raise ValueError(f"{name} is a global array this process holds only in part: sweep spreads runs, not "
+            raise InputError(f"{name} is a global array this process holds only in part: sweep spreads runs, not "
                              "rows, over the processes and needs the whole data set on every process (pass "
                              "it as a numpy array)")
     n, d = X.shape
@@ -135,11 +136,11 @@ def sweep(
     optimizer = _validate.optimizer(optimizer)
     schedule = _validate.schedule(schedule)
     if step_loss not in STEP_LOSS_MODES:
-        raise ValueError(f"step_loss must be one of {STEP_LOSS_MODES}, got {step_loss!r}")
+        raise InputError(f"step_loss must be one of {STEP_LOSS_MODES}, got {step_loss!r}")
     if isinstance(divergence_factor, bool) or not isinstance(divergence_factor, numbers.Real) or not (
         np.isfinite(divergence_factor) and divergence_factor > 1
     ):
-        raise ValueError(f"divergence_factor must be a finite number > 1, got {divergence_factor!r}")
+        raise InputError(f"divergence_factor must be a finite number > 1, got {divergence_factor!r}")
     if chunk_epochs is not None:
         chunk_epochs = _validate.positive_int(chunk_epochs, "chunk_epochs")
     unroll = _validate.unroll(unroll)

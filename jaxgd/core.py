@@ -49,6 +49,7 @@ import optax
 from . import optim
 from ._data import epoch_round_keys, permutation, run_keys
 from ._model import Batch, Params, init_params, loss, plain_loss, predict
+from ._errors import InputError
 
 __all__ = ["Batch", "History", "Params", "Plan", "Trace", "TrainState", "batch_indices", "default_unroll",
            "draw", "init_state", "init_params", "initial_params", "learning_rate", "loss", "order_keys", "plain_loss",
@@ -179,7 +180,7 @@ def trace_grid(plan: Plan):
     ``samples = 0, R, 2R, ..`` up to ``epochs * n`` (plus ``epochs * n`` when off the grid) with
     ``R = plan.record_every``, and the updates done by each point. Static: a function of the plan."""
     if plan.record_every < 1:
-        raise ValueError(f"plan.record_every must be >= 1 for a trace, got {plan.record_every}")
+        raise InputError(f"plan.record_every must be >= 1 for a trace, got {plan.record_every}")
     return _trace_grid(plan.n, plan.batch_size, plan.epochs, plan.record_every)
 
 
@@ -194,9 +195,9 @@ def init_state(params: Params, optimizer=None, lr=0.02, *, schedule=None, dtype=
     optimizer = optim.sgd() if optimizer is None else optimizer
     schedule = optim.constant() if schedule is None else schedule
     if not isinstance(optimizer, optim.Optimizer):
-        raise ValueError(f"optimizer must be a jaxgd.optim spec (optim.adam(), ...), got {optimizer!r}")
+        raise InputError(f"optimizer must be a jaxgd.optim spec (optim.adam(), ...), got {optimizer!r}")
     if not isinstance(schedule, optim.Schedule):
-        raise ValueError(f"schedule must be a jaxgd.optim schedule (optim.step_lr(10), ...), got {schedule!r}")
+        raise InputError(f"schedule must be a jaxgd.optim schedule (optim.step_lr(10), ...), got {schedule!r}")
     dtype = jnp.dtype(dtype or params.w.dtype)
     params = jax.tree.map(lambda p: jnp.asarray(p, dtype), params)
     optimizer, schedule = optim.cast(optimizer, dtype), optim.cast(schedule, dtype)
@@ -229,15 +230,15 @@ def update_step(state: TrainState, batch: Batch, lr):
 def _check_state(state: TrainState, plan: Plan):
     """Trace-time checks where a hand-built state could disagree with itself or the plan."""
     if not isinstance(state.optimizer, optim.Optimizer) or not isinstance(state.schedule, optim.Schedule):
-        raise ValueError("state.optimizer and state.schedule must be jaxgd.optim specs: build the state with "
+        raise InputError("state.optimizer and state.schedule must be jaxgd.optim specs: build the state with "
                          "core.init_state")
     dtype = jnp.dtype(plan.dtype)
     if state.params.w.dtype != dtype:
-        raise ValueError(f"the state's parameters are {state.params.w.dtype} but the plan computes in {dtype}: "
+        raise InputError(f"the state's parameters are {state.params.w.dtype} but the plan computes in {dtype}: "
                          f"build the state with core.init_state(..., dtype={plan.dtype!r})")
     expected = jax.eval_shape(state.optimizer.transformation(state.lr).init, state.params)
     if jax.tree.structure(expected) != jax.tree.structure(state.opt_state):
-        raise ValueError(f"the state's opt_state does not match its optimizer {state.optimizer.name} "
+        raise InputError(f"the state's opt_state does not match its optimizer {state.optimizer.name} "
                          f"({dict(state.optimizer.options)}): build the state with core.init_state")
 
 
@@ -341,11 +342,11 @@ def run(state: TrainState, X, y, plan: Plan, *, orders=None, order_keys=None, ac
     _check_state(state, plan)
     if not plan.full_batch:
         if (orders is None) == (order_keys is None):
-            raise ValueError("run needs exactly one of orders= (permutations) and order_keys= (from core.draw) "
+            raise InputError("run needs exactly one of orders= (permutations) and order_keys= (from core.draw) "
                              f"for batch_size {plan.batch_size} < n {plan.n}")
         expected = (plan.epochs, plan.n)
         if orders is not None and tuple(orders.shape) != expected:
-            raise ValueError(f"orders must be (epochs, n) = {expected} permutations, got shape {tuple(orders.shape)}")
+            raise InputError(f"orders must be (epochs, n) = {expected} permutations, got shape {tuple(orders.shape)}")
     unroll = plan.unroll or default_unroll(plan.batch_size, plan.n, _stateful(state))
     X = jnp.asarray(X, plan.dtype)
     y = jnp.asarray(y, plan.dtype).reshape(plan.row_count, 1)

@@ -4,35 +4,36 @@ from __future__ import annotations
 
 import math
 import numbers
+from .._errors import InputError
 
 
 def real(name, value):
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise ValueError(f"{name} must be a real number, got {value!r}")
+        raise InputError(f"{name} must be a real number, got {value!r}")
     value = float(value)
     if not math.isfinite(value):
-        raise ValueError(f"Invalid {name} value: {value} (must be finite)")
+        raise InputError(f"Invalid {name} value: {value} (must be finite)")
     return value
 
 
 def nonneg(name, value):
     value = real(name, value)
     if value < 0.0:
-        raise ValueError(f"Invalid {name} value: {value} (must be >= 0)")
+        raise InputError(f"Invalid {name} value: {value} (must be >= 0)")
     return value
 
 
 def positive(name, value):
     value = real(name, value)
     if value <= 0.0:
-        raise ValueError(f"Invalid {name} value: {value} (must be > 0)")
+        raise InputError(f"Invalid {name} value: {value} (must be > 0)")
     return value
 
 
 def unit(name, value, *, closed):
     value = real(name, value)
     if not (0.0 <= value <= 1.0 if closed else 0.0 <= value < 1.0):
-        raise ValueError(f"Invalid {name} value: {value} (must be in [0, 1{']' if closed else ')'})")
+        raise InputError(f"Invalid {name} value: {value} (must be in [0, 1{']' if closed else ')'})")
     return value
 
 
@@ -40,7 +41,7 @@ def pair(name, value):
     try:
         first, second = value
     except (TypeError, ValueError):
-        raise ValueError(f"{name} must be a pair, got {value!r}") from None
+        raise InputError(f"{name} must be a pair, got {value!r}") from None
     return first, second
 
 
@@ -51,13 +52,13 @@ def betas(value):
 
 def flag(name, value):
     if not isinstance(value, bool):
-        raise ValueError(f"{name} must be a bool, got {value!r}")
+        raise InputError(f"{name} must be a bool, got {value!r}")
     return value
 
 
 def positive_int(name, value):
     if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
-        raise ValueError(f"Invalid {name} value: {value!r} (must be a positive integer)")
+        raise InputError(f"Invalid {name} value: {value!r} (must be a positive integer)")
     return int(value)
 
 

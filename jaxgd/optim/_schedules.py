@@ -17,6 +17,7 @@ import jax
 import jax.numpy as jnp
 
 from . import _checks
+from .._errors import InputError
 
 
 @jax.tree_util.register_pytree_with_keys_class
@@ -105,7 +106,7 @@ SCHEDULE_NAMES = tuple(_SCHEDULES)
 def _gamma(gamma):
     gamma = _checks.real("gamma", gamma)
     if gamma <= 0:
-        raise ValueError(f"Invalid gamma value: {gamma} (must be > 0)")
+        raise InputError(f"Invalid gamma value: {gamma} (must be > 0)")
     return gamma
 
 
@@ -136,10 +137,10 @@ def multistep_lr(milestones, gamma=0.1) -> Schedule:
     try:
         milestones = tuple(milestones)
     except TypeError:
-        raise ValueError(f"milestones must be a sequence of ints, got {milestones!r}") from None
+        raise InputError(f"milestones must be a sequence of ints, got {milestones!r}") from None
     for m in milestones:
         if isinstance(m, bool) or not isinstance(m, numbers.Integral) or m < 0:
-            raise ValueError(f"Invalid milestones value: {m!r} (each must be a non-negative integer)")
+            raise InputError(f"Invalid milestones value: {m!r} (each must be a non-negative integer)")
     return Schedule(
         "multistep_lr", (("gamma", _gamma(gamma)),) + tuple((f"milestone_{i}", int(m)) for i, m in enumerate(milestones))
     )
@@ -175,7 +176,7 @@ def linear_lr(start_factor=1.0 / 3, end_factor=1.0, total_iters=5) -> Schedule:
     """
     start_factor = _checks.real("start_factor", start_factor)
     if not 0.0 < start_factor <= 1.0:
-        raise ValueError(f"Invalid start_factor value: {start_factor} (must be in (0, 1])")
+        raise InputError(f"Invalid start_factor value: {start_factor} (must be in (0, 1])")
     return Schedule(
         "linear_lr",
         (
@@ -193,5 +194,5 @@ def get_schedule(name_or_spec) -> Schedule:
     if name_or_spec is None or name_or_spec == "constant":
         return constant()
     if isinstance(name_or_spec, str) and name_or_spec in SCHEDULE_NAMES:
-        raise ValueError(f"schedule {name_or_spec!r} has required arguments: build it with optim.{name_or_spec}(...)")
-    raise ValueError(f"unknown schedule {name_or_spec!r}; expected one of {SCHEDULE_NAMES} or an optim.Schedule")
+        raise InputError(f"schedule {name_or_spec!r} has required arguments: build it with optim.{name_or_spec}(...)")
+    raise InputError(f"unknown schedule {name_or_spec!r}; expected one of {SCHEDULE_NAMES} or an optim.Schedule")

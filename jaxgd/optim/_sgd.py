@@ -10,6 +10,7 @@ import optax
 
 from . import _checks, _math
 from ._spec import Optimizer, register
+from .._errors import InputError
 
 
 class SGDMomentumState(NamedTuple):
@@ -75,7 +76,7 @@ def sgd(momentum=0.0, dampening=0.0, weight_decay=0.0, nesterov=False) -> Optimi
     weight_decay = _checks.nonneg("weight_decay", weight_decay)
     nesterov = _checks.flag("nesterov", nesterov)
     if nesterov and (momentum <= 0 or dampening != 0):
-        raise ValueError(
+        raise InputError(
             f"nesterov=True requires momentum > 0 and dampening == 0 (got momentum={momentum}, dampening={dampening})"
         )
     return Optimizer(

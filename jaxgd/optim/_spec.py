@@ -25,6 +25,7 @@ import jax.numpy as jnp
 import optax
 
 from . import _checks
+from .._errors import InputError
 
 # torch.optim keywords that select a torch kernel or autograd mode, not the arithmetic that
 # jaxgd follows (torch's single-tensor CPU path): accepted at that path's values, refused
@@ -80,7 +81,7 @@ class Optimizer:
         takes = self.definition.keywords
         unknown = sorted(set(kwargs) - set(takes))
         if unknown:
-            raise ValueError(f"{self.name} takes no keyword(s) {unknown}; it takes {tuple(takes)}")
+            raise InputError(f"{self.name} takes no keyword(s) {unknown}; it takes {tuple(takes)}")
         return self.definition.factory(**{**self.kwargs, **kwargs})
 
     def transformation(self, learning_rate) -> optax.GradientTransformationExtraArgs:
@@ -158,11 +159,11 @@ def register(name: str, *, torch_name: str, build, color: str, help: dict):
             for key in [k for k in kwargs if k not in own]:
                 value = kwargs.pop(key)
                 if key not in TORCH_ONLY:
-                    raise ValueError(f"optim.{name}() takes no keyword {key!r}; it takes "
+                    raise InputError(f"optim.{name}() takes no keyword {key!r}; it takes "
                                      f"{', '.join(list(own) + ['maximize'])}")
                 accepted, why = TORCH_ONLY[key]
                 if not any(value is a for a in accepted):
-                    raise ValueError(f"optim.{name}(): {why} ({key}={value!r}; accepted: "
+                    raise InputError(f"optim.{name}(): {why} ({key}={value!r}; accepted: "
                                      f"{' or '.join(map(repr, accepted))}, a no-op)")
             spec = factory(*args, **kwargs)
             return dataclasses.replace(spec, options=spec.options + (("maximize", _checks.flag("maximize", maximize)),))
@@ -188,7 +189,7 @@ def get(name_or_spec) -> Optimizer:
         return name_or_spec
     if isinstance(name_or_spec, str) and name_or_spec.lower() in REGISTRY:
         return REGISTRY[name_or_spec.lower()].factory()
-    raise ValueError(f"unknown optimizer {name_or_spec!r}; expected one of {names()} or an optim.Optimizer")
+    raise InputError(f"unknown optimizer {name_or_spec!r}; expected one of {names()} or an optim.Optimizer")
 
 
 def cast(tree, dtype):
