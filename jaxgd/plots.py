@@ -355,7 +355,6 @@ def sweep_cells(result, metric):
     """
     from . import analysis
 
-    ok = ~result.diverged
     with np.errstate(invalid="ignore", over="ignore"):  # diverged runs: inf - inf; masked below
         if metric == "excess":
             values = analysis.excess_loss(result.final_loss, result.optimum_loss)
@@ -363,13 +362,7 @@ def sweep_cells(result, metric):
         else:
             values = analysis.as_float_counts(result.epochs_to_target())
             label = "epochs to the target"
-    values = np.where(ok, values, np.nan)
-    cells = np.full(result.shape[:2], np.nan)
-    for idx in np.ndindex(*result.shape[:2]):
-        v = values[idx][ok[idx]]
-        if v.size:
-            cells[idx] = np.quantile(v, 0.5, method="inverted_cdf")
-    return cells, label
+    return analysis.median_over_kept(values, result.diverged), label
 
 
 def sweep_heatmap(result, metric, path):
