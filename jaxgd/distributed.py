@@ -128,6 +128,8 @@ def initialize(coordinator: Optional[str] = None, num_processes: Optional[int] =
                 0 <= process_id < num_processes):
             raise ValueError(f"process id {process_id!r} is out of range for {num_processes} processes "
                              f"(0..{num_processes - 1})")
+        if process_id == 0:
+            _check_port_free(host, port)
         kwargs = dict(coordinator_address=f"{host}:{port}" if ":" not in host else f"[{host}]:{port}",
                       num_processes=int(num_processes), process_id=int(process_id))
     elif _cluster_environment() is False:
@@ -135,8 +137,6 @@ def initialize(coordinator: Optional[str] = None, num_processes: Optional[int] =
     late = _too_late()
     if late is not None:
         raise ValueError(late)
-    if coordinator is not None and process_id == 0:
-        _check_port_free(host, port)
     # The CPU backend's cross-process collectives (all-reduce of gradients and losses).
     jax.config.update("jax_cpu_collectives_implementation", "gloo")
     try:
