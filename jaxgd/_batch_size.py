@@ -35,18 +35,18 @@ from __future__ import annotations
 import dataclasses
 import math
 import time
-import warnings
 from typing import Optional
 
 import numpy as np
 
 from . import analysis, core
+from .analysis import QS
 from ._claims import CANNOT_JUDGE, NOT_SUPPORTED, SUPPORTED, WEAKLY, Claim, seconds_per_epoch
 from ._data import synthetic_data, tutorial_weights
 from ._errors import InputError
 from ._sweep import sweep
 from ._table import table
-from ._train import train
+from ._runs import quiet_train
 
 DEFAULT_TARGETS = (1e-2, 1e-3, 1e-4)
 DEFAULT_LRS = tuple(float(2.0 ** (k / 2)) for k in range(-20, 4))
@@ -55,7 +55,6 @@ DEFAULT_LRS = tuple(float(2.0 ** (k / 2)) for k in range(-20, 4))
 TUTORIAL_BATCH = 50
 CLAIM5 = ("Mini-batch needs the right batch size: batch size and epochs are weighed against each other "
           "for the best result and speed.")
-QS = (0.05, 0.5, 0.95)
 
 
 # --- problems ---------------------------------------------------------------------------------
@@ -235,12 +234,6 @@ class ProblemResult:
         return int(np.flatnonzero(self.batch_sizes == batch_size)[0])
 
 
-def _quiet_train(*args, **kwargs):
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message="training diverged", category=RuntimeWarning)
-        return train(*args, **kwargs)
-
-
 def measure(problem: Problem, *, batch_sizes=None, lrs=DEFAULT_LRS, seeds=4, targets=DEFAULT_TARGETS,
             timing_updates: int = 2000, repeats: int = 5, bootstrap: int = 1000) -> ProblemResult:
     """Runs the study on one problem (see the module's docstring); returns a ``ProblemResult``."""
@@ -305,7 +298,7 @@ def measure(problem: Problem, *, batch_sizes=None, lrs=DEFAULT_LRS, seeds=4, tar
             continue
         values = []
         for s in seeds:
-            res = _quiet_train(X, y, batch_size=n, lr=float(lr[t, gd]), epochs=int(epochs_run[gd]), seed=s)
+            res = quiet_train(X, y, batch_size=n, lr=float(lr[t, gd]), epochs=int(epochs_run[gd]), seed=s)
             loss = np.asarray(res.epoch_loss, np.float64)
             e = int(analysis.epochs_to_target(loss, opt.loss, rel=float(targets[t])))
             if e != analysis.NOT_REACHED:  # GD: epoch e is update e

@@ -18,20 +18,18 @@ from __future__ import annotations
 
 import dataclasses
 import time
-import warnings
 from typing import Optional
 
-import jax
 import numpy as np
 
 from . import analysis
+from .analysis import QS
 from ._data import synthetic_data
 from ._errors import InputError
+from ._runs import timed_train
 from ._sweep import SweepResult, sweep
 from ._table import table
-from ._train import train
 
-QS = (0.05, 0.5, 0.95)  # 90% interval and median across seeds
 MUCH_MORE = 5.0  # "fluctuates much more": at least this ratio of medians
 NAMES = ("GD", "mini-batch", "SGD")
 G, M, S_ = 0, 1, 2  # row of each variant in the (3, seeds) metrics
@@ -107,15 +105,8 @@ def seconds_per_epoch(X, y, batch_size, lr, epochs, repeats=5):
     A sweep's vmapped time per run is not what one training run costs, and one run is what
     the tutorial's wall-time reasoning is about.
     """
-    with warnings.catch_warnings():  # a diverging run is timed all the same; the report says it diverged
-        warnings.filterwarnings("ignore", message="training diverged", category=RuntimeWarning)
-        jax.block_until_ready(train(X, y, batch_size=batch_size, lr=lr, epochs=epochs))  # compile
-        times = []
-        for _ in range(repeats):
-            t0 = time.perf_counter()
-            jax.block_until_ready(train(X, y, batch_size=batch_size, lr=lr, epochs=epochs))
-            times.append(time.perf_counter() - t0)
-    return float(np.median(times)) / epochs
+    # A diverging run is timed all the same; the report says it diverged.
+    return timed_train(X, y, repeats, batch_size=batch_size, lr=lr, epochs=epochs)[1] / epochs
 
 
 # --- evaluation (data in, data out) ---------------------------------------------------------

@@ -1,4 +1,5 @@
-"""Data stage: the tutorial's synthetic data set and the per-epoch sample orders."""
+"""Data stage: the tutorial's synthetic data set, the per-epoch sample orders and the names of
+the three ways of batching them."""
 
 from __future__ import annotations
 
@@ -68,6 +69,11 @@ def _draw_rows(key, m, w, b, noise_std):
 def tutorial_weights(d):
     """True weights for d features: the tutorial's [3.5] for d = 1, else evenly from -2 to 3.5."""
     return [3.5] if d == 1 else list(np.linspace(-2.0, 3.5, d))
+
+
+def variant_name(batch_size, n):
+    """The tutorial's name for training with batches of ``batch_size`` of n rows."""
+    return "GD" if batch_size == n else "SGD" if batch_size == 1 else "mini-batch"
 
 
 def run_keys(seed):

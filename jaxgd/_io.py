@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import contextlib
 import csv
-import functools
 import os
 from dataclasses import dataclass, field
 from typing import Optional
@@ -406,56 +405,46 @@ def _load_npy_pair_sharded(x_path, y_path, mesh, standardize):
     rows = -(-n // mesh.size) * mesh.size
     axes = tuple(mesh.axis_names)
 
-    def local_rows(a, shape):
-        def fill(index):
-            start, stop, _ = index[0].indices(rows)
-            out = _aligned_empty((stop - start,) + shape[1:])
-            real = max(start, min(stop, n))
-            _read_rows(a, start, real, out[: real - start])
-            out[real - start:] = 0
-            return out
-        return fill
+    def read(a, start, stop):
+        """Rows [start, stop) of the padded array: the file's rows, zeros past row n."""
+        out = _aligned_empty((stop - start,) + a.shape[1:])
+        real = max(start, min(stop, n))
+        _read_rows(a, start, real, out[: real - start])
+        out[real - start:] = 0
+        return out
+
+    def rows_of(index):
+        return index[0].indices(rows)[:2]
 
     X_sh = NamedSharding(mesh, PartitionSpec(axes, None))
     y_sh = NamedSharding(mesh, PartitionSpec(axes))
-    Xg = jax.make_array_from_callback((rows, d), X_sh, local_rows(X, (rows, d)))
-    yg = jax.make_array_from_callback((rows,), y_sh, local_rows(y, (rows,)))
     mean = scale = None
     if standardize:
-        Xg, mean, scale = _standardize_global(Xg, n, names, os.path.basename(x_path))
+        # This process's rows, read once and standardized in place before they become the
+        # global array; the statistics are summed over every process in float64.
+        local = {key: read(X, *key) for key in {rows_of(i) for i in
+                                                X_sh.addressable_devices_indices_map((rows, d)).values()}}
+        real = [buf[: max(0, min(stop, n) - start)] for (start, stop), buf in local.items()]
+        mean, scale = _standardize(real, real, n, names, os.path.basename(x_path), _sum_over_processes)
+        Xg = jax.make_array_from_callback((rows, d), X_sh, lambda index: local[rows_of(index)])
+    else:
+        Xg = jax.make_array_from_callback((rows, d), X_sh, lambda index: read(X, *rows_of(index)))
+    yg = jax.make_array_from_callback((rows,), y_sh, lambda index: read(y, *rows_of(index)))
     return LoadedData(Xg, yg, list(names), "y", 0, mean, scale, source[0], padded_from=n)
 
 
-def _standardize_global(X, n, names, name):
-    """Standardize a row-sharded global X over its first n rows: the column statistics are
-    reduced across processes in one compiled program; padding rows stay zero."""
+def _sum_over_processes(a):
+    """The float64 array ``a`` summed over every process, in float64 on every process alike.
+    The values travel as their bits (uint32 pairs): JAX without x64 would round float64 to float32."""
     import jax
-    import jax.numpy as jnp
 
-    @jax.jit
-    def stats(X):
-        real = (jnp.arange(X.shape[0]) < n)[:, None]
-        Xr = jnp.where(real, X, 0).astype(jnp.float32)
-        mean = Xr.sum(0) / n
-        var = (jnp.where(real, X - mean, 0) ** 2).sum(0) / n
-        return mean, jnp.sqrt(var)
+    if jax.process_count() == 1:
+        return a
+    from jax.experimental import multihost_utils
 
-    mean, scale = (np.asarray(a, np.float64) for a in stats(X))
-    for c in range(X.shape[1]):
-        if not scale[c] > 4 * np.finfo(np.float32).eps * abs(mean[c]):
-            raise InputError(
-                f"{name}: feature column {names[c]!r} is constant (value {mean[c]:.6g}); "
-                f"cannot standardize it — remove the column or load without standardize"
-            )
-    m32, s32 = mean.astype(np.float32), scale.astype(np.float32)
-
-    @functools.partial(jax.jit, donate_argnums=0)
-    def scaled(X):
-        real = (jnp.arange(X.shape[0]) < n)[:, None]
-        return jnp.where(real, (X - m32) / s32, 0)
-
-    scaled = scaled(X)
-    return scaled, mean, scale
+    bits = np.ascontiguousarray(a, np.float64).view(np.uint32)
+    every = np.ascontiguousarray(multihost_utils.process_allgather(bits), np.uint32)  # (processes, 2 d)
+    return every.view(np.float64).sum(axis=0)
 
 
 def _load_npz(path):
@@ -579,35 +568,47 @@ def _take_rows(X, good):
 # Standardization
 
 
-def _column_stats(X):
-    """Means and population standard deviations of X's columns in float64, block by block."""
-    n, d = X.shape
-    total = np.zeros(d, dtype=np.float64)
-    for i, j in _row_blocks(n):
-        total += X[i:j].sum(axis=0, dtype=np.float64)
-    mean = total / n
+def _column_stats(parts, n, total):
+    """Means and population standard deviations of the columns of n rows held as the row blocks
+    ``parts``, in float64, block by block. ``total`` sums a partial sum over the processes
+    that hold the other rows (the mesh loader), or returns it as it is."""
+    d = parts[0].shape[1]
+    sums = np.zeros(d, dtype=np.float64)
+    for part in parts:
+        for i, j in _row_blocks(len(part)):
+            sums += part[i:j].sum(axis=0, dtype=np.float64)
+    mean = total(sums) / n
     sq = np.zeros(d, dtype=np.float64)
-    for i, j in _row_blocks(n):
-        dev = X[i:j].astype(np.float64) - mean
-        sq += np.einsum("ij,ij->j", dev, dev)
-    return mean, np.sqrt(sq / n)
+    for part in parts:
+        for i, j in _row_blocks(len(part)):
+            dev = part[i:j].astype(np.float64) - mean
+            sq += np.einsum("ij,ij->j", dev, dev)
+    return mean, np.sqrt(total(sq) / n)
 
 
-def _standardize_if(X, y, feature_names, target_name, dropped, source, name, standardize):
-    if not standardize:
-        return LoadedData(X, y, list(feature_names), str(target_name), int(dropped), source=source)
-    mean, scale = _column_stats(X)
-    for c in range(X.shape[1]):
+def _standardize(parts, outs, n, feature_names, name, total=lambda a: a):
+    """The one standardiser of both loaders: writes ``(x - mean) / scale``, computed in float64
+    with float64 column statistics over all n rows, into ``outs`` (float32 blocks matching
+    ``parts``; may be ``parts`` themselves). Returns ``(mean, scale)``."""
+    mean, scale = _column_stats(parts, n, total)
+    for c in range(len(mean)):
         # Zero spread, or a spread at the level of float32 rounding of the values: not scalable.
         if not scale[c] > 4 * np.finfo(np.float32).eps * abs(mean[c]):
             raise InputError(
                 f"{name}: feature column {feature_names[c]!r} is constant (value {mean[c]:.6g}); "
                 f"cannot standardize it — remove the column or load without standardize"
             )
+    for part, out in zip(parts, outs):
+        for i, j in _row_blocks(len(part)):
+            out[i:j] = (part[i:j].astype(np.float64) - mean) / scale
+    return mean, scale
+
+
+def _standardize_if(X, y, feature_names, target_name, dropped, source, name, standardize):
+    if not standardize:
+        return LoadedData(X, y, list(feature_names), str(target_name), int(dropped), source=source)
     # Scale in place when X is this loader's own buffer; never write into a memory-mapped file.
     out = X if (X.flags.writeable and not isinstance(X, np.memmap) and X.base is not None
                 and not isinstance(X.base, np.memmap)) else _aligned_empty(X.shape)
-    for i, j in _row_blocks(X.shape[0]):
-        block = X[i:j].astype(np.float64)
-        out[i:j] = (block - mean) / scale
+    mean, scale = _standardize([X], [out], X.shape[0], feature_names, name)
     return LoadedData(out, y, list(feature_names), str(target_name), int(dropped), mean, scale, source)

@@ -19,12 +19,12 @@ import numpy as np
 
 from . import analysis, optim
 from ._errors import InputError
+from .analysis import QS
 from ._sweep import sweep
 from ._table import table
 
 DEFAULT_LRS = (1e-4, 2e-4, 5e-4, 1e-3, 2e-3, 5e-3, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0)
 """A 1-2-5 log grid; up to 10 because Adadelta's steps are ~sqrt(eps) = 1e-3 times its rate (torch's default 1.0)."""
-QS = (0.05, 0.5, 0.95)  # the median and 90% interval over seeds
 
 
 @dataclasses.dataclass(frozen=True)

@@ -23,14 +23,15 @@ each variant ends: the distance of its final (w, b) to the minimum-norm least-sq
 from __future__ import annotations
 
 import dataclasses
-import warnings
 from typing import Optional
 
 import numpy as np
 
 from . import analysis
-from ._claims import CANNOT_JUDGE, NOT_SUPPORTED, QS, SUPPORTED, WEAKLY, Claim, NAMES
+from .analysis import QS
+from ._claims import CANNOT_JUDGE, NOT_SUPPORTED, SUPPORTED, WEAKLY, Claim, NAMES
 from ._data import synthetic_data
+from ._runs import quiet_divergence
 from ._table import table
 from ._train import train
 
@@ -118,8 +119,7 @@ def measure(regime: Regime, seeds: int = 20) -> RegimeResult:
         min_norm_val[s] = 0.5 * np.mean((np.c_[Xv, np.ones(len(yv))] @ theta - yv) ** 2)
         curves = []
         for i in range(3):
-            with warnings.catch_warnings():
-                warnings.filterwarnings("ignore", message="training diverged", category=RuntimeWarning)
+            with quiet_divergence():
                 r = train(data.X, data.y, batch_size=batch[i], lr=regime.lrs[i], epochs=regime.epochs, seed=s,
                           validation=(data.X_val, data.y_val))
             tr, va = np.asarray(r.epoch_loss, np.float64), np.asarray(r.val_loss, np.float64)

@@ -10,7 +10,7 @@ from typing import Any, Iterator, Optional
 import numpy as np
 
 from . import analysis
-from ._train import variant_name
+from ._data import variant_name
 
 
 @dataclasses.dataclass(frozen=True, eq=False)

@@ -12,6 +12,7 @@ import numpy as np
 
 from . import _validate, analysis, core, optim
 from ._mesh import replicate, shard_rows
+from ._data import variant_name  # noqa: F401  (also importable from here, as before)
 from ._model import Params
 
 
@@ -68,10 +69,6 @@ class TrainResult:
 _plan = functools.lru_cache(maxsize=256)(core.Plan)
 # str(np.dtype) takes ~10 us (numpy builds the name each time).
 _dtype_name = functools.lru_cache(maxsize=16)(str)
-
-
-def variant_name(batch_size, n):
-    return "GD" if batch_size == n else "SGD" if batch_size == 1 else "mini-batch"
 
 
 @functools.partial(jax.jit, static_argnames=("plan",))

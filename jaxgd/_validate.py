@@ -56,10 +56,24 @@ def _as_array(a, name):
     return arr
 
 
+def _not_low_precision(arr, name):
+    """Refuse floats narrower than 32 bits (float16, bfloat16, float8): in them the optimizers'
+    hyperparameters are not representable, so a run would give NaN and blame the learning
+    rate. Integer data are converted to float32 as before."""
+    if jnp.issubdtype(arr.dtype, jnp.floating) and arr.dtype.itemsize < 4:
+        raise InputError(
+            f"{name} has dtype {arr.dtype}: jaxgd trains in float32 or float64 only; in {arr.dtype} the "
+            "hyperparameters are not representable (Adam's beta2=0.999 rounds to 1.0 in bfloat16, "
+            "eps=1e-8 to 0 in float16) and the run would end in NaN. Convert first with "
+            f"{name.split()[-1]}.astype(np.float32)"
+        )
+    return arr
+
+
 def data(X, y):
     """Shape and dtype checks on the host; values are checked through the initial loss."""
     explicit = hasattr(X, "dtype")
-    X, y = _as_array(X, "X"), _as_array(y, "y")
+    X, y = (_not_low_precision(_as_array(a, name), name) for a, name in ((X, "X"), (y, "y")))
     if X.ndim != 2:
         raise InputError(f"X must be 2-D with shape (n, d), got shape {X.shape}")
     n, d = X.shape
@@ -257,7 +271,8 @@ def validation(value, d):
         X_val, y_val = value
     except (TypeError, ValueError):
         raise InputError("validation must be a pair (X_val, y_val) of arrays") from None
-    X_val, y_val = _as_array(X_val, "validation X_val"), _as_array(y_val, "validation y_val")
+    X_val, y_val = (_not_low_precision(_as_array(a, name), name)
+                    for a, name in ((X_val, "validation X_val"), (y_val, "validation y_val")))
     if X_val.ndim != 2:
         raise InputError(f"validation X_val must be 2-D with shape (m, {d}), got shape {X_val.shape}")
     m = X_val.shape[0]

@@ -22,6 +22,7 @@ from ._errors import InputError
 NOT_REACHED = -1
 DEFAULT_REL_TARGET = 0.01  # target: 1% of the initial excess loss
 DIVERGENCE_FACTOR = 1e3  # a loss above this multiple of the initial loss has diverged
+QS = (0.05, 0.5, 0.95)  # every table's median and 90% interval over seeds
 
 
 class Optimum(NamedTuple):
@@ -161,17 +162,30 @@ def within_epoch_spread(step_loss, updates_per_epoch: int):
     return step.reshape(*step.shape[:-1], -1, upe).std(axis=-1)
 
 
-def quantiles(values, qs=(0.05, 0.5, 0.95), axis=-1):
+def quantiles(values, qs=QS, axis=-1):
     """Order-statistic quantiles (``inverted_cdf``: always an actual value, so +inf for "not
     reached" stays +inf instead of turning into NaN by interpolation)."""
     values = np.asarray(values, np.float64)
     return np.quantile(values, qs, axis=axis, method="inverted_cdf")
 
 
-def describe(values, qs=(0.05, 0.5, 0.95)) -> tuple[float, float, float]:
+def describe(values, qs=QS) -> tuple[float, float, float]:
     """(low, median, high) of a 1-D sample, default the median and 90% interval."""
     lo, mid, hi = quantiles(np.asarray(values).ravel(), qs)
     return float(lo), float(mid), float(hi)
+
+
+def median_over_kept(values, diverged):
+    """(...) median over the last axis (seeds) of the runs that did not diverge, NaN where every
+    run diverged: the order statistic (:func:`quantiles`), so +inf ("not reached") stays +inf.
+    ``values`` and ``diverged``: (..., S)."""
+    values, diverged = np.asarray(values, np.float64), np.asarray(diverged, bool)
+    cells = np.full(diverged.shape[:-1], np.nan)
+    for idx in np.ndindex(*cells.shape):
+        kept = values[idx][~diverged[idx]]
+        if kept.size:
+            cells[idx] = quantiles(kept, 0.5)
+    return cells
 
 
 def as_float_counts(counts):

@@ -18,6 +18,7 @@ and replicates the data, so each process passes the whole (small) data set.
 
 from __future__ import annotations
 
+import os
 import socket
 from typing import Optional
 
@@ -53,6 +54,53 @@ def _check_port_free(host: str, port: int) -> None:
                              "serves the coordinator there): pick a free port") from None
 
 
+# JAX's text for "no coordinator address and no cluster environment", matched only where this
+# JAX does not offer its cluster detection (a private API) to ask first. Run on JAX 0.10.2; the
+# same text is in JAX's source since before 0.4.30 (tests/test_distributed.py pins the range).
+NO_CLUSTER_TEXT = "coordinator_address"
+TEXT_CHECKED_ON = ("0.4.30", "0.10.2")
+
+
+def _cluster_environment() -> Optional[bool]:
+    """Whether JAX would find a cluster to join without a coordinator address: its
+    ``JAX_COORDINATOR_ADDRESS`` variable, or one of the environments its cluster detection
+    knows (SLURM, Open MPI, Kubernetes, Cloud TPU, ...; not the opt-in mpi4py). None where this
+    JAX version's detection cannot be asked (``jax._src.clusters`` is private)."""
+    if os.environ.get("JAX_COORDINATOR_ADDRESS"):
+        return True
+    try:
+        from jax._src.clusters import ClusterEnv
+
+        return any(env.is_env_present() for env in ClusterEnv._cluster_types
+                   if not getattr(env, "opt_in_only_method", False))
+    except Exception:  # moved or changed: let jax.distributed.initialize decide
+        return None
+
+
+def _too_late() -> Optional[str]:
+    """Why this process can no longer join a cluster, or None (also where JAX cannot be asked:
+    then JAX's own RuntimeError says it)."""
+    is_initialized = getattr(jax.distributed, "is_initialized", None)
+    if is_initialized is not None and is_initialized():
+        return "this process already joined a cluster (initialize runs once per process)"
+    try:
+        from jax._src import xla_bridge
+
+        started = xla_bridge.backends_are_initialized()
+    except Exception:  # private; moved or changed
+        started = False
+    if started:
+        return ("initialize must run before any other JAX computation in this process (including "
+                "jax.devices() and jax.device_put), and JAX's backend is already running")
+    return None
+
+
+def _no_cluster_error():
+    return InputError("no cluster detected (no SLURM, Open MPI, ... environment); outside a cluster "
+                      "manager give the coordinator HOST:PORT, the number of processes and this "
+                      "process's id")
+
+
 def initialize(coordinator: Optional[str] = None, num_processes: Optional[int] = None,
                process_id: Optional[int] = None, *, timeout: int = 60):
     """Join a cluster of processes and return a 1-D mesh over every device of every process.
@@ -64,8 +112,9 @@ def initialize(coordinator: Optional[str] = None, num_processes: Optional[int] =
     join; past it JAX ends the process (the command line turns that into a one-line error).
 
     Raises:
-      ValueError: arguments missing or out of range, a port already taken, or no cluster
-        detected.
+      ValueError: arguments missing or out of range, a port already taken, no cluster detected,
+        or too late (JAX already computed in this process, or it already joined a cluster).
+        Each is checked here, before JAX is asked to start anything.
     """
     explicit = (coordinator, num_processes, process_id)
     if any(v is not None for v in explicit) and any(v is None for v in explicit):
@@ -84,19 +133,19 @@ def initialize(coordinator: Optional[str] = None, num_processes: Optional[int] =
             _check_port_free(host, port)
         kwargs = dict(coordinator_address=f"{host}:{port}" if ":" not in host else f"[{host}]:{port}",
                       num_processes=int(num_processes), process_id=int(process_id))
+    elif _cluster_environment() is False:
+        raise _no_cluster_error()
+    late = _too_late()
+    if late is not None:
+        raise InputError(late)
     # The CPU backend's cross-process collectives (all-reduce of gradients and losses).
     jax.config.update("jax_cpu_collectives_implementation", "gloo")
     try:
         jax.distributed.initialize(initialization_timeout=int(timeout), **kwargs)
     except ValueError as e:
-        if coordinator is None and "coordinator_address" in str(e):
-            raise InputError("no cluster detected (no SLURM, Open MPI, ... environment); outside a cluster "
-                             "manager give the coordinator HOST:PORT, the number of processes and this "
-                             "process's id") from None
-        raise
-    except RuntimeError as e:
-        if "already" in str(e).lower():
-            raise InputError(f"JAX is already initialized in this process: {e}") from None
+        # Only where _cluster_environment could not ask JAX (see NO_CLUSTER_TEXT).
+        if coordinator is None and NO_CLUSTER_TEXT in str(e):
+            raise _no_cluster_error() from None
         raise
     return mesh()
 

@@ -19,7 +19,6 @@ Needs torch (``pip install 'jaxgd[dev]'``).
 
 from __future__ import annotations
 
-import warnings
 from typing import NamedTuple, Optional
 
 import jax
@@ -143,6 +142,7 @@ def compare(X, y, *, batch_size, lr, epochs, init, order, dtype="float32", optim
     import torchref.optim
 
     from . import _train, optim
+    from ._runs import quiet_divergence
 
     opt = optim.get(optimizer or "sgd")
     sched = optim.get_schedule(schedule)
@@ -156,9 +156,8 @@ def compare(X, y, *, batch_size, lr, epochs, init, order, dtype="float32", optim
     X, y = np.asarray(X, dtype), np.asarray(y, dtype).reshape(-1, 1)
     w0, b0 = (np.asarray(p, dtype) for p in init)
     order = np.asarray(order)
-    with x64_enabled(dtype == "float64"), warnings.catch_warnings():
-        # Divergence is reported in the ParityReport; train's warning about it would repeat it.
-        warnings.filterwarnings("ignore", message="training diverged", category=RuntimeWarning)
+    # Divergence is reported in the ParityReport; train's warning about it would repeat it.
+    with x64_enabled(dtype == "float64"), quiet_divergence():
         res = _train.train(X, y, batch_size=batch_size, lr=lr, epochs=epochs, init=(w0, b0), order=order,
                            **({} if plain else {"optimizer": opt, "schedule": sched}))
         jax_out = [np.asarray(a) for a in (res.w_history, res.b_history, res.epoch_loss, res.step_loss)]

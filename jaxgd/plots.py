@@ -1,7 +1,9 @@
 """Figures built from results (never from inside training).
 
 Each function writes a PNG to ``path`` and returns the path; with ``path=None`` it returns the
-open matplotlib ``Figure`` instead (for inspection; close it with ``plt.close(fig)``).
+``matplotlib.figure.Figure`` instead (for inspection; ``fig.savefig`` writes it, Jupyter shows it).
+Figures are built on ``matplotlib.figure.Figure``, never through pyplot: drawing one leaves the
+caller's backend and pyplot's figures as they were.
 """
 
 from __future__ import annotations
@@ -13,14 +15,22 @@ from ._errors import InputError
 COLORS = {"GD": "tab:blue", "mini-batch": "tab:green", "SGD": "tab:red"}
 
 
+def _figure(**kwargs):
+    """A ``matplotlib.figure.Figure`` with its own Agg canvas (so ``fig.canvas.draw()`` and
+    ``get_renderer()`` work), made without pyplot: no backend chosen, no figure registered."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    fig = Figure(**kwargs)
+    FigureCanvasAgg(fig)
+    return fig
+
+
 def _finish(fig, path, dpi):
-    """Save and close the figure and return ``path``; with ``path`` None return the open figure."""
+    """Save the figure and return ``path``; with ``path`` None return the figure."""
     if path is None:
         return fig
-    import matplotlib.pyplot as plt
-
     fig.savefig(path, dpi=dpi)
-    plt.close(fig)
     return path
 
 
@@ -91,18 +101,13 @@ def compare_figure(X, y, true_w, true_b, results, path):
     run that diverged (``TrainResult.diverged_at``) is named in the legends with its epoch;
     its loss curves are drawn until they leave the panel.
     """
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     from .analysis import optimum
 
     X, y = np.asarray(X, np.float64), np.asarray(y, np.float64).reshape(-1)
     n = X.shape[0]
     opt = optimum(X, y)
     best = opt.loss  # least-squares optimum of the tutorial's loss
-    fig = plt.figure(figsize=(16, 6.6), layout="constrained")
+    fig = _figure(figsize=(16, 6.6), layout="constrained")
     gs = fig.add_gridspec(2, 3, height_ratios=[2.1, 1])
     data_ax = fig.add_subplot(gs[0, 0])
     res_ax = fig.add_subplot(gs[1, 0], sharex=data_ax)
@@ -279,10 +284,6 @@ def claims_figure(result, sec_per_epoch, rel, path):
     median line and interquartile band across seeds, per variant. Diverged runs are left out
     and said so; a variant whose every run diverged is named in the legend, and a panel with
     nothing left to draw says why. One legend, below the panels."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
     from matplotlib.lines import Line2D
 
     E = result.epochs
@@ -293,7 +294,8 @@ def claims_figure(result, sec_per_epoch, rel, path):
     with np.errstate(invalid="ignore", over="ignore"):
         excess = result.excess_loss[:, 0]  # (3, S, E + 1)
     target = rel * np.median(excess[..., 0])  # the initial loss is finite in every run
-    fig, axes = plt.subplots(2, 2, figsize=(12, 9), layout="constrained")
+    fig = _figure(figsize=(12, 9), layout="constrained")
+    axes = fig.subplots(2, 2)
     panels = [
         ("epochs", "epochs", lambda i: e, "linear"),
         ("parameter updates", "parameter updates (log)", lambda i: e * result.updates_per_epoch[i], "log"),
@@ -355,7 +357,6 @@ def sweep_cells(result, metric):
     """
     from . import analysis
 
-    ok = ~result.diverged
     with np.errstate(invalid="ignore", over="ignore"):  # diverged runs: inf - inf; masked below
         if metric == "excess":
             values = analysis.excess_loss(result.final_loss, result.optimum_loss)
@@ -363,13 +364,7 @@ def sweep_cells(result, metric):
         else:
             values = analysis.as_float_counts(result.epochs_to_target())
             label = "epochs to the target"
-    values = np.where(ok, values, np.nan)
-    cells = np.full(result.shape[:2], np.nan)
-    for idx in np.ndindex(*result.shape[:2]):
-        v = values[idx][ok[idx]]
-        if v.size:
-            cells[idx] = np.quantile(v, 0.5, method="inverted_cdf")
-    return cells, label
+    return analysis.median_over_kept(values, result.diverged), label
 
 
 def sweep_heatmap(result, metric, path):
@@ -377,18 +372,16 @@ def sweep_heatmap(result, metric, path):
     marked, partially diverged cells annotated with how many seeds diverged. The legend below
     names only what the figure shows."""
     import matplotlib
-
-    matplotlib.use("Agg")
     import matplotlib.colors as mcolors
-    import matplotlib.pyplot as plt
     from matplotlib.patches import Patch, Rectangle
 
     cells, label = sweep_cells(result, metric)
     B, L, S = result.shape
     k_div = result.diverged.sum(axis=-1)  # (B, L) seeds diverged per cell
-    fig, ax = plt.subplots(figsize=(max(1.5 * L + 3.5, 7.5), 0.9 * B + 3.2), layout="constrained")
+    fig = _figure(figsize=(max(1.5 * L + 3.5, 7.5), 0.9 * B + 3.2), layout="constrained")
+    ax = fig.subplots()
     finite = cells[np.isfinite(cells)]
-    cmap = plt.get_cmap("viridis").with_extremes(bad="0.85")
+    cmap = matplotlib.colormaps["viridis"].with_extremes(bad="0.85")
     if metric == "excess":
         positive = finite[finite > 0]
         lo = positive.min() if positive.size else 1e-8
@@ -464,17 +457,12 @@ def optimizers_figure(report, path):
     variant (GD, mini-batch, SGD); per optimizer its median over seeds at its best learning rate
     with the interquartile band. A variant in which every rate diverged for an optimizer is said
     so in that panel's legend."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     variants = list(dict.fromkeys(e.variant for e in report.entries))
     E = report.epochs
     e = np.arange(E + 1)
     floor = max(report.resolution / 8, 1e-12)  # excess below one ulp of the loss is rounding
-    fig, axes = plt.subplots(2, len(variants), figsize=(6 * len(variants), 9.5), layout="constrained",
-                             squeeze=False)
+    fig = _figure(figsize=(6 * len(variants), 9.5), layout="constrained")
+    axes = fig.subplots(2, len(variants), squeeze=False)
     for col, variant in enumerate(variants):
         entries = [x for x in report.entries if x.variant == variant]
         for row, (xlabel, xscale) in enumerate((("epochs", "linear"), ("parameter updates (log)", "log"))):
@@ -653,13 +641,8 @@ def paths_figure(X, y, results, path, *, true_w=None, true_b=None, max_points=PA
 
     ``results`` maps a label to a ``TrainResult`` with a trace; X must have one feature.
     """
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     scene = _paths_scene(X, y, results, true_w, true_b, max_points)
-    fig = plt.figure(figsize=(13 if scene["zoom"] else 7, 7.2), layout="constrained")
+    fig = _figure(figsize=(13 if scene["zoom"] else 7, 7.2), layout="constrained")
     axes, _ = _paths_axes(fig, scene)
     for run in scene["runs"]:
         for i, ax in enumerate(axes):
@@ -698,18 +681,14 @@ def paths_animation(X, y, results, path, *, true_w=None, true_b=None, frames=120
     """``paths_figure`` as a GIF (matplotlib.animation, Pillow writer): every run advances by
     samples processed, so all move in step; frame i shows each path up to i/(frames-1) of the
     samples processed, its current point marked. Returns ``path``."""
-    import matplotlib
-
-    matplotlib.use("Agg")
     import matplotlib.colors as mcolors
-    import matplotlib.pyplot as plt
     from matplotlib.animation import FuncAnimation, PillowWriter
 
     if isinstance(frames, bool) or int(frames) != frames or frames < 2:
         raise InputError(f"frames must be an integer >= 2, got {frames!r}")
     frames = int(frames)
     scene = _paths_scene(X, y, results, true_w, true_b, max_points)
-    fig = plt.figure(figsize=(10.5 if scene["zoom"] else 6, 6.2), layout="constrained", dpi=dpi)
+    fig = _figure(figsize=(10.5 if scene["zoom"] else 6, 6.2), layout="constrained", dpi=dpi)
     axes, marks = _paths_axes(fig, scene)
     drawn = []
     for run in scene["runs"]:
@@ -754,7 +733,6 @@ def paths_animation(X, y, results, path, *, true_w=None, true_b=None, frames=120
 
     FuncAnimation(fig, frame, frames=frames).save(str(path), writer=_shared_palette_writer(PillowWriter)(fps=fps),
                                                   dpi=dpi)
-    plt.close(fig)
     return path
 
 
@@ -766,12 +744,9 @@ def batch_size_figure(problems, path):
     fastest ringed. Batch sizes that never reach a target are left out of its curve."""
     import matplotlib
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    colors = plt.get_cmap("viridis")(np.linspace(0.0, 0.8, max(len(p.targets) for p in problems)))
-    fig, axes = plt.subplots(len(problems), 2, figsize=(14, 6.6 * len(problems)), layout="constrained",
-                             squeeze=False)
+    colors = matplotlib.colormaps["viridis"](np.linspace(0.0, 0.8, max(len(p.targets) for p in problems)))
+    fig = _figure(figsize=(14, 6.6 * len(problems)), layout="constrained")
+    axes = fig.subplots(len(problems), 2, squeeze=False)
     for row, p in enumerate(problems):
         ax, wax = axes[row]
         S, E, wall = p.median_steps, p.median_samples, p.wall_seconds

@@ -101,3 +101,21 @@ def test_quantiles_keep_infinity():
     lo, mid, hi = analysis.describe([1.0, 2.0, np.inf, np.inf, np.inf])
     assert (lo, mid, hi) == (1.0, np.inf, np.inf)
     assert analysis.describe(np.arange(1, 102, dtype=float)) == (6.0, 51.0, 96.0)
+
+
+def test_median_over_kept_leaves_out_diverged_runs():
+    # The cells of the sweep heatmap and of `jaxgd sweep`'s tables: order-statistic median over
+    # the last axis (seeds) of the runs that did not diverge, NaN where every run diverged.
+    values = np.array([[[1.0, 5.0, 3.0, np.inf], [2.0, 4.0, np.nan, 8.0]]])  # (1, 2, 4)
+    diverged = np.array([[[False, False, False, True], [True, True, True, True]]])
+    cells = analysis.median_over_kept(values, diverged)
+    assert cells.shape == (1, 2)
+    assert cells[0, 0] == 3.0 and np.isnan(cells[0, 1])
+    assert analysis.median_over_kept(np.array([[1.0, 2.0]]), np.zeros((1, 2), bool))[0] == 1.0  # an actual value
+
+
+def test_one_set_of_quantiles_for_every_table():
+    from jaxgd import _batch_size, _claims, _optimizers, _overfit
+
+    assert analysis.QS == (0.05, 0.5, 0.95)
+    assert all(m.QS is analysis.QS for m in (_batch_size, _claims, _optimizers, _overfit))

@@ -139,12 +139,13 @@ def test_sweep_asks_for_the_whole_data_on_every_process(reports):
 
 
 def test_standardizing_across_processes_uses_every_row(reports, data_dir):
-    # Column statistics reduced across both processes in float32 against the one-process
-    # loader's float64 ones: rtol 1e-5 (float32 sums of 1001 values of magnitude <= ~10).
+    # Both loaders compute the column statistics in float64 (each process's partial sums,
+    # exchanged bit for bit and added in float64); only the summation order differs from the
+    # one-process loader: rtol 1e-12 (float64 sums of 1001 values of magnitude <= ~10).
     one = jaxgd.load_dataset(f"{data_dir}/X.npy,{data_dir}/y.npy", standardize=True)
     for r in reports:
-        np.testing.assert_allclose(r["standardize"]["mean"], one.mean, rtol=1e-5, atol=1e-6)
-        np.testing.assert_allclose(r["standardize"]["scale"], one.scale, rtol=1e-5)
+        np.testing.assert_allclose(r["standardize"]["mean"], one.mean, rtol=1e-12, atol=1e-15)
+        np.testing.assert_allclose(r["standardize"]["scale"], one.scale, rtol=1e-12)
 
 
 def _cli(port, i, *args):
@@ -226,3 +227,87 @@ def test_an_unreachable_coordinator_is_one_line_after_the_timeout():
     assert rc == 2 and out == "", err
     assert "did not form within 3 s" in err and len(err.strip().splitlines()) == 1, err
     assert err.startswith("jaxgd train: error: the cluster did not form"), err
+
+
+# --- initialize's error paths, in this process: checked before JAX is asked to start anything --
+
+
+@pytest.fixture
+def jax_never_called(monkeypatch):
+    """``jax.distributed.initialize`` replaced by a trap: these tests must fail before reaching it
+    (and must never start a cluster in the test process)."""
+    import jax
+
+    def trap(*args, **kwargs):
+        raise AssertionError("jax.distributed.initialize was called")
+
+    monkeypatch.setattr(jax.distributed, "initialize", trap)
+    for key in list(os.environ):  # no cluster manager around the test run
+        if key.startswith(("SLURM_", "OMPI_", "PMI_", "JAX_COORDINATOR", "MEGASCALE", "KUBERNETES_", "TPU_")):
+            monkeypatch.delenv(key)
+
+
+@pytest.mark.parametrize("args, message", [
+    (("127.0.0.1:1234", 2, None), "give all of coordinator, num_processes and process_id"),
+    (("localhost", 2, 0), "coordinator must be HOST:PORT"),
+    (("127.0.0.1:1234", 0, 0), "num_processes must be a positive integer"),
+    (("127.0.0.1:1234", 2, 2), r"process id 2 is out of range for 2 processes \(0..1\)"),
+    (("127.0.0.1:1234", 2, -1), "process id -1 is out of range"),
+])
+def test_initialize_checks_its_arguments_itself(jax_never_called, args, message):
+    with pytest.raises(ValueError, match=message):
+        jaxgd.distributed.initialize(*args)
+
+
+def test_initialize_names_a_taken_port(jax_never_called):
+    with socket.socket() as s:
+        s.bind(("", 0))
+        s.listen()
+        port = s.getsockname()[1]
+        with pytest.raises(ValueError, match=f"coordinator port {port} is already in use"):
+            jaxgd.distributed.initialize(f"127.0.0.1:{port}", 2, 0)
+
+
+def test_initialize_without_a_cluster_says_so_before_asking_jax(jax_never_called):
+    with pytest.raises(ValueError, match="no cluster detected"):
+        jaxgd.distributed.initialize()
+
+
+def test_initialize_after_a_computation_says_so_before_asking_jax(jax_never_called):
+    import jax
+
+    jax.devices()  # JAX's backend is running in this process now
+    with pytest.raises(ValueError, match="must run before any other JAX computation"):
+        jaxgd.distributed.initialize(f"127.0.0.1:{_free_port()}", 2, 1)
+
+
+def test_initialize_twice_says_so_before_asking_jax(jax_never_called, monkeypatch):
+    import jax
+
+    monkeypatch.setattr(jax.distributed, "is_initialized", lambda: True)
+    with pytest.raises(ValueError, match="already joined a cluster"):
+        jaxgd.distributed.initialize(f"127.0.0.1:{_free_port()}", 2, 1)
+
+
+def test_the_no_cluster_fallback_matches_this_jax(jax_never_called, monkeypatch):
+    # Where JAX's cluster detection cannot be asked (a private API), initialize recognises
+    # "no cluster" by JAX's text. The text was checked on the versions in TEXT_CHECKED_ON: a
+    # JAX outside that range must be re-checked (this test, then widen the range).
+    import jax
+    from jax._src.distributed import State
+
+    from jaxgd import distributed
+
+    with pytest.raises(ValueError, match=distributed.NO_CLUSTER_TEXT):
+        State().initialize()  # a fresh state, not JAX's own: its first check, nothing started
+    lo, hi = (tuple(int(p) for p in v.split(".")) for v in distributed.TEXT_CHECKED_ON)
+    assert lo <= tuple(jax.__version_info__[:3]) <= hi, (jax.__version__, distributed.TEXT_CHECKED_ON)
+
+    def jax_without_a_cluster(**kwargs):
+        State().initialize(**kwargs)
+
+    monkeypatch.setattr(distributed, "_cluster_environment", lambda: None)  # detection unavailable
+    monkeypatch.setattr(distributed, "_too_late", lambda: None)
+    monkeypatch.setattr(jax.distributed, "initialize", jax_without_a_cluster)
+    with pytest.raises(ValueError, match="no cluster detected"):
+        distributed.initialize()

@@ -392,3 +392,76 @@ def test_arrays_with_dropped_rows_are_64_byte_aligned(tmp_path, kind, standardiz
     # float32 rounding of values up to ~17 (and of standardized values): 1e-5 relative is ~100 ulps.
     np.testing.assert_allclose(data.X, expected, rtol=1e-5, atol=1e-6)
     np.testing.assert_array_equal(data.y, y[keep].astype(np.float32))
+
+
+# ---------------------------------------------------------------------------------------------
+# One standardiser for the plain and the mesh loader
+
+_MESH_LOAD = """
+import sys, numpy as np, jax
+import jaxgd
+files, out = sys.argv[1], sys.argv[2]
+mesh = jax.make_mesh((jax.device_count(),), ("data",))
+data = jaxgd.load_dataset(files, mesh=mesh, standardize=True)
+np.savez(out, X=np.asarray(data.X), mean=data.mean, scale=data.scale, devices=jax.device_count())
+"""
+
+
+def _far_from_zero(tmp_path, n):
+    # Column 1 has mean / std = 2e4: standardizing it cancels 4 of float32's 7 digits, so
+    # float32 statistics (or a float32 copy of the mean) show at 1e-4..1e-3 in the result.
+    rng = np.random.default_rng(11)
+    X = np.c_[rng.normal(size=n), 2e4 + rng.normal(size=n)].astype(np.float32)
+    np.save(tmp_path / "X.npy", X)
+    np.save(tmp_path / "y.npy", rng.normal(size=n).astype(np.float32))
+    X64 = X.astype(np.float64)  # the reference: float64 statistics of the float32 values
+    mean, scale = X64.mean(0), X64.std(0)
+    return f"{tmp_path}/X.npy,{tmp_path}/y.npy", mean, scale, (X64 - mean) / scale
+
+
+def _check_standardized(X, mean, scale, ref_mean, ref_scale, ref_X, n):
+    # Statistics: float64 sums in another order than numpy's, rtol 1e-12. Values: the float32
+    # rounding of the float64 result (half an ulp, 2**-24 relative), plus the statistics'
+    # round-off amplified by mean / std = 2e4 (~1e-11 absolute): 2**-24 |ref| + 1e-10.
+    np.testing.assert_allclose(mean, ref_mean, rtol=1e-12)
+    np.testing.assert_allclose(scale, ref_scale, rtol=1e-12)
+    X = np.asarray(X, np.float64)
+    assert np.all(np.abs(X[:n] - ref_X) <= 2.0**-24 * np.abs(ref_X) + 1e-10), np.max(np.abs(X[:n] - ref_X))
+    assert np.all(X[n:] == 0)  # a mesh's padding rows stay zero
+
+
+def test_plain_and_one_device_mesh_loaders_standardize_alike(tmp_path):
+    import jax
+
+    n = 4000
+    files, ref_mean, ref_scale, ref_X = _far_from_zero(tmp_path, n)
+    plain = load_dataset(files, standardize=True)
+    mesh = load_dataset(files, standardize=True, mesh=jax.make_mesh((1,), ("data",)))
+    for data in (plain, mesh):
+        _check_standardized(data.X, data.mean, data.scale, ref_mean, ref_scale, ref_X, n)
+    # Both paths round the same float64 values: within one float32 ulp of each other.
+    assert np.all(np.abs(np.asarray(mesh.X, np.float64) - plain.X) <= 2.0**-23 * np.abs(ref_X) + 1e-10)
+
+
+def test_four_device_mesh_loader_standardizes_like_the_plain_loader(tmp_path):
+    # n = 4001 on 4 devices: shards of 1001 rows, the last with 3 padding rows. JAX fixes the
+    # device count when it starts, so the mesh load runs in its own process.
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    n = 4001
+    files, ref_mean, ref_scale, ref_X = _far_from_zero(tmp_path, n)
+    root = str(Path(__file__).parent.parent)
+    env = {**os.environ, "XLA_FLAGS": "--xla_force_host_platform_device_count=4", "JAX_PLATFORMS": "cpu",
+           "PYTHONPATH": os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")]))}
+    out = tmp_path / "mesh.npz"
+    p = subprocess.run([sys.executable, "-c", _MESH_LOAD, files, str(out)], capture_output=True, text=True,
+                       env=env, timeout=120)
+    assert p.returncode == 0, p.stderr[-3000:]
+    got = np.load(out)
+    assert int(got["devices"]) == 4 and got["X"].shape == (4004, 2)
+    _check_standardized(got["X"], got["mean"], got["scale"], ref_mean, ref_scale, ref_X, n)
+    plain = load_dataset(files, standardize=True)
+    assert np.all(np.abs(got["X"][:n].astype(np.float64) - plain.X) <= 2.0**-23 * np.abs(ref_X) + 1e-10)

@@ -1,5 +1,6 @@
 """Figures, checked on the matplotlib objects (legend labels, notes, layout), not on pixels."""
 
+import os
 import warnings
 
 import matplotlib
@@ -285,3 +286,47 @@ def test_paths_animation_has_the_frames_asked_for(data, tmp_path):
     assert (tmp_path / "p.gif").stat().st_size < 500_000
     with pytest.raises(ValueError, match="frames must be an integer >= 2"):
         plots.paths_animation(data.X, data.y, results, tmp_path / "q.gif", frames=1)
+
+
+# --- a user's matplotlib state is left alone ---------------------------------------------------
+
+
+@pytest.fixture
+def svg_backend():
+    """A user who works with the svg backend and has a pyplot figure of their own open."""
+    old = matplotlib.get_backend()
+    matplotlib.use("svg")
+    user = plt.figure()
+    yield user
+    plt.close("all")
+    matplotlib.use(old)
+
+
+def test_figures_leave_the_backend_and_pyplot_alone(data, svg_backend, tmp_path):
+    from jaxgd import _batch_size as bsz
+    from jaxgd._optimizers import compare_optimizers
+
+    # The same shapes as the tests above (compiled programs are shared within the module).
+    traced = traced_results(data)
+    claims = sweep(data.X, data.y, batch_sizes=[100, 10, 1], lrs=[0.02], seeds=2, epochs=5)
+    report = compare_optimizers(data.X, data.y, optimizers=("sgd",), batch_size=10, lrs=[0.05], seeds=2, epochs=2)
+    study = bsz.measure(bsz.tutorial_problem(16, epochs_min=1, updates_min=4, trace_points=50), batch_sizes=[1, 16],
+                        lrs=[0.1, 0.3], seeds=2, targets=(0.1,), timing_updates=20, repeats=1, bootstrap=0)
+    figures = {
+        "compare": lambda p: plots.compare_figure(data.X, data.y, data.true_w, data.true_b, traced, p),
+        "claims": lambda p: plots.claims_figure(claims, np.full(3, 1e-4), 0.01, p),
+        "sweep": lambda p: plots.sweep_heatmap(claims, "excess", p),
+        "optimizers": lambda p: plots.optimizers_figure(report, p),
+        "paths": lambda p: plots.paths_figure(data.X, data.y, traced, p),
+        "batch_size": lambda p: plots.batch_size_figure([study], p),
+    }
+    for name, draw in figures.items():
+        assert draw(None).axes, name  # a drawn figure, returned...
+        assert matplotlib.get_backend() == "svg", name
+        assert plt.get_fignums() == [svg_backend.number], name  # ...not registered with pyplot
+    # Writing a file is the same _finish for every figure: once here, and the GIF.
+    assert os.path.getsize(figures["compare"](tmp_path / "compare.png")) > 10_000
+    gif = plots.paths_animation(data.X, data.y, traced, tmp_path / "paths.gif", frames=3)
+    assert os.path.getsize(gif) > 1_000
+    assert matplotlib.get_backend() == "svg"
+    assert plt.get_fignums() == [svg_backend.number]

@@ -221,3 +221,32 @@ def test_float64_input_without_x64_warns_once(monkeypatch):
         warnings.simplefilter("error")  # a second float64 call stays quiet
         jaxgd.train(X, y, batch_size=2, lr=0.1, epochs=1)
         jaxgd.train(X.tolist(), y.tolist(), batch_size=2, lr=0.1, epochs=1)  # lists never warn
+
+
+def test_quiet_divergence_silences_only_trains_divergence_warning(tutorial_data):
+    # The one switch the claims, studies, parity check and commands use to silence a divergence
+    # they report themselves: other warnings still show, and the caller's filters come back.
+    import warnings
+
+    from jaxgd._runs import quiet_divergence
+
+    before = list(warnings.filters)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        with quiet_divergence():
+            r = jaxgd.train(tutorial_data.X, tutorial_data.y, batch_size=None, lr=5.0, epochs=5)
+            warnings.warn("another problem", RuntimeWarning)
+    assert r.diverged_at is not None
+    assert [str(w.message) for w in caught] == ["another problem"]
+    assert warnings.filters == before
+
+
+def test_timed_train_returns_the_run_and_its_times(tutorial_data):
+    # The one timing loop (jaxgd compare/train, the claims' and batch-size study's time per
+    # update): the run itself, the median of `repeats` warm calls, the first call's time.
+    from jaxgd._runs import timed_train
+
+    kw = dict(batch_size=100, lr=0.02, epochs=2, seed=1)
+    r, warm, first = timed_train(tutorial_data.X, tutorial_data.y, repeats=3, **kw)
+    np.testing.assert_array_equal(r.epoch_loss, jaxgd.train(tutorial_data.X, tutorial_data.y, **kw).epoch_loss)
+    assert 0 < warm and 0 < first

@@ -4,11 +4,11 @@ values are validated), common options, output-path checks, data loading and tabl
 from __future__ import annotations
 
 import argparse
-import time
 
 import numpy as np
 
 from .._errors import InputError
+from .._runs import quiet_train, timed_train  # noqa: F401  (c.quiet_train, c.timed_train in the commands)
 from .._table import table
 
 TUTORIAL_N, TUTORIAL_LR, TUTORIAL_EPOCHS, TUTORIAL_BATCH = 1000, 0.02, 50, 50
@@ -367,42 +367,6 @@ def validation_split(args, X, y, loaded=None):
     X, y, X_val, y_val = split_validation(X, y, args.val_fraction, args.data_seed, source)
     print(describe_split(X.shape[0], X_val.shape[0], args.val_fraction, args.data_seed))
     return X, y, (X_val, y_val)
-
-
-def timed_train(X, y, repeats=5, **kwargs):
-    """Returns (result, median steady-state wall time, first call's time including compilation).
-
-    A diverging run is timed like any other; the commands report its divergence themselves,
-    so train's warning about it is not repeated.
-    """
-    import warnings
-
-    import jax
-
-    from .._train import train
-
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message="training diverged", category=RuntimeWarning)
-        t0 = time.perf_counter()
-        result = jax.block_until_ready(train(X, y, **kwargs))
-        first = time.perf_counter() - t0
-        times = []
-        for _ in range(repeats):
-            t0 = time.perf_counter()
-            jax.block_until_ready(train(X, y, **kwargs))
-            times.append(time.perf_counter() - t0)
-    return result, float(np.median(times)), first
-
-
-def quiet_train(X, y, **kwargs):
-    """``train`` without its divergence warning (for a run a command has already reported)."""
-    import warnings
-
-    from .._train import train
-
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message="training diverged", category=RuntimeWarning)
-        return train(X, y, **kwargs)
 
 
 def print_table(header, rows):

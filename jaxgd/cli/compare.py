@@ -39,7 +39,7 @@ def add_parser(subparsers):
 def run(args):
     from .. import plots
     from .._cli_data import report_parameters
-    from .._train import variant_name
+    from .._data import variant_name
 
     opt = c.optimizer_from_args(args, "jaxgd compare")
     X, y, true_w, true_b, loaded = c.training_data(args)

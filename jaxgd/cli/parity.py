@@ -36,7 +36,7 @@ def _diverged_cell(rep):
 
 def run(args):
     from .. import parity
-    from .._train import variant_name
+    from .._data import variant_name
 
     import importlib.util
 

@@ -50,7 +50,7 @@ def add_parser(subparsers):
 
 def run(args):
     from .. import plots
-    from .._train import variant_name
+    from .._data import variant_name
 
     if args.d != 1:
         raise c.usage_error(args, f"--d {args.d}: the paths are drawn over (w, b), for one feature (--d 1)")

@@ -42,16 +42,6 @@ def add_parser(subparsers):
     return p
 
 
-def _median_over_kept(values, diverged):
-    """(B, L) median over the seeds that did not diverge (NaN where all diverged), as the heatmap's cells."""
-    cells = np.full(diverged.shape[:2], np.nan)
-    for idx in np.ndindex(*diverged.shape[:2]):
-        v = values[idx][~diverged[idx]]
-        if v.size:
-            cells[idx] = np.quantile(v, 0.5, method="inverted_cdf")
-    return cells
-
-
 def run(args) -> int:
     from .. import analysis, plots
     from .._cli_data import data_from_args, describe
@@ -81,8 +71,8 @@ def run(args) -> int:
     result = sweep(X, y, batch_sizes=batch_sizes, lrs=lrs, seeds=args.seeds, epochs=args.epochs,
                    step_loss="none", optimizer=opt, schedule=args.schedule, mesh=getattr(args, "mesh", None), **held)
     values, label = plots.sweep_cells(result, args.metric)
-    held_out = None if validation is None else _median_over_kept(np.asarray(result.val_loss)[..., -1],
-                                                                   result.diverged)
+    held_out = None if validation is None else analysis.median_over_kept(np.asarray(result.val_loss)[..., -1],
+                                                                         result.diverged)
     path = args.out
     from ..distributed import is_main
 
