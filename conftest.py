@@ -12,7 +12,7 @@ def _release_compiled_programs():
     XLA:CPU executable holds memory maps, and one process running the whole suite would pass
     the kernel's limit of 65,530 (vm.max_map_count) and crash inside a later compile."""
     yield
-    from jaxgd import _sweep_programs
+    from jaxgd.drivers import _sweep_programs
 
     _sweep_programs.programs.cache_clear()
     jax.clear_caches()

@@ -151,7 +151,7 @@ def _rss_parts():
 def main_big(source, mesh_devices=0):
     """Peak RSS of ``jaxgd.train`` on the big data, from a numpy array built in memory
     (``source="numpy"``: numpy's own allocation; ``"aligned"``: 64-byte aligned) or a memory-mapped ``X.npy,y.npy`` pair read with
-    ``jaxgd._io.load_dataset`` (``source="npy"``; the files are written first, in a temporary
+    ``jaxgd.data._files.load_dataset`` (``source="npy"``; the files are written first, in a temporary
     directory, before the baseline). ``mesh_devices`` > 0: ``train(mesh=...)`` over that many
     (forced CPU) devices.
 

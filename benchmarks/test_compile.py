@@ -42,7 +42,7 @@ def _delta(before, after, name):
 
 
 def _clear():
-    import jaxgd._train as t
+    import jaxgd.drivers._train as t
 
     run = getattr(t, "_program", None)
     if run is not None and hasattr(run, "clear_cache"):
@@ -54,7 +54,7 @@ def _clear():
 
 
 def _cache_size():
-    import jaxgd._train as t
+    import jaxgd.drivers._train as t
 
     run = getattr(t, "_program", None)
     return run._cache_size() if run is not None and hasattr(run, "_cache_size") else None

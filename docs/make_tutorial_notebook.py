@@ -135,7 +135,7 @@ tutorial's regime (n = 1000, d = 1) and in an over-parameterised one (more featu
 Both regimes are shrunk here: fewer held-out rows and epochs, and 40 rows × 80 features instead
 of 100 × 200."""),
     ("code", """\
-from jaxgd._overfit import Regime
+from jaxgd.studies._overfit import Regime
 
 small_regimes = (
     Regime("tutorial (n=1000, d=1)", n=1000, d=1, m=2000, batch_size=50, lrs=(0.02, 0.02, 0.02), epochs=50),
@@ -154,7 +154,7 @@ B_crit = E_min / S_min, compared with the gradient noise scale B_simple. Here: t
 data with n = 200, five batch sizes, six learning rates, 2 seeds, two targets and a budget of
 5 epochs for every batch size (so that one sweep covers them all)."""),
     ("code", """\
-from jaxgd._batch_size import tutorial_problem as batch_size_problem
+from jaxgd.studies._batch_size import tutorial_problem as batch_size_problem
 
 study, study_text = claims.batch_size_study(
     [batch_size_problem(n=200, epochs_min=5, updates_min=5, trace_points=400)], out=None,

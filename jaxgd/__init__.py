@@ -10,15 +10,15 @@ step, run), for use under your own ``jax.jit`` / ``jax.vmap``; ``jaxgd.optim`` t
 ``jaxgd.analysis`` the convergence metrics; ``jaxgd.distributed`` several processes as one run.
 """
 
-from ._cache import enable_compilation_cache
-from ._data import Dataset, epoch_orders, synthetic_data
-from ._errors import InputError
-from ._io import LoadedData, load_dataset
-from ._train import Config, TrainResult, train
-from ._sweep import sweep
-from ._sweep_result import SweepResult
-from .core import Trace
-from . import analysis, claims, core, distributed, optim
+from jaxgd.drivers._cache import enable_compilation_cache
+from jaxgd.data._synthetic import Dataset, epoch_orders, synthetic_data
+from jaxgd._errors import InputError
+from jaxgd.data._files import LoadedData, load_dataset
+from jaxgd.drivers._train import Config, TrainResult, train
+from jaxgd.drivers._sweep import sweep
+from jaxgd.drivers._sweep_result import SweepResult
+from jaxgd.core import Trace
+from jaxgd import analysis, claims, core, distributed, optim
 
 __all__ = [
     "Config",

@@ -17,7 +17,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ._errors import InputError
+from jaxgd._errors import InputError
 
 NOT_REACHED = -1
 DEFAULT_REL_TARGET = 0.01  # target: 1% of the initial excess loss

@@ -19,9 +19,9 @@ from __future__ import annotations
 
 from typing import Optional
 
-from ._batch_size import run_study as batch_size_study
-from ._claims import CANNOT_JUDGE, NOT_SUPPORTED, SUPPORTED, WEAKLY, Claim, check_claims
-from ._overfit import check_overfitting
+from jaxgd.studies._batch_size import run_study as batch_size_study
+from jaxgd.studies._claims import CANNOT_JUDGE, NOT_SUPPORTED, SUPPORTED, WEAKLY, Claim, check_claims
+from jaxgd.studies._overfit import check_overfitting
 
 __all__ = ["CANNOT_JUDGE", "NOT_SUPPORTED", "SUPPORTED", "WEAKLY", "Claim", "batch_size_study", "check_all",
            "check_claims", "check_overfitting"]

@@ -25,8 +25,8 @@ from typing import Optional
 import jax
 import numpy as np
 
-from ._errors import InputError
-from ._mesh import to_host
+from jaxgd._errors import InputError
+from jaxgd.data._mesh import to_host
 
 __all__ = ["initialize", "is_main", "mesh", "parse_coordinator", "to_host"]
 

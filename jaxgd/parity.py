@@ -47,7 +47,7 @@ problems (tests/test_optim_train.py): Adam(W) 1.2e-6, RMSprop 7.3e-7, SGD with m
 def is_plain_sgd(optimizer=None, schedule=None) -> bool:
     """True for the tutorial's optimizer (SGD, no momentum or weight decay) at a constant rate:
     the case ``torchref.tutorial.train`` replays."""
-    from . import optim
+    from jaxgd import optim
 
     return optim.get(optimizer or "sgd") == optim.sgd() and optim.get_schedule(schedule) == optim.constant()
 
@@ -118,7 +118,7 @@ def _violation(a, b, rtol, atol, scale=False):
 
 def diverged_at(epoch_loss) -> Optional[int]:
     """The first diverged epoch of a loss curve (non-finite, or above 1000x the initial loss), or None."""
-    from .analysis import divergence  # the project's one definition
+    from jaxgd.analysis import divergence  # the project's one definition
 
     hit, epoch = divergence(np.asarray(epoch_loss, np.float64))
     return int(epoch) if bool(hit) else None
@@ -141,8 +141,9 @@ def compare(X, y, *, batch_size, lr, epochs, init, order, dtype="float32", optim
     import torchref
     import torchref.optim
 
-    from . import _train, optim
-    from ._runs import quiet_divergence
+    from jaxgd.drivers import _train
+    from jaxgd import optim
+    from jaxgd.drivers._runs import quiet_divergence
 
     opt = optim.get(optimizer or "sgd")
     sched = optim.get_schedule(schedule)
@@ -220,7 +221,7 @@ def to_torch(optimizer_spec, schedule_spec=None):
 
 def tutorial_problem(n=1000, d=1, epochs=50, seed=0, dtype="float32"):
     """The tutorial's workload as numpy arrays: (X, y, init, order), replayable in both frameworks."""
-    from ._data import epoch_orders, synthetic_data, tutorial_weights
+    from jaxgd.data._synthetic import epoch_orders, synthetic_data, tutorial_weights
 
     with x64_enabled(dtype == "float64"):
         true_w = tutorial_weights(d)

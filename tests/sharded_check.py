@@ -21,7 +21,7 @@ import jaxgd  # noqa: E402
 def compiled_sweep_programs(X, y, seeds, batch_sizes, mesh, kw):
     """The sweep's compiled programs for these arguments: run a sweep with a recording
     ``programs`` (the sweep's own program cache answers, so nothing compiles again)."""
-    from jaxgd import _sweep
+    from jaxgd.drivers import _sweep
 
     seen = []
     original = _sweep.programs

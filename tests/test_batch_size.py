@@ -9,9 +9,9 @@ import matplotlib.image
 import numpy as np
 import pytest
 
-from jaxgd import _batch_size as bsz
+from jaxgd.studies import _batch_size as bsz
 from jaxgd import analysis, cli
-from jaxgd._claims import CANNOT_JUDGE, NOT_SUPPORTED, SUPPORTED, WEAKLY
+from jaxgd.studies._claims import CANNOT_JUDGE, NOT_SUPPORTED, SUPPORTED, WEAKLY
 
 # --- pieces ---------------------------------------------------------------------------------------
 

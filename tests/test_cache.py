@@ -76,7 +76,7 @@ def test_no_cache_flag_and_env_leave_the_cache_off(tmp_path):
 
 
 def test_cache_dir_follows_the_environment(monkeypatch, tmp_path):
-    from jaxgd._cache import cache_dir
+    from jaxgd.drivers._cache import cache_dir
 
     monkeypatch.setenv("JAXGD_CACHE_DIR", str(tmp_path / "a"))
     assert cache_dir() == tmp_path / "a"

@@ -5,7 +5,8 @@ import warnings
 import numpy as np
 import pytest
 
-from jaxgd import _claims, cli
+from jaxgd import cli
+from jaxgd.studies import _claims
 
 
 @pytest.mark.slow

@@ -224,7 +224,9 @@ def test_drop_nonfinite_trains_on_the_rest(tmp_path):
     ],
 )
 def test_output_paths_are_checked_before_any_training(tmp_path, monkeypatch, capsys, argv, needle):
-    from jaxgd import _sweep, _train, cli
+    from jaxgd import cli
+    from jaxgd.drivers import _sweep
+    from jaxgd.drivers import _train
 
     def forbidden(*a, **k):
         raise AssertionError("trained before checking the output paths")

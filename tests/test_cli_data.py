@@ -6,7 +6,7 @@ import re
 import numpy as np
 import pytest
 
-from jaxgd._cli_data import add_data_arguments, data_from_args, describe, report_parameters
+from jaxgd.cli._data import add_data_arguments, data_from_args, describe, report_parameters
 
 
 def write_csv(path, header, rows, sep=","):

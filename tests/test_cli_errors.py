@@ -66,7 +66,7 @@ def test_input_error_is_a_value_error_raised_by_the_api(tmp_path):
                                    FileNotFoundError(2, "No such file or directory", "{path}")])
 def test_a_data_file_that_cannot_be_opened_is_one_line(tmp_path, monkeypatch, capsys, error):
     # The OSError names the path the user gave with --data: a usage error, not a traceback.
-    from jaxgd import _cli_data
+    from jaxgd.cli import _data as _cli_data
 
     path = str(tmp_path / "d.csv")
     error = type(error)(error.errno, error.strerror, path)
@@ -77,7 +77,7 @@ def test_a_data_file_that_cannot_be_opened_is_one_line(tmp_path, monkeypatch, ca
 
 
 def test_an_os_error_about_another_file_while_loading_propagates(tmp_path, monkeypatch):
-    from jaxgd import _cli_data
+    from jaxgd.cli import _data as _cli_data
 
     error = PermissionError(13, "Permission denied", "/somewhere/else")
     monkeypatch.setattr(_cli_data, "load_dataset", lambda *a, **k: _raise(error)(None))

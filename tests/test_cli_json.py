@@ -12,7 +12,7 @@ import pytest
 
 import jaxgd
 from jaxgd import cli, optim
-from jaxgd._data import synthetic_data, tutorial_weights
+from jaxgd.data._synthetic import synthetic_data, tutorial_weights
 
 TRAINING_COMMANDS = ("compare", "train", "parity", "claims", "sweep", "optimizers", "paths")
 
@@ -154,7 +154,7 @@ def test_sweep_json_cells_are_the_printed_medians(tmp_path, capsys):
 
 
 def test_claims_json_rows_and_verdicts(tmp_path, capsys):
-    from jaxgd._claims import check_claims
+    from jaxgd.studies._claims import check_claims
 
     path = tmp_path / "claims.json"
     argv = ["claims", "--claims", "1,2,3", "--n", "40", "--epochs", "3", "--seeds", "3", "--batch-size", "5",
@@ -180,7 +180,7 @@ def test_claims_json_rows_and_verdicts(tmp_path, capsys):
 
 
 def test_optimizers_json_rows_are_the_printed_table(tmp_path, capsys):
-    from jaxgd._optimizers import compare_optimizers
+    from jaxgd.studies._optimizers import compare_optimizers
 
     path = tmp_path / "opt.json"
     out = _run(["optimizers", "--n", "30", "--epochs", "2", "--seeds", "2", "--batch-size", "5",
@@ -220,7 +220,8 @@ def test_paths_json_rows_are_the_printed_table(tmp_path, capsys):
 @pytest.mark.parametrize("path, needle", [("{tmp}/missing/r.json", "the directory {tmp}/missing does not exist"),
                                           ("{tmp}", "is a directory")])
 def test_bad_json_path_is_one_line_exit_2_before_any_work(command, path, needle, tmp_path, monkeypatch, capsys):
-    from jaxgd import _sweep, _train
+    from jaxgd.drivers import _sweep
+    from jaxgd.drivers import _train
 
     def forbidden(*a, **k):
         raise AssertionError("trained before checking the --json path")

@@ -81,7 +81,8 @@ def test_schedule_spec_builds_the_schedule(text, want):
     ],
 )
 def test_bad_values_are_one_line_exit_2_before_any_work(argv, needle, monkeypatch, capsys):
-    from jaxgd import _sweep, _train
+    from jaxgd.drivers import _sweep
+    from jaxgd.drivers import _train
 
     def forbidden(*a, **k):
         raise AssertionError("trained before checking the flags")
@@ -118,7 +119,7 @@ def test_train_with_adam_prints_what_jaxgd_train_computes(extra, schedule, capsy
     out = capsys.readouterr().out
     assert "optimizer adam(betas=0.8,0.99, eps=1e-08, weight_decay=0, amsgrad=False, maximize=False)" in out
     assert f"schedule {schedule.name}" in out
-    from jaxgd._data import synthetic_data, tutorial_weights
+    from jaxgd.data._synthetic import synthetic_data, tutorial_weights
 
     data = synthetic_data(tutorial_weights(1), 4.0, 100, seed=0)  # what the CLI trains on
     r = jaxgd.train(data.X, data.y, batch_size=10, lr=0.05, epochs=4, seed=0,
@@ -141,7 +142,7 @@ def test_sweep_with_an_optimizer_names_it(tmp_path, capsys):
 
 def test_parity_breach_with_an_optimizer_exits_1(monkeypatch, capsys):
     # A 1% different learning rate on jaxgd's side must break the optimizer tolerance in both dtypes.
-    from jaxgd import _train
+    from jaxgd.drivers import _train
 
     assert cli.main(["parity", "--optimizer", "adam", "--n", "50", "--epochs", "2", "--batch-sizes", "10"]) == 0
     assert "parity holds" in capsys.readouterr().out
@@ -172,7 +173,7 @@ def test_parity_all_optimizers_passes_and_reports_all_six(capsys):
 
 
 def test_choose_lr_criterion():
-    from jaxgd._optimizers import choose_lr
+    from jaxgd.studies._optimizers import choose_lr
 
     opt = 1.0
     # (L=4 rates, S=3 seeds, 3 epoch records): rate 0 best final loss but one seed diverged;
@@ -198,7 +199,7 @@ def test_optimizers_command_prints_every_row_and_writes_a_figure(tmp_path, capsy
     out = capsys.readouterr().out
     rows = [line.split() for line in out.splitlines() if line.split()[:1] and line.split()[0] in optim.NAMES]
     assert [(r[0], r[1]) for r in rows] == [(o, v) for o in optim.NAMES for v in ("GD", "mini-batch", "SGD")]
-    from jaxgd._optimizers import DEFAULT_LRS
+    from jaxgd.studies._optimizers import DEFAULT_LRS
 
     assert all(float(r[3]) in DEFAULT_LRS for r in rows)  # every best rate comes from the grid
     assert f"figure: {out_png}" in out

@@ -10,7 +10,7 @@ import pytest
 
 import jaxgd
 from jaxgd import cli
-from jaxgd._data import synthetic_data, tutorial_weights
+from jaxgd.data._synthetic import synthetic_data, tutorial_weights
 
 
 def _run(argv, capsys):
@@ -111,7 +111,7 @@ def test_sweep_prints_the_median_held_out_loss(tmp_path, capsys):
 
 
 def test_optimizers_report_the_held_out_loss(tmp_path, capsys):
-    from jaxgd._optimizers import compare_optimizers
+    from jaxgd.studies._optimizers import compare_optimizers
 
     path = tmp_path / "o.json"
     out = _run(["optimizers", "--n", "30", "--epochs", "2", "--seeds", "2", "--batch-size", "5", "--lrs", "0.1",
@@ -147,7 +147,8 @@ def test_optimizers_report_the_held_out_loss(tmp_path, capsys):
     ],
 )
 def test_bad_fraction_is_one_line_exit_2_before_any_training(argv, needle, monkeypatch, capsys):
-    from jaxgd import _sweep, _train
+    from jaxgd.drivers import _sweep
+    from jaxgd.drivers import _train
 
     def forbidden(*a, **k):
         raise AssertionError("trained before checking --val-fraction")

@@ -1,6 +1,5 @@
 """jaxgd.core: the pure draw / update step / run that train and sweep drive."""
 
-import dataclasses
 
 import jax
 import jax.numpy as jnp

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 import jaxgd
-from jaxgd import _io
-from jaxgd._io import LoadedData, load_dataset
+from jaxgd.data import _files as _io
+from jaxgd.data._files import LoadedData, load_dataset
 
 
 def write_csv(path, header, rows, sep=","):
@@ -357,7 +357,7 @@ def test_csv_peak_memory_is_about_two_copies(tmp_path, monkeypatch):
 
 def test_loaded_features_are_64_byte_aligned(tmp_path):
     # JAX's CPU client uses a 64-byte-aligned numpy buffer in place; anything else is copied on
-    # every train call, doubling peak memory for large data (see jaxgd._io._aligned_empty).
+    # every train call, doubling peak memory for large data (see jaxgd.data._files._aligned_empty).
     path = tmp_path / "d.csv"
     path.write_text("a,b,y\n" + "".join(f"{i},{2 * i},{i % 7}\n" for i in range(100)))
     for kwargs in ({}, {"standardize": True}):

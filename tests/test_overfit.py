@@ -5,8 +5,8 @@ import dataclasses
 import numpy as np
 import pytest
 
-from jaxgd import _overfit as of
-from jaxgd._claims import CANNOT_JUDGE, NOT_SUPPORTED, SUPPORTED, WEAKLY
+from jaxgd.studies import _overfit as of
+from jaxgd.studies._claims import CANNOT_JUDGE, NOT_SUPPORTED, SUPPORTED, WEAKLY
 
 SMALL = of.Regime("small over-parameterised", n=20, d=40, m=500, batch_size=5, lrs=(0.1, 0.02, 0.005),
                   epochs=300, weights_seed=1)

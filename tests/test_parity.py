@@ -49,7 +49,7 @@ def test_parity_beyond_the_tutorial(dtype, n, d, batch_size, lr):
 def test_parity_detects_a_real_difference(monkeypatch):
     # The check is not vacuous: a 1% different learning rate on one side must fail it.
     X, y, init, order = problem(100, 2, 5, 1, "float32")
-    from jaxgd import _train
+    from jaxgd.drivers import _train
 
     good = parity.compare(X, y, batch_size=10, lr=0.05, epochs=5, init=init, order=order)
     assert good.ok
@@ -97,7 +97,7 @@ def test_divergence_in_both_frameworks_is_parity():
 
 
 def test_only_one_framework_diverging_breaks_parity(monkeypatch):
-    from jaxgd import _train
+    from jaxgd.drivers import _train
 
     X, y, init, order = parity.tutorial_problem(epochs=20)
     orig = _train.train

@@ -303,8 +303,8 @@ def svg_backend():
 
 
 def test_figures_leave_the_backend_and_pyplot_alone(data, svg_backend, tmp_path):
-    from jaxgd import _batch_size as bsz
-    from jaxgd._optimizers import compare_optimizers
+    from jaxgd.studies import _batch_size as bsz
+    from jaxgd.studies._optimizers import compare_optimizers
 
     # The same shapes as the tests above (compiled programs are shared within the module).
     traced = traced_results(data)

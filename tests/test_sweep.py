@@ -182,7 +182,7 @@ def test_bad_data_raises_value_error(data):
 def test_chunks_are_sized_by_the_int32_orders_whatever_the_data_dtype(monkeypatch):
     # Orders are int32 (4 bytes) even for float64 data: 2 seeds x n=40 x 4 bytes = 320 bytes an
     # epoch, so a 640-byte budget holds 2 epochs (sizing by float64's 8 bytes would give 1).
-    from jaxgd import _sweep
+    from jaxgd.drivers import _sweep
     from jaxgd.parity import x64_enabled
 
     monkeypatch.setattr(_sweep, "_CHUNK_BYTES", 640)
@@ -195,7 +195,7 @@ def test_chunks_are_sized_by_the_int32_orders_whatever_the_data_dtype(monkeypatc
 def test_a_real_compile_error_is_raised_not_retried(monkeypatch):
     # Only XLA's "No such compile option" falls back to a default compile; any other compile
     # error surfaces as it is.
-    from jaxgd import _sweep_programs
+    from jaxgd.drivers import _sweep_programs
 
     class Lowered:
         calls = 0

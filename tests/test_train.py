@@ -208,7 +208,7 @@ def test_defaults_are_the_tutorial_settings(tutorial_data):
 
 
 def test_float64_input_without_x64_warns_once(monkeypatch):
-    from jaxgd import _validate
+    from jaxgd.drivers import _validate
 
     monkeypatch.setattr(_validate, "_warned_float64", False)
     X, y = np.ones((5, 1)), np.ones(5)  # numpy float64
@@ -228,7 +228,7 @@ def test_quiet_divergence_silences_only_trains_divergence_warning(tutorial_data)
     # they report themselves: other warnings still show, and the caller's filters come back.
     import warnings
 
-    from jaxgd._runs import quiet_divergence
+    from jaxgd.drivers._runs import quiet_divergence
 
     before = list(warnings.filters)
     with warnings.catch_warnings(record=True) as caught:
@@ -244,7 +244,7 @@ def test_quiet_divergence_silences_only_trains_divergence_warning(tutorial_data)
 def test_timed_train_returns_the_run_and_its_times(tutorial_data):
     # The one timing loop (jaxgd compare/train, the claims' and batch-size study's time per
     # update): the run itself, the median of `repeats` warm calls, the first call's time.
-    from jaxgd._runs import timed_train
+    from jaxgd.drivers._runs import timed_train
 
     kw = dict(batch_size=100, lr=0.02, epochs=2, seed=1)
     r, warm, first = timed_train(tutorial_data.X, tutorial_data.y, repeats=3, **kw)

@@ -12,8 +12,8 @@ import os
 import sys
 import warnings
 
-from .._errors import InputError
-from . import _cluster, _common, batch_size, claims, compare, optimizers, parity, paths, sweep, train
+from jaxgd._errors import InputError
+from jaxgd.cli import _cluster, _common, batch_size, claims, compare, optimizers, parity, paths, sweep, train
 
 __all__ = ["build_parser", "main"]
 
@@ -48,7 +48,7 @@ class _WarningPrinter:
             if self.cache_noted:
                 return
             self.cache_noted = True
-            from .._cache import cache_dir
+            from jaxgd.drivers._cache import cache_dir
 
             text = (f"the compilation cache has unreadable entries; they are compiled afresh "
                     f"(delete {cache_dir()} to clear it)")
@@ -69,7 +69,7 @@ def main(argv=None):
                 print(parser.format_help(), end="", file=sys.stderr)
                 return 2
             if not (args.no_cache or os.environ.get("JAXGD_NO_CACHE")):
-                from .._cache import enable_compilation_cache
+                from jaxgd.drivers._cache import enable_compilation_cache
 
                 enable_compilation_cache()
             args.mesh = _cluster.start(args) if _cluster.requested(args) else None

@@ -9,11 +9,11 @@ import os
 import sys
 import threading
 
-from . import _common as c
+from jaxgd.cli import _common as c
 
 
 def coordinator(text):
-    from ..distributed import parse_coordinator
+    from jaxgd.distributed import parse_coordinator
 
     try:
         parse_coordinator(text)
@@ -69,7 +69,7 @@ def start(args):
     _check(args)
     from jax.experimental import multihost_utils
 
-    from .. import distributed
+    from jaxgd import distributed
 
     where = (f"coordinator {args.coordinator}, {args.num_processes} processes" if not args.distributed
              else "the detected cluster")

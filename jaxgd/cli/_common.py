@@ -7,9 +7,9 @@ import argparse
 
 import numpy as np
 
-from .._errors import InputError
-from .._runs import quiet_train, timed_train  # noqa: F401  (c.quiet_train, c.timed_train in the commands)
-from .._table import table
+from jaxgd._errors import InputError
+from jaxgd.drivers._runs import quiet_train, timed_train  # noqa: F401  (c.quiet_train, c.timed_train in the commands)
+from jaxgd.studies._table import table
 
 TUTORIAL_N, TUTORIAL_LR, TUTORIAL_EPOCHS, TUTORIAL_BATCH = 1000, 0.02, 50, 50
 
@@ -261,7 +261,7 @@ def write_json(path, obj):
     and, in a run of several processes, on every process but 0."""
     import json
 
-    from ..distributed import is_main
+    from jaxgd.distributed import is_main
 
     if path is None or not is_main():
         return None
@@ -273,7 +273,7 @@ def write_json(path, obj):
 
 def optimizer_config(spec, schedule=None):
     """{"optimizer": {"name", hyperparameters and options}, "schedule": {"name", parameters}}."""
-    from .. import optim
+    from jaxgd import optim
 
     schedule = optim.get_schedule(schedule)
     return {"optimizer": {"name": spec.name, **spec.kwargs}, "schedule": {"name": schedule.name, **schedule.kwargs}}
@@ -298,7 +298,7 @@ def run_config(args, spec=None, **extra):
 def spread_json(values, diverged=None, qs=(0.05, 0.5, 0.95)):
     """A printed 'median [5%, 95%]' cell as {"median", "5%", "95%", "diverged"}: over the runs
     that did not diverge (``diverged``: a boolean mask), None where every run diverged."""
-    from .. import analysis
+    from jaxgd import analysis
 
     values = np.asarray(values, np.float64)
     diverged = np.zeros(values.shape, bool) if diverged is None else np.asarray(diverged, bool)
@@ -321,7 +321,7 @@ def split_validation(X, y, fraction, seed, source="the data"):
     if n_val < 1 or n - n_val < 1:
         raise InputError(f"--val-fraction {fraction:g} of {source}'s {n} rows leaves {n - n_val} training and "
                          f"{n_val} held-out rows; each needs at least 1")
-    from .._io import _take_rows  # 64-byte aligned, so JAX uses the rows in place
+    from jaxgd.data._files import _take_rows  # 64-byte aligned, so JAX uses the rows in place
 
     held = np.zeros(n, bool)
     held[np.random.default_rng(seed).permutation(n)[:n_val]] = True
@@ -339,7 +339,7 @@ def describe_split(n_train, n_val, fraction, seed):
 
 def tutorial_data(args):
     """The tutorial's synthetic data with --n examples, --d features and --data-seed."""
-    from .._data import synthetic_data, tutorial_weights
+    from jaxgd.data._synthetic import synthetic_data, tutorial_weights
 
     return synthetic_data(tutorial_weights(args.d), 4.0, args.n, seed=args.data_seed)
 
@@ -348,7 +348,7 @@ def training_data(args, mesh=None):
     """(X, y, true_w, true_b, loaded): a data file from --data (described on stdout), else the
     tutorial's synthetic data (loaded None). With ``mesh``, a data file's rows are sharded over it,
     each process reading only its own."""
-    from .._cli_data import data_from_args, describe
+    from jaxgd.cli._data import data_from_args, describe
 
     loaded = data_from_args(args, mesh)
     if loaded is None:
@@ -387,7 +387,7 @@ def optimizer_flags():
     """{flag: keyword} for every keyword of every registered optimizer's factory (``--weight-decay``
     for ``weight_decay``), in registration order: the CLI's optimizer flags, derived from
     ``optim.REGISTRY``."""
-    from .. import optim
+    from jaxgd import optim
 
     flags = {}
     for definition in optim.REGISTRY.values():
@@ -398,7 +398,7 @@ def optimizer_flags():
 
 def _takes(name):
     """{keyword: torch's default} of optimizer ``name``'s factory."""
-    from .. import optim
+    from jaxgd import optim
 
     return optim.REGISTRY[name].keywords
 
@@ -433,7 +433,7 @@ def _fmt_default(v):
 def add_optimizer_arguments(p, allow_all=False):
     """``--optimizer NAME`` (or ``all`` with ``allow_all``), one flag per torch.optim keyword of
     the registered optimizers (``optim.REGISTRY``), and ``--schedule SPEC``."""
-    from .. import optim
+    from jaxgd import optim
 
     g = p.add_argument_group(
         "optimizer and learning-rate schedule",
@@ -470,7 +470,7 @@ def schedule_spec(text):
     """``constant`` or ``NAME:KEY=VALUE,...`` -> an ``optim.Schedule`` (milestones joined by '+')."""
     import inspect
 
-    from .. import optim
+    from jaxgd import optim
 
     name, _, rest = str(text).strip().partition(":")
     if name not in optim.SCHEDULE_NAMES:
@@ -508,7 +508,7 @@ def optimizer_from_args(args, prog):
     given, so torch's checks apply; a flag that the optimizer does not take, or a value it
     rejects, is a UsageError. ``--optimizer all``: every registered optimizer at torch's
     defaults (no hyperparameter flags)."""
-    from .. import optim
+    from jaxgd import optim
 
     flags = optimizer_flags()
     name = args.optimizer
@@ -535,7 +535,7 @@ def optimizer_from_args(args, prog):
 
 def describe_optimizer(spec, schedule=None) -> str:
     """One line: the optimizer with every hyperparameter, and the schedule."""
-    from .. import optim
+    from jaxgd import optim
 
     # spec.kwargs: torch's keywords (derived structure such as momentum_enabled is not one)
     parts = ", ".join(f"{k}={_fmt_default(v) if not isinstance(v, bool) else v}" for k, v in spec.kwargs.items())

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from . import _common as c
+from jaxgd.cli import _common as c
 
 PROBLEMS = ("tutorial", "ill-conditioned")
 
@@ -36,7 +36,7 @@ def condition_number(text):
 
 
 def add_parser(subparsers):
-    from .._batch_size import DEFAULT_LRS, DEFAULT_TARGETS
+    from jaxgd.studies._batch_size import DEFAULT_LRS, DEFAULT_TARGETS
 
     p = subparsers.add_parser(
         "batch-size",
@@ -83,7 +83,7 @@ def add_parser(subparsers):
 
 
 def run(args) -> int:
-    from .. import _batch_size as bsz
+    from jaxgd.studies import _batch_size as bsz
 
     budget = args.budget
     problems = []

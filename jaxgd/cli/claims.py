@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from . import _common as c
+from jaxgd.cli import _common as c
 
 
 def add_parser(subparsers):
@@ -45,7 +45,7 @@ def claim_numbers(text):
 
 
 def run(args) -> int:
-    from .. import claims
+    from jaxgd import claims
 
     if args.batch_size >= args.n:  # the one check that needs two flags
         raise c.InputError(f"--batch-size {args.batch_size} must be smaller than --n {args.n} for a "
@@ -83,7 +83,7 @@ def _claim_json(cl):
 def _json(ev, args):
     """The report's two tables, one object per variant keyed by the printed columns (a 'median
     [5%, 95%]' cell as an object, times in seconds), and each claim's verdict."""
-    from .._claims import NAMES
+    from jaxgd.studies._claims import NAMES
 
     d, m = ev.diverged, ev.metrics
     rows = []

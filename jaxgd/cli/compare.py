@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import _common as c
+from jaxgd.cli import _common as c
 
 
 TRACE_POINTS = 5000  # points of each loss curve in the figure (d2l evaluates every 200 samples)
@@ -18,7 +18,7 @@ def record_step(n, epochs, points=TRACE_POINTS):
 
 
 def add_parser(subparsers):
-    from .._cli_data import add_data_arguments
+    from jaxgd.cli._data import add_data_arguments
 
     p = subparsers.add_parser(
         "compare", help="the tutorial's experiment: GD, mini-batch and SGD side by side, with a figure",
@@ -37,9 +37,9 @@ def add_parser(subparsers):
 
 
 def run(args):
-    from .. import plots
-    from .._cli_data import report_parameters
-    from .._data import variant_name
+    from jaxgd import plots
+    from jaxgd.cli._data import report_parameters
+    from jaxgd.data._synthetic import variant_name
 
     opt = c.optimizer_from_args(args, "jaxgd compare")
     X, y, true_w, true_b, loaded = c.training_data(args)

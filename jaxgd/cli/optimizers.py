@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from . import _common as c
+from jaxgd.cli import _common as c
 
 
 def add_parser(subparsers):
-    from .._cli_data import add_data_arguments
-    from .._optimizers import DEFAULT_LRS
+    from jaxgd.cli._data import add_data_arguments
+    from jaxgd.studies._optimizers import DEFAULT_LRS
 
     p = subparsers.add_parser(
         "optimizers",
@@ -42,7 +42,7 @@ def add_parser(subparsers):
 
 
 def run(args) -> int:
-    from .._optimizers import run_optimizers
+    from jaxgd.studies._optimizers import run_optimizers
 
     X, y, _, _, loaded = c.training_data(args)
     X, y, validation = c.validation_split(args, X, y, loaded)
@@ -64,7 +64,7 @@ def _json(report, args, n, n_val):
     """The printed table, one object per (optimizer, variant) keyed by its columns; a 'median
     [5%, 95%]' cell as an object (not reached: "Infinity"), the best lr a number (None: every
     lr diverged)."""
-    from .._optimizers import TABLE_METRICS, table_header
+    from jaxgd.studies._optimizers import TABLE_METRICS, table_header
 
     header = table_header(report)
     rows = []

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from . import _common as c
+from jaxgd.cli import _common as c
 
 
 def add_parser(subparsers):
@@ -35,8 +35,8 @@ def _diverged_cell(rep):
 
 
 def run(args):
-    from .. import parity
-    from .._data import variant_name
+    from jaxgd import parity
+    from jaxgd.data._synthetic import variant_name
 
     import importlib.util
 

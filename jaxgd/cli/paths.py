@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 
-from . import _common as c
+from jaxgd.cli import _common as c
 
 PATH_POINTS = 5000  # at most this many points a path (SGD's 50,000 updates: every 11th)
 FRAMES = 120
@@ -25,7 +25,7 @@ def record_step(batch_size, n, epochs, points=PATH_POINTS):
 
 
 def add_parser(subparsers):
-    from .._cli_data import add_data_arguments
+    from jaxgd.cli._data import add_data_arguments
 
     p = subparsers.add_parser(
         "paths", help="the loss surface over (w, b) with each variant's path of parameters (d = 1)",
@@ -49,8 +49,8 @@ def add_parser(subparsers):
 
 
 def run(args):
-    from .. import plots
-    from .._data import variant_name
+    from jaxgd import plots
+    from jaxgd.data._synthetic import variant_name
 
     if args.d != 1:
         raise c.usage_error(args, f"--d {args.d}: the paths are drawn over (w, b), for one feature (--d 1)")

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import _cluster, _common as c
+from jaxgd.cli import _cluster, _common as c
 
 
 def add_parser(subparsers):
-    from .._cli_data import add_data_arguments
+    from jaxgd.cli._data import add_data_arguments
 
     p = subparsers.add_parser(
         "sweep",
@@ -43,10 +43,10 @@ def add_parser(subparsers):
 
 
 def run(args) -> int:
-    from .. import analysis, plots
-    from .._cli_data import data_from_args, describe
-    from .._data import synthetic_data
-    from .._sweep import sweep
+    from jaxgd import analysis, plots
+    from jaxgd.cli._data import data_from_args, describe
+    from jaxgd.data._synthetic import synthetic_data
+    from jaxgd.drivers._sweep import sweep
 
     opt = c.optimizer_from_args(args, "jaxgd sweep")
     loaded = data_from_args(args)
@@ -74,7 +74,7 @@ def run(args) -> int:
     held_out = None if validation is None else analysis.median_over_kept(np.asarray(result.val_loss)[..., -1],
                                                                          result.diverged)
     path = args.out
-    from ..distributed import is_main
+    from jaxgd.distributed import is_main
 
     if is_main():  # several processes: process 0 writes
         result.to_csv(args.csv)

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import _cluster, _common as c
+from jaxgd.cli import _cluster, _common as c
 
 
 def add_parser(subparsers):
-    from .._cli_data import add_data_arguments
+    from jaxgd.cli._data import add_data_arguments
 
     p = subparsers.add_parser("train", help="train one variant",
                               description="Train one variant on the tutorial's synthetic data or a data file.")
@@ -25,7 +25,7 @@ def add_parser(subparsers):
 
 
 def run(args):
-    from .._cli_data import report_parameters
+    from jaxgd.cli._data import report_parameters
 
     opt = c.optimizer_from_args(args, "jaxgd train")
     mesh = getattr(args, "mesh", None)

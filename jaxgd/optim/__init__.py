@@ -35,16 +35,24 @@ of traced values; see ``constant`` and the other schedule factories.
 """
 
 # Registration order is optim.NAMES' order (the CLI's, the tables'): the tutorial's SGD first.
-from . import _sgd, _adam, _adagrad, _rmsprop, _adadelta  # noqa: F401, I001
-from ._adadelta import adadelta
-from ._adagrad import adagrad
-from ._adam import adam, adamw
-from ._checks import learning_rate as check_learning_rate
-from ._rmsprop import rmsprop
-from ._schedules import (SCHEDULE_NAMES, Schedule, constant, cosine_annealing_lr, exponential_lr, get_schedule,
-                         linear_lr, multistep_lr, step_lr)
-from ._sgd import sgd
-from ._spec import REGISTRY, TORCH_ONLY, Definition, Optimizer, as_optax, cast, get, names, register
+from jaxgd.optim import _sgd, _adam, _adagrad, _rmsprop, _adadelta  # noqa: F401, I001
+from jaxgd.optim._adadelta import adadelta
+from jaxgd.optim._adagrad import adagrad
+from jaxgd.optim._adam import adam, adamw
+from jaxgd.optim._rmsprop import rmsprop
+from jaxgd.optim._schedules import (
+    SCHEDULE_NAMES,
+    Schedule,
+    constant,
+    cosine_annealing_lr,
+    exponential_lr,
+    get_schedule,
+    linear_lr,
+    multistep_lr,
+    step_lr,
+)
+from jaxgd.optim._sgd import sgd
+from jaxgd.optim._spec import REGISTRY, TORCH_ONLY, Definition, Optimizer, as_optax, cast, get, names, register
 
 NAMES = names()
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import numbers
-from .._errors import InputError
+from jaxgd._errors import InputError
 
 
 def real(name, value):

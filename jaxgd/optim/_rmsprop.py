@@ -7,8 +7,8 @@ from typing import Any, NamedTuple
 import jax
 import jax.numpy as jnp
 
-from . import _checks, _math
-from ._spec import Optimizer, register
+from jaxgd.optim import _checks, _math
+from jaxgd.optim._spec import Optimizer, register
 
 
 class RMSpropState(NamedTuple):

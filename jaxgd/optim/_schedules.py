@@ -16,8 +16,8 @@ from typing import Any, Callable
 import jax
 import jax.numpy as jnp
 
-from . import _checks
-from .._errors import InputError
+from jaxgd.optim import _checks
+from jaxgd._errors import InputError
 
 
 @jax.tree_util.register_pytree_with_keys_class

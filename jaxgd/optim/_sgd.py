@@ -8,9 +8,9 @@ import jax
 import jax.numpy as jnp
 import optax
 
-from . import _checks, _math
-from ._spec import Optimizer, register
-from .._errors import InputError
+from jaxgd.optim import _checks, _math
+from jaxgd.optim._spec import Optimizer, register
+from jaxgd._errors import InputError
 
 
 class SGDMomentumState(NamedTuple):

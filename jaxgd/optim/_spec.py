@@ -24,8 +24,8 @@ import jax
 import jax.numpy as jnp
 import optax
 
-from . import _checks
-from .._errors import InputError
+from jaxgd.optim import _checks
+from jaxgd._errors import InputError
 
 # torch.optim keywords that select a torch kernel or autograd mode, not the arithmetic that
 # jaxgd follows (torch's single-tensor CPU path): accepted at that path's values, refused

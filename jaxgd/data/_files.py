@@ -20,7 +20,7 @@ from typing import Optional
 
 import numpy as np
 
-from ._errors import InputError
+from jaxgd._errors import InputError
 
 __all__ = ["LoadedData", "load_dataset"]
 
@@ -395,7 +395,7 @@ def _load_npy_pair_sharded(x_path, y_path, mesh, standardize):
     import jax
     from jax.sharding import NamedSharding, PartitionSpec
 
-    from ._mesh import auto_mesh
+    from jaxgd.data._mesh import auto_mesh
 
     mesh = auto_mesh(mesh)
     X, y = _load_npy(x_path, mmap=True), _load_npy(y_path, mmap=True)  # headers only: no data read

@@ -10,7 +10,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ._errors import InputError
+from jaxgd._errors import InputError
 
 
 class Dataset(NamedTuple):

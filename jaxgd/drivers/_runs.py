@@ -13,7 +13,7 @@ import warnings
 import jax
 import numpy as np
 
-from ._train import train
+from jaxgd.drivers._train import train
 
 # The start of train's warning (jaxgd/_train.py): the filter matches it from the start.
 DIVERGED_WARNING = "training diverged"

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._errors import InputError
+from jaxgd._errors import InputError
 
 COLORS = {"GD": "tab:blue", "mini-batch": "tab:green", "SGD": "tab:red"}
 
@@ -101,7 +101,7 @@ def compare_figure(X, y, true_w, true_b, results, path):
     run that diverged (``TrainResult.diverged_at``) is named in the legends with its epoch;
     its loss curves are drawn until they leave the panel.
     """
-    from .analysis import optimum
+    from jaxgd.analysis import optimum
 
     X, y = np.asarray(X, np.float64), np.asarray(y, np.float64).reshape(-1)
     n = X.shape[0]
@@ -355,7 +355,7 @@ def sweep_cells(result, metric):
     ``metric``: "excess" (final excess loss over the least-squares optimum) or "epochs"
     (epochs to the target, +inf where the median run does not reach it).
     """
-    from . import analysis
+    from jaxgd import analysis
 
     with np.errstate(invalid="ignore", over="ignore"):  # diverged runs: inf - inf; masked below
         if metric == "excess":
@@ -446,7 +446,7 @@ def sweep_heatmap(result, metric, path):
 
 def _optimizer_color(name):
     """The registered optimizer's colour (``optim.REGISTRY``), or None for matplotlib's cycle."""
-    from . import optim
+    from jaxgd import optim
 
     definition = optim.REGISTRY.get(name)
     return None if definition is None else definition.color
@@ -547,7 +547,7 @@ def _square_box(center, half):
 
 def _paths_scene(X, y, results, true_w, true_b, max_points):
     """Everything the paths figure and animation draw, computed once."""
-    from .analysis import optimum
+    from jaxgd.analysis import optimum
 
     X, y = np.asarray(X, np.float64), np.asarray(y, np.float64).reshape(-1)
     if X.ndim != 2 or X.shape[1] != 1:

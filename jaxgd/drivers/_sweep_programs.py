@@ -23,7 +23,7 @@ from typing import Optional
 import jax
 import numpy as np
 
-from . import core
+from jaxgd import core
 
 
 @dataclasses.dataclass(frozen=True)

@@ -17,11 +17,12 @@ from typing import Any, Optional, Sequence
 import jax
 import numpy as np
 
-from . import _validate, analysis, core, optim
-from ._mesh import auto_mesh, to_host
-from ._sweep_programs import SweepShape, _shardings, programs
-from ._sweep_result import SweepResult
-from ._errors import InputError
+from jaxgd.drivers import _validate
+from jaxgd import analysis, core, optim
+from jaxgd.data._mesh import auto_mesh, to_host
+from jaxgd.drivers._sweep_programs import SweepShape, _shardings, programs
+from jaxgd.drivers._sweep_result import SweepResult
+from jaxgd._errors import InputError
 
 STEP_LOSS_MODES = ("none", "summary", "full")
 # In-program memory one chunk may use for epoch orders and per-update losses (bytes).

@@ -9,9 +9,9 @@ from typing import Optional
 
 import numpy as np
 
-from ._errors import InputError
-from ._io import LoadedData, load_dataset
-from ._table import table
+from jaxgd._errors import InputError
+from jaxgd.data._files import LoadedData, load_dataset
+from jaxgd.studies._table import table
 
 __all__ = ["add_data_arguments", "data_from_args", "describe", "report_parameters"]
 

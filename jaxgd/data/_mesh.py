@@ -6,7 +6,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ._errors import InputError
+from jaxgd._errors import InputError
 
 
 def auto_mesh(mesh):

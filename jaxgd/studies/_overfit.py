@@ -27,13 +27,13 @@ from typing import Optional
 
 import numpy as np
 
-from . import analysis
-from .analysis import QS
-from ._claims import CANNOT_JUDGE, NOT_SUPPORTED, SUPPORTED, WEAKLY, Claim, NAMES
-from ._data import synthetic_data
-from ._runs import quiet_divergence
-from ._table import table
-from ._train import train
+from jaxgd import analysis
+from jaxgd.analysis import QS
+from jaxgd.studies._claims import CANNOT_JUDGE, NOT_SUPPORTED, SUPPORTED, WEAKLY, Claim, NAMES
+from jaxgd.data._synthetic import synthetic_data
+from jaxgd.drivers._runs import quiet_divergence
+from jaxgd.studies._table import table
+from jaxgd.drivers._train import train
 
 CLAIM_TEXT = "GD considers all samples at once, loses randomness and easily over-fits"
 

@@ -17,11 +17,11 @@ from typing import Optional
 
 import numpy as np
 
-from . import analysis, optim
-from ._errors import InputError
-from .analysis import QS
-from ._sweep import sweep
-from ._table import table
+from jaxgd import analysis, optim
+from jaxgd._errors import InputError
+from jaxgd.analysis import QS
+from jaxgd.drivers._sweep import sweep
+from jaxgd.studies._table import table
 
 DEFAULT_LRS = (1e-4, 2e-4, 5e-4, 1e-3, 2e-3, 5e-3, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0)
 """A 1-2-5 log grid; up to 10 because Adadelta's steps are ~sqrt(eps) = 1e-3 times its rate (torch's default 1.0)."""
@@ -196,7 +196,7 @@ def run_optimizers(X, y, *, out=None, **kwargs):
     report = compare_optimizers(X, y, **kwargs)
     figure = None
     if out:
-        from .plots import optimizers_figure
+        from jaxgd.plots import optimizers_figure
 
         figure = optimizers_figure(report, out)
     return report, format_report(report, figure, time.perf_counter() - start)

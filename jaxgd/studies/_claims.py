@@ -22,13 +22,13 @@ from typing import Optional
 
 import numpy as np
 
-from . import analysis
-from .analysis import QS
-from ._data import synthetic_data
-from ._errors import InputError
-from ._runs import timed_train
-from ._sweep import SweepResult, sweep
-from ._table import table
+from jaxgd import analysis
+from jaxgd.analysis import QS
+from jaxgd.data._synthetic import synthetic_data
+from jaxgd._errors import InputError
+from jaxgd.drivers._runs import timed_train
+from jaxgd.drivers._sweep import SweepResult, sweep
+from jaxgd.studies._table import table
 
 MUCH_MORE = 5.0  # "fluctuates much more": at least this ratio of medians
 NAMES = ("GD", "mini-batch", "SGD")
@@ -402,7 +402,7 @@ def check_claims(
 
     ev = evaluate(result, sec_per_epoch, rel=rel, tail=tail)
     if out:
-        from .plots import claims_figure
+        from jaxgd.plots import claims_figure
 
         figure = claims_figure(result, sec_per_epoch, rel, out)
     else:

@@ -12,7 +12,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ._errors import InputError
+from jaxgd._errors import InputError
 
 
 _warned_float64 = False
@@ -136,7 +136,7 @@ def unroll(value):
 
 def optimizer(value):
     """None (plain SGD), a name or a ``jaxgd.optim`` spec; ``optim.get`` names what is wrong."""
-    from . import optim
+    from jaxgd import optim
 
     return _defaults()[0] if value is None else optim.get(value)
 
@@ -249,14 +249,14 @@ def positive_int(value, name):
 def _defaults():
     # the default specs, built (and validated) once: train() is called in loops, and building
     # optim.sgd() on every call cost a few µs of the ~0.2 ms tutorial GD run
-    from . import optim
+    from jaxgd import optim
 
     return optim.sgd(), optim.constant()
 
 
 def schedule(value):
     """None (constant), ``"constant"`` or a ``jaxgd.optim`` schedule; ``optim.get_schedule`` names what is wrong."""
-    from . import optim
+    from jaxgd import optim
 
     return _defaults()[1] if value is None else optim.get_schedule(value)
 

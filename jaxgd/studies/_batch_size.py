@@ -39,14 +39,14 @@ from typing import Optional
 
 import numpy as np
 
-from . import analysis, core
-from .analysis import QS
-from ._claims import CANNOT_JUDGE, NOT_SUPPORTED, SUPPORTED, WEAKLY, Claim, seconds_per_epoch
-from ._data import synthetic_data, tutorial_weights
-from ._errors import InputError
-from ._sweep import sweep
-from ._table import table
-from ._runs import quiet_train
+from jaxgd import analysis, core
+from jaxgd.analysis import QS
+from jaxgd.studies._claims import CANNOT_JUDGE, NOT_SUPPORTED, SUPPORTED, WEAKLY, Claim, seconds_per_epoch
+from jaxgd.data._synthetic import synthetic_data, tutorial_weights
+from jaxgd._errors import InputError
+from jaxgd.drivers._sweep import sweep
+from jaxgd.studies._table import table
+from jaxgd.drivers._runs import quiet_train
 
 DEFAULT_TARGETS = (1e-2, 1e-3, 1e-4)
 DEFAULT_LRS = tuple(float(2.0 ** (k / 2)) for k in range(-20, 4))
@@ -546,7 +546,7 @@ def run_study(problems=None, *, out: Optional[str] = "jaxgd_batch_size.png", **k
     verdict, reason = evaluate_claim5(results)
     figure = None
     if out:
-        from .plots import batch_size_figure
+        from jaxgd.plots import batch_size_figure
 
         figure = batch_size_figure(results, out)
     total = time.perf_counter() - start

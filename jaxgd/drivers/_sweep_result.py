@@ -9,8 +9,8 @@ from typing import Any, Iterator, Optional
 
 import numpy as np
 
-from . import analysis
-from ._data import variant_name
+from jaxgd import analysis
+from jaxgd.data._synthetic import variant_name
 
 
 @dataclasses.dataclass(frozen=True, eq=False)

@@ -10,10 +10,11 @@ from typing import Any, NamedTuple, Optional
 import jax
 import numpy as np
 
-from . import _validate, analysis, core, optim
-from ._mesh import replicate, shard_rows
-from ._data import variant_name  # noqa: F401  (also importable from here, as before)
-from ._model import Params
+from jaxgd.drivers import _validate
+from jaxgd import analysis, core, optim
+from jaxgd.data._mesh import replicate, shard_rows
+from jaxgd.data._synthetic import variant_name  # noqa: F401  (also importable from here, as before)
+from jaxgd.core._model import Params
 
 
 class Config(NamedTuple):

@@ -1,0 +1,1 @@
+"""Data: the tutorial's synthetic data, the per-epoch orders, data files and their row sharding."""
