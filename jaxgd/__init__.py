@@ -11,7 +11,8 @@ step, run), for use under your own ``jax.jit`` / ``jax.vmap``; ``jaxgd.optim`` t
 """
 
 from jaxgd.drivers._cache import enable_compilation_cache
-from jaxgd.data._synthetic import Dataset, epoch_orders, synthetic_data
+from jaxgd.data._synthetic import Dataset, synthetic_data
+from jaxgd.data._orders import epoch_orders
 from jaxgd._errors import InputError
 from jaxgd.data._files import LoadedData, load_dataset
 from jaxgd.drivers._train import Config, TrainResult, train

@@ -221,7 +221,8 @@ def to_torch(optimizer_spec, schedule_spec=None):
 
 def tutorial_problem(n=1000, d=1, epochs=50, seed=0, dtype="float32"):
     """The tutorial's workload as numpy arrays: (X, y, init, order), replayable in both frameworks."""
-    from jaxgd.data._synthetic import epoch_orders, synthetic_data, tutorial_weights
+    from jaxgd.data._synthetic import synthetic_data, tutorial_weights
+    from jaxgd.data._orders import epoch_orders
 
     with x64_enabled(dtype == "float64"):
         true_w = tutorial_weights(d)

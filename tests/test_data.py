@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 import jaxgd
-from jaxgd.data._synthetic import epoch_order, run_keys
+from jaxgd.data._orders import epoch_order, run_keys
 
 
 def test_synthetic_data_follows_the_seed_model():

@@ -39,7 +39,7 @@ def add_parser(subparsers):
 def run(args):
     from jaxgd import plots
     from jaxgd.cli._data import report_parameters
-    from jaxgd.data._synthetic import variant_name
+    from jaxgd.core._plan import variant_name
 
     opt = c.optimizer_from_args(args, "jaxgd compare")
     X, y, true_w, true_b, loaded = c.training_data(args)

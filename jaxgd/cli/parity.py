@@ -36,7 +36,7 @@ def _diverged_cell(rep):
 
 def run(args):
     from jaxgd import parity
-    from jaxgd.data._synthetic import variant_name
+    from jaxgd.core._plan import variant_name
 
     import importlib.util
 

@@ -50,7 +50,7 @@ def add_parser(subparsers):
 
 def run(args):
     from jaxgd import plots
-    from jaxgd.data._synthetic import variant_name
+    from jaxgd.core._plan import variant_name
 
     if args.d != 1:
         raise c.usage_error(args, f"--d {args.d}: the paths are drawn over (w, b), for one feature (--d 1)")

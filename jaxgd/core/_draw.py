@@ -8,7 +8,7 @@ import jax.numpy as jnp
 
 from jaxgd.core._model import Params, init_params
 from jaxgd.core._plan import Plan
-from jaxgd.data._synthetic import epoch_round_keys, permutation, run_keys
+from jaxgd.data._orders import epoch_round_keys, permutation, run_keys
 
 
 def initial_params(seed, d: int, dtype="float32") -> Params:

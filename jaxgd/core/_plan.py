@@ -11,6 +11,11 @@ import numpy as np
 from jaxgd._errors import InputError
 
 
+def variant_name(batch_size, n):
+    """The tutorial's name for training with batches of ``batch_size`` of n rows."""
+    return "GD" if batch_size == n else "SGD" if batch_size == 1 else "mini-batch"
+
+
 def default_unroll(batch_size: int, n: int, stateful: bool = False) -> int:
     """Updates per iteration of the compiled batch loop: a speed knob only.
 

@@ -14,7 +14,7 @@ from jaxgd.core._draw import batch_indices
 from jaxgd.core._model import Batch, Params, loss
 from jaxgd.core._plan import Plan, default_unroll, trace_grid
 from jaxgd.core._state import TrainState, _check_state, _stateful, learning_rate, update_step
-from jaxgd.data._synthetic import permutation
+from jaxgd.data._orders import permutation
 
 
 class Trace(NamedTuple):

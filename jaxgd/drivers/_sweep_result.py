@@ -10,7 +10,7 @@ from typing import Any, Iterator, Optional
 import numpy as np
 
 from jaxgd import analysis
-from jaxgd.data._synthetic import variant_name
+from jaxgd.core._plan import variant_name
 
 
 @dataclasses.dataclass(frozen=True, eq=False)

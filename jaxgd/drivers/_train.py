@@ -13,7 +13,7 @@ import numpy as np
 from jaxgd.drivers import _validate
 from jaxgd import analysis, core, optim
 from jaxgd.data._mesh import replicate, shard_rows
-from jaxgd.data._synthetic import variant_name  # noqa: F401  (also importable from here, as before)
+from jaxgd.core._plan import variant_name  # noqa: F401  (also importable from here, as before)
 from jaxgd.core._model import Params
 
 
