@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import jaxgd
-from jaxgd.data import _files as _io
+from jaxgd.data import _arrays, _csv
 from jaxgd.data._files import LoadedData, load_dataset
 
 
@@ -52,7 +52,7 @@ def test_csv_target_by_name_keeps_the_other_columns_in_order(tmp_path):
 
 
 def test_csv_many_blocks_whitespace_blank_lines_bom_and_quotes(tmp_path, monkeypatch):
-    monkeypatch.setattr(_io, "_CSV_BLOCK", 7)  # force several blocks and a short last one
+    monkeypatch.setattr(_csv, "_CSV_BLOCK", 7)  # force several blocks and a short last one
     rng = np.random.default_rng(2)
     a, text = float32_table(rng, 30, 3)
     body = "\ufeff" + ' "x 1" , x2,y\n\n'  # BOM, quoted name, spaces, blank line
@@ -107,7 +107,7 @@ def test_nonfinite_is_an_error_that_counts_rows(tmp_path):
 
 
 def test_drop_nonfinite_drops_and_counts(tmp_path, monkeypatch):
-    monkeypatch.setattr(_io, "_CSV_BLOCK", 2)  # bad rows in different blocks
+    monkeypatch.setattr(_csv, "_CSV_BLOCK", 2)  # bad rows in different blocks
     rows = [[1, 2, 3], [1, "nan", 3], [4, 5, 6], ["inf", 1, "-inf"], [7, "", 9], [10, 11, 12]]
     path = write_csv(tmp_path / "d.csv", ["x1", "x2", "y"], rows)
     data = load_dataset(path, drop_nonfinite=True)
@@ -242,7 +242,7 @@ def test_npy_pair_float32_is_kept_as_memmap(tmp_path):
 
 
 def test_npy_pair_converts_other_dtypes_block_by_block(tmp_path, monkeypatch):
-    monkeypatch.setattr(_io, "_ARRAY_BLOCK", 64)
+    monkeypatch.setattr(_arrays, "_ARRAY_BLOCK", 64)
     rng = np.random.default_rng(5)
     X = rng.normal(size=(1000, 3))  # float64
     Xi = rng.integers(-5, 5, size=(1000, 2)).astype(np.int16)
@@ -334,7 +334,7 @@ def test_train_end_to_end_on_a_csv(tmp_path):
 
 
 def test_csv_peak_memory_is_about_two_copies(tmp_path, monkeypatch):
-    monkeypatch.setattr(_io, "_CSV_BLOCK", 1024)  # small blocks: the scratch term stays small
+    monkeypatch.setattr(_csv, "_CSV_BLOCK", 1024)  # small blocks: the scratch term stays small
     n, d = 20000, 7
     rng = np.random.default_rng(9)
     a = rng.normal(size=(n, d + 1)).astype(np.float32)
@@ -348,7 +348,7 @@ def test_csv_peak_memory_is_about_two_copies(tmp_path, monkeypatch):
     finally:
         tracemalloc.stop()
     assert data.X.shape == (n, d)
-    block = _io._CSV_BLOCK * (d + 1) * 8 * 4  # float64 block buffer and its per-block temporaries
+    block = _csv._CSV_BLOCK * (d + 1) * 8 * 4  # float64 block buffer and its per-block temporaries
     # Two float32 copies (the blocks and the concatenated result; measured ~2.05x with the
     # scratch) plus block-sized scratch, with a little slack. A full float64 copy (>= 2x final on
     # its own, ~3x with the result) or Python lists of floats (~6x) would exceed it.
