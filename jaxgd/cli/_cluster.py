@@ -4,6 +4,7 @@ the others run silently."""
 
 from __future__ import annotations
 
+import argparse
 import io
 import os
 import sys
@@ -18,7 +19,7 @@ def coordinator(text):
     try:
         parse_coordinator(text)
     except ValueError as e:
-        raise c.argparse.ArgumentTypeError(str(e).replace("coordinator must be", "must be")) from None
+        raise argparse.ArgumentTypeError(str(e).replace("coordinator must be", "must be")) from None
     return text
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import argparse
+
 from jaxgd.cli import _common as c
 
 
@@ -40,7 +42,7 @@ def claim_numbers(text):
     except ValueError:
         numbers = []
     if not numbers or any(k not in range(1, 6) for k in numbers):
-        raise c.argparse.ArgumentTypeError(f"must be claim numbers from 1 to 5, comma-separated, got {text!r}")
+        raise argparse.ArgumentTypeError(f"must be claim numbers from 1 to 5, comma-separated, got {text!r}")
     return numbers
 
 

@@ -1,0 +1,157 @@
+"""The optimizer and schedule flags, derived from ``optim.REGISTRY``: one flag per torch keyword of the registered optimizers, checked by the optimizer's own factory."""
+
+from __future__ import annotations
+
+import argparse
+
+from jaxgd.cli._types import pair, real
+from jaxgd.cli._usage import UsageError
+from jaxgd.drivers._runs import quiet_train, timed_train  # noqa: F401  (c.quiet_train, c.timed_train in the commands)
+
+
+def optimizer_flags():
+    """{flag: keyword} for every keyword of every registered optimizer's factory (``--weight-decay``
+    for ``weight_decay``), in registration order: the CLI's optimizer flags, derived from
+    ``optim.REGISTRY``."""
+    from jaxgd import optim
+
+    flags = {}
+    for definition in optim.REGISTRY.values():
+        for key in definition.keywords:
+            flags.setdefault("--" + key.replace("_", "-"), key)
+    return flags
+
+
+def _takes(name):
+    """{keyword: torch's default} of optimizer ``name``'s factory."""
+    from jaxgd import optim
+
+    return optim.REGISTRY[name].keywords
+
+
+def _fmt_default(v):
+    if isinstance(v, bool):
+        return "on" if v else "off"
+    if isinstance(v, tuple):
+        return ",".join(f"{x:g}" for x in v)
+    return f"{v:g}"
+
+
+def add_optimizer_arguments(p, allow_all=False):
+    """``--optimizer NAME`` (or ``all`` with ``allow_all``), one flag per torch.optim keyword of
+    the registered optimizers (``optim.REGISTRY``), and ``--schedule SPEC``."""
+    from jaxgd import optim
+
+    g = p.add_argument_group(
+        "optimizer and learning-rate schedule",
+        "torch.optim's optimizers with torch's defaults; a flag that the chosen optimizer does not take is an error")
+    g.add_argument("--optimizer", choices=optim.NAMES + (("all",) if allow_all else ()), default="sgd",
+                   help="optimizer; sgd without flags is the tutorial's sgd_optimizer"
+                        + ("; 'all': each at torch's defaults" if allow_all else "")
+                        + " (default: %(default)s)")
+    for flag, key in optimizer_flags().items():
+        owners = [n for n in optim.NAMES if key in _takes(n)]
+        defaults = {n: _fmt_default(_takes(n)[key]) for n in owners}
+        values = list(defaults.values())
+        common = max(values, key=values.count)
+        others = ", ".join(f"{n} {v}" for n, v in defaults.items() if v != common)
+        what = next(optim.REGISTRY[n].help[key] for n in owners if key in optim.REGISTRY[n].help)
+        where = "all" if len(owners) == len(optim.NAMES) else ", ".join(owners)
+        help_ = f"{what}; for {where} (default: {common}{f' ({others})' if others else ''})".replace("%", "%%")
+        default = _takes(owners[0])[key]
+        if isinstance(default, bool):
+            g.add_argument(flag, dest=key, action="store_const", const=True, default=None, help=help_)
+        else:
+            metavar = "A,B" if isinstance(default, tuple) else "X"
+            g.add_argument(flag, dest=key, type=pair if isinstance(default, tuple) else real, metavar=metavar,
+                           default=None, help=help_)
+    names = ", ".join(n for n in optim.SCHEDULE_NAMES if n != "constant")
+    g.add_argument("--schedule", type=schedule_spec, default="constant", metavar="SPEC",
+                   help="learning-rate schedule stepped after each epoch, as torch's lr_scheduler: 'constant' or "
+                        f"NAME:KEY=VALUE,... with NAME one of {names}; e.g. step_lr:step_size=10,gamma=0.5, "
+                        "multistep_lr:milestones=10+20,gamma=0.1, cosine_annealing_lr:T_max=50 "
+                        "(default: %(default)s)")
+
+
+def schedule_spec(text):
+    """``constant`` or ``NAME:KEY=VALUE,...`` -> an ``optim.Schedule`` (milestones joined by '+')."""
+    import inspect
+
+    from jaxgd import optim
+
+    name, _, rest = str(text).strip().partition(":")
+    if name not in optim.SCHEDULE_NAMES:
+        raise argparse.ArgumentTypeError(f"unknown schedule {name!r}; expected one of {', '.join(optim.SCHEDULE_NAMES)}")
+    factory = getattr(optim, name)
+    params = inspect.signature(factory).parameters
+    given = {}
+    for item in filter(None, (t.strip() for t in rest.split(","))):
+        key, eq, value = item.partition("=")
+        key = key.strip()
+        if not eq or key not in params:
+            takes = ", ".join(params) or "nothing"
+            raise argparse.ArgumentTypeError(f"{name} takes {takes} as KEY=VALUE, got {item!r}")
+        if key in given:
+            raise argparse.ArgumentTypeError(f"{key} given twice in {text!r}")
+        try:
+            if key == "milestones":
+                given[key] = [int(m) for m in value.split("+")]
+            else:
+                given[key] = int(value) if value.strip().lstrip("+-").isdigit() else float(value)
+        except ValueError:
+            what = "integers joined by '+' such as 10+20" if key == "milestones" else "a number"
+            raise argparse.ArgumentTypeError(f"{name}: {key}={value!r} is not {what}") from None
+    missing = [k for k, prm in params.items() if prm.default is inspect.Parameter.empty and k not in given]
+    if missing:
+        raise argparse.ArgumentTypeError(f"{name} needs {', '.join(f'{k}=VALUE' for k in missing)}")
+    try:
+        return factory(**given)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(f"{name}: {e}") from None
+
+
+def optimizer_from_args(args, prog):
+    """The ``optim.Optimizer`` the flags describe: the registered factory called with the flags
+    given, so torch's checks apply; a flag that the optimizer does not take, or a value it
+    rejects, is a UsageError. ``--optimizer all``: every registered optimizer at torch's
+    defaults (no hyperparameter flags)."""
+    from jaxgd import optim
+
+    flags = optimizer_flags()
+    name = args.optimizer
+    if name == "all":
+        given = [flag for flag, key in flags.items() if getattr(args, key) is not None]
+        if given:
+            raise UsageError(f"{prog}: error: {given[0]} needs one --optimizer, not all (all: torch's defaults)")
+        return [optim.get(n) for n in optim.NAMES]
+    takes = _takes(name)
+    given = {}
+    for flag, key in flags.items():
+        value = getattr(args, key)
+        if value is None:
+            continue
+        if key not in takes:
+            accepted = ", ".join(f for f, k in flags.items() if k in takes)
+            raise UsageError(f"{prog}: error: {flag} does not apply to --optimizer {name} (it takes {accepted})")
+        given[key] = value
+    try:
+        return optim.REGISTRY[name].factory(**given)
+    except ValueError as e:
+        raise UsageError(f"{prog}: error: --optimizer {name}: {e}") from None
+
+
+def describe_optimizer(spec, schedule=None) -> str:
+    """One line: the optimizer with every hyperparameter, and the schedule."""
+    from jaxgd import optim
+
+    # spec.kwargs: torch's keywords (derived structure such as momentum_enabled is not one)
+    parts = ", ".join(f"{k}={_fmt_default(v) if not isinstance(v, bool) else v}" for k, v in spec.kwargs.items())
+    schedule = optim.get_schedule(schedule)
+    kw = schedule.kwargs
+    if schedule.name == "multistep_lr":
+        sched = f"multistep_lr(milestones={'+'.join(str(v) for v in kw['milestones'])}, gamma={kw['gamma']:g})"
+    elif kw:
+        sched = f"{schedule.name}(" + ", ".join(f"{k}={v:g}" for k, v in kw.items()) + ")"
+    else:
+        sched = schedule.name
+    return f"optimizer {spec.name}({parts}); schedule {sched}"
