@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 import numbers
 import time
-from typing import Any, Optional, Sequence
+from typing import Any, NamedTuple, Optional, Sequence
 
 import jax
 import numpy as np
@@ -121,9 +121,125 @@ def sweep(
       ValueError: for malformed data or arguments (empty lists, lr <= 0, batch size outside
         [1, n], duplicates, ...).
     """
+    a = _checked(X, y, batch_sizes, lrs, seeds, epochs, optimizer, schedule, step_loss, divergence_factor,
+                 chunk_epochs, unroll, mesh, validation, record_every)
+    L, S, B = len(a.lrs), len(a.seeds), len(a.batch_sizes)
+    # With a mesh, the programs run S_run >= S seed lanes: S padded to a multiple of the
+    # devices by repeating the last seed (dropped from the results).
+    S_run = S if a.mesh is None else -(-S // a.mesh.size) * a.mesh.size
+    sh = _shardings(a.mesh) if a.mesh is not None else {}
+    put = (lambda x, kind: x) if a.mesh is None else (lambda x, kind: jax.device_put(x, sh[kind]))
+    if progress is None:
+        progress = L * S * a.epochs * a.n * B >= _AUTO_PROGRESS_WORK
+
+    dtype = a.dtype
+    X_dev, y_dev = put(_host_array(a.X, dtype), "rep"), put(_host_array(a.y, dtype), "rep")
+    val_dev = None if a.validation is None else tuple(put(_host_array(v, dtype), "rep") for v in a.validation)
+    length, num_chunks = _chunk_length(a, S_run, progress and chunk_epochs is None)
+
+    specs = optim.cast((a.optimizer, a.schedule), dtype)  # the values every run shares, as the state holds them
+    leaves, treedef = jax.tree.flatten(specs)
+    shape = SweepShape(
+        n=a.n, d=a.d, dtype=str(dtype), num_lrs=L, num_seeds=S_run, chunk_epochs=length, record=a.step_loss,
+        x_shape=tuple(X_dev.shape), y_shape=tuple(y_dev.shape), x_dtype=str(X_dev.dtype),
+        specs=treedef, spec_leaves=tuple((leaf.shape, str(leaf.dtype)) for leaf in leaves),
+        plans=tuple(core.Plan(a.n, bs, length, str(dtype), a.unroll, 0, a.record_every) for bs in a.batch_sizes),
+        mesh=a.mesh, val_shapes=None if val_dev is None else tuple(tuple(v.shape) for v in val_dev),
+    )
+    t0 = time.perf_counter()
+    draw, chunks = programs(shape)
+    compile_s = time.perf_counter() - t0
+
+    seeds_arr = put(np.asarray(a.seeds + a.seeds[-1:] * (S_run - S), np.int32), "seeds")
+    lrs_arr = put(np.asarray(a.lrs, dtype), "rep")
+    specs = jax.tree.map(lambda v: put(v, "rep"), specs)
+    out = _Outputs(a, L, S)
+    chunk_grid = core.trace_grid(shape.plans[0])[0] if a.record_every else None  # same for every batch size
+    states = [None] * B
+    draw_s, run_s = 0.0, np.zeros(B)
+    bar = _progress(a.epochs, progress, f"sweep {B}x{L}x{S} runs")
+    for c in range(num_chunks):
+        e0 = c * length
+        valid = min(length, a.epochs - e0)
+        t0 = time.perf_counter()
+        start, orders = jax.block_until_ready(draw(seeds_arr, put(np.int32(e0), "rep"), lrs_arr, specs))
+        draw_s += time.perf_counter() - t0
+        if c == 0:  # every lr of a seed starts from the seed's draw, as train(seed=...) does
+            states = [start] * B
+        trace_at = _trace_points(chunk_grid, c, valid * a.n, c == num_chunks - 1) if a.record_every else None
+        for i, bs in enumerate(a.batch_sizes):
+            t0 = time.perf_counter()
+            states[i], chunk_out = chunks[i](X_dev, y_dev, states[i], None if bs == a.n else orders,
+                                             put(np.int32(valid), "rep"), val_dev)
+            # One host transfer per chunk and batch size; the padding seeds' lanes dropped.
+            # The states stay on the device for the next chunk.
+            chunk_out = jax.tree.map(lambda v: to_host(v)[:, :S], chunk_out)
+            run_s[i] += time.perf_counter() - t0
+            out.add(i, c, e0, valid, chunk_out, trace_at)
+        if bar is not None:
+            hit = analysis.divergence(out.epoch_loss[..., : e0 + valid + 1], a.divergence_factor)[0]
+            bar.set_postfix_str(f"{int(hit.sum())}/{hit.size} diverged", refresh=False)
+            bar.update(valid)
+    if bar is not None:
+        bar.close()
+
+    if not np.isfinite(out.epoch_loss[..., 0]).all():
+        _validate.explain_nonfinite_loss(a.X, a.y, None)
+    if out.val_loss is not None and not np.isfinite(out.val_loss[..., 0]).all():
+        _validate.explain_nonfinite_val_loss(a.validation)
+    diverged, diverged_epoch = analysis.divergence(out.epoch_loss, a.divergence_factor)
+    return SweepResult(
+        batch_sizes=np.asarray(a.batch_sizes),
+        lrs=np.asarray(a.lrs, np.float64),
+        seeds=np.asarray(a.seeds),
+        epochs=a.epochs,
+        n=a.n,
+        epoch_loss=out.epoch_loss,
+        w=np.stack([to_host(s.params.w)[:, :S, :, 0] for s in states]),
+        b=np.stack([to_host(s.params.b)[:, :S, 0] for s in states]),
+        diverged=diverged,
+        diverged_epoch=diverged_epoch,
+        optimum_loss=analysis.optimum(a.X, a.y).loss,
+        divergence_factor=float(a.divergence_factor),
+        step_loss_mode=a.step_loss,
+        **out.step_losses(),
+        compile_seconds=compile_s,
+        draw_seconds=draw_s,
+        run_seconds=run_s,
+        chunk_epochs=length,
+        optimizer=a.optimizer,
+        val_loss=out.val_loss,
+        **out.trace(),
+    )
+
+
+class _Arguments(NamedTuple):
+    X: Any
+    y: Any
+    dtype: np.dtype
+    n: int
+    d: int
+    batch_sizes: list
+    lrs: list
+    seeds: list
+    epochs: int
+    optimizer: Any
+    schedule: Any
+    step_loss: str
+    divergence_factor: float
+    chunk_epochs: Optional[int]
+    unroll: int
+    mesh: Any
+    validation: Any
+    record_every: int
+
+
+def _checked(X, y, batch_sizes, lrs, seeds, epochs, optimizer, schedule, step_loss, divergence_factor,
+             chunk_epochs, unroll, mesh, validation, record_every) -> _Arguments:
+    """Every argument of ``sweep`` validated (``InputError`` naming the problem)."""
     X, y, dtype = _validate.data(X, y)
-    for name, a in (("X", X), ("y", y)):
-        if isinstance(a, jax.Array) and not a.is_fully_addressable:
+    for name, arr in (("X", X), ("y", y)):
+        if isinstance(arr, jax.Array) and not arr.is_fully_addressable:
             raise InputError(f"{name} is a global array this process holds only in part: sweep spreads runs, not "
                              "rows, over the processes and needs the whole data set on every process (pass "
                              "it as a numpy array)")
@@ -132,170 +248,99 @@ def sweep(
     _validate.unique(batch_sizes, "batch_sizes (None means n)")
     lrs = [_validate.lr(lr.item() if isinstance(lr, np.generic) else lr) for lr in _validate.nonempty(lrs, "lrs")]
     _validate.unique(lrs, "lrs")
-    seeds = _validate.seeds(seeds)
-    epochs = _validate.epochs(epochs.item() if isinstance(epochs, np.generic) else epochs)
-    optimizer = _validate.optimizer(optimizer)
-    schedule = _validate.schedule(schedule)
     if step_loss not in STEP_LOSS_MODES:
         raise InputError(f"step_loss must be one of {STEP_LOSS_MODES}, got {step_loss!r}")
     if isinstance(divergence_factor, bool) or not isinstance(divergence_factor, numbers.Real) or not (
         np.isfinite(divergence_factor) and divergence_factor > 1
     ):
         raise InputError(f"divergence_factor must be a finite number > 1, got {divergence_factor!r}")
-    if chunk_epochs is not None:
-        chunk_epochs = _validate.positive_int(chunk_epochs, "chunk_epochs")
-    unroll = _validate.unroll(unroll)
-    if validation is not None:
-        validation = _validate.validation(validation, d)
-    record_every = _validate.record_every(record_every) or 0
-    if mesh is not None:
-        mesh = auto_mesh(mesh)
-    L, S, B = len(lrs), len(seeds), len(batch_sizes)
-    # With a mesh, the programs run S_run >= S seed lanes: S padded to a multiple of the
-    # devices by repeating the last seed (dropped from the results).
-    S_run = S if mesh is None else -(-S // mesh.size) * mesh.size
-    sh = _shardings(mesh) if mesh is not None else {}
-    put = (lambda x, kind: x) if mesh is None else (lambda x, kind: jax.device_put(x, sh[kind]))
-    if progress is None:
-        progress = L * S * epochs * n * B >= _AUTO_PROGRESS_WORK
+    return _Arguments(
+        X, y, np.dtype(dtype), n, d, batch_sizes, lrs, _validate.seeds(seeds),
+        _validate.epochs(epochs.item() if isinstance(epochs, np.generic) else epochs),
+        _validate.optimizer(optimizer), _validate.schedule(schedule), step_loss, divergence_factor,
+        None if chunk_epochs is None else _validate.positive_int(chunk_epochs, "chunk_epochs"),
+        _validate.unroll(unroll) or 0, None if mesh is None else auto_mesh(mesh),
+        None if validation is None else _validate.validation(validation, d),
+        _validate.record_every(record_every) or 0)
 
-    dtype = np.dtype(dtype)
-    X_dev, y_dev = put(_host_array(X, dtype), "rep"), put(_host_array(y, dtype), "rep")
-    val_dev = None if validation is None else tuple(put(_host_array(a, dtype), "rep") for a in validation)
-    nbs = [math.ceil(n / bs) for bs in batch_sizes]
-    with_orders = any(bs != n for bs in batch_sizes)
-    record = step_loss
 
-    # One chunk length for the whole sweep (a chunk's orders are shared by every batch size).
-    per_epoch_bytes = (_ORDER_ITEMSIZE * S_run * n * with_orders
-                       + dtype.itemsize * L * S_run * max(nbs) * ((record != "none") + (d + 1) * bool(record_every)))
-    max_chunk = chunk_epochs or max(1, _CHUNK_BYTES // max(per_epoch_bytes, 1))
-    length, num_chunks = _chunking(epochs, 10 if progress and chunk_epochs is None else 1, max_chunk)
-    if record_every:  # chunks start on the trace grid: a whole number of grid steps each
-        step = record_every // math.gcd(n, record_every)
-        length = min(epochs, -(-length // step) * step)
-        num_chunks = math.ceil(epochs / length)
+def _chunk_length(a: _Arguments, S_run, progress_chunks):
+    """``(epochs per chunk, chunks)``: one length for the whole sweep (a chunk's orders are shared
+    by every batch size), as many epochs as fit in ``_CHUNK_BYTES`` of orders and per-update
+    outputs, about a tenth of the run with a progress bar, a whole number of trace grid steps."""
+    nbs = [math.ceil(a.n / bs) for bs in a.batch_sizes]
+    with_orders = any(bs != a.n for bs in a.batch_sizes)
+    per_epoch_bytes = (_ORDER_ITEMSIZE * S_run * a.n * with_orders
+                       + a.dtype.itemsize * len(a.lrs) * S_run * max(nbs)
+                       * ((a.step_loss != "none") + (a.d + 1) * bool(a.record_every)))
+    max_chunk = a.chunk_epochs or max(1, _CHUNK_BYTES // max(per_epoch_bytes, 1))
+    length, num_chunks = _chunking(a.epochs, 10 if progress_chunks else 1, max_chunk)
+    if a.record_every:  # chunks start on the trace grid: a whole number of grid steps each
+        step = a.record_every // math.gcd(a.n, a.record_every)
+        length = min(a.epochs, -(-length // step) * step)
+        num_chunks = math.ceil(a.epochs / length)
+    return length, num_chunks
 
-    specs = optim.cast((optimizer, schedule), dtype)  # the values every run shares, as the state holds them
-    leaves, treedef = jax.tree.flatten(specs)
-    shape = SweepShape(
-        n=n, d=d, dtype=str(dtype), num_lrs=L, num_seeds=S_run, chunk_epochs=length, record=record,
-        x_shape=tuple(X_dev.shape), y_shape=tuple(y_dev.shape), x_dtype=str(X_dev.dtype),
-        specs=treedef,
-        spec_leaves=tuple((leaf.shape, str(leaf.dtype)) for leaf in leaves),
-        plans=tuple(core.Plan(n, bs, length, str(dtype), unroll or 0, 0, record_every)
-                    for bs in batch_sizes),
-        mesh=mesh,
-        val_shapes=None if val_dev is None else tuple(tuple(a.shape) for a in val_dev),
-    )
-    t0 = time.perf_counter()
-    draw, chunks = programs(shape)
-    compile_s = time.perf_counter() - t0
 
-    seeds_arr = put(np.asarray(seeds + seeds[-1:] * (S_run - S), np.int32), "seeds")
-    lrs_arr = put(np.asarray(lrs, dtype), "rep")
-    specs = jax.tree.map(lambda a: put(a, "rep"), specs)
-    epoch_loss = np.empty((B, L, S, epochs + 1), dtype)
-    step_mean = np.empty((B, L, S, epochs), dtype) if record != "none" else None
-    step_std = np.empty((B, L, S, epochs), dtype) if record != "none" else None
-    full_parts = [[] for _ in batch_sizes]
-    val_loss = np.empty((B, L, S, epochs + 1), dtype) if validation is not None else None
-    trace_parts = {k: [[] for _ in batch_sizes] for k in ("trace_loss", "trace_val_loss")}
-    chunk_grid = core.trace_grid(shape.plans[0])[0] if record_every else None  # same for every batch size
-    states = [None] * B
-    draw_s, run_s = 0.0, np.zeros(B)
-    bar = _progress(epochs, progress, f"sweep {B}x{L}x{S} runs")
-    for c in range(num_chunks):
-        e0 = c * length
-        valid = min(length, epochs - e0)
-        t0 = time.perf_counter()
-        start, orders = jax.block_until_ready(draw(seeds_arr, put(np.int32(e0), "rep"), lrs_arr, specs))
-        draw_s += time.perf_counter() - t0
-        if c == 0:  # every lr of a seed starts from the seed's draw, as train(seed=...) does
-            states = [start] * B
-        for i, bs in enumerate(batch_sizes):
-            t0 = time.perf_counter()
-            states[i], out = chunks[i](X_dev, y_dev, states[i], None if bs == n else orders,
-                                       put(np.int32(valid), "rep"), val_dev)
-            # One host transfer per chunk and batch size; the padding seeds' lanes dropped.
-            # The states stay on the device for the next chunk.
-            out = jax.tree.map(lambda a: to_host(a)[:, :S], out)
-            run_s[i] += time.perf_counter() - t0
-            for key, dest in (("epoch_loss", epoch_loss), ("val_loss", val_loss)):
-                if dest is None:
-                    continue
-                if c == 0:
-                    dest[i, ..., : valid + 1] = out[key][..., : valid + 1]
-                else:
-                    dest[i, ..., e0 + 1 : e0 + valid + 1] = out[key][..., 1 : valid + 1]
-            if record_every:
-                at = _trace_points(chunk_grid, c, valid * n, c == num_chunks - 1)
-                for key, parts in trace_parts.items():
-                    if key in out:
-                        parts[i].append(out[key][..., at])
-            if record == "summary":
-                step_mean[i, ..., e0 : e0 + valid] = out["step_mean"][..., :valid]
-                step_std[i, ..., e0 : e0 + valid] = out["step_std"][..., :valid]
-            elif record == "full":
-                full_parts[i].append(out["step_loss"][..., : valid * nbs[i]])
-        if bar is not None:
-            hit = analysis.divergence(epoch_loss[..., : e0 + valid + 1], divergence_factor)[0]
-            bar.set_postfix_str(f"{int(hit.sum())}/{hit.size} diverged", refresh=False)
-            bar.update(valid)
-    if bar is not None:
-        bar.close()
+class _Outputs:
+    """The host arrays a sweep fills chunk by chunk, (batch sizes, lrs, seeds, ...) each."""
 
-    w_final = np.stack([to_host(s.params.w)[:, :S, :, 0] for s in states])
-    b_final = np.stack([to_host(s.params.b)[:, :S, 0] for s in states])
-    step_full = None
-    if record == "full":
-        step_full = tuple(np.concatenate(parts, axis=-1) for parts in full_parts)
-        for i, full in enumerate(step_full):
-            per_epoch = full.reshape(L, S, epochs, nbs[i])
-            with np.errstate(invalid="ignore", over="ignore"):  # diverged runs: inf - inf
-                step_mean[i], step_std[i] = per_epoch.mean(axis=-1), per_epoch.std(axis=-1)
+    def __init__(self, a: _Arguments, L, S):
+        B, dtype = len(a.batch_sizes), a.dtype
+        self.a = a
+        self.nbs = [math.ceil(a.n / bs) for bs in a.batch_sizes]
+        self.epoch_loss = np.empty((B, L, S, a.epochs + 1), dtype)
+        self.val_loss = np.empty((B, L, S, a.epochs + 1), dtype) if a.validation is not None else None
+        summary = a.step_loss != "none"
+        self.step_mean = np.empty((B, L, S, a.epochs), dtype) if summary else None
+        self.step_std = np.empty((B, L, S, a.epochs), dtype) if summary else None
+        self.full_parts = [[] for _ in range(B)]
+        self.trace_parts = {k: [[] for _ in range(B)] for k in ("trace_loss", "trace_val_loss")}
+        self.L, self.S = L, S
 
-    trace = {}
-    if record_every:
-        grids = [core.trace_grid(core.Plan(n, bs, epochs, str(dtype), 1, 0, record_every))
-                 for bs in batch_sizes]
-        trace["trace_samples"] = grids[0][0]
-        trace["trace_updates"] = np.stack([g[1] for g in grids])
-        for key, parts in trace_parts.items():
+    def add(self, i, c, e0, valid, out, trace_at):
+        """Chunk ``c`` (epochs ``e0 .. e0 + valid``) of batch size ``i``."""
+        for key, dest in (("epoch_loss", self.epoch_loss), ("val_loss", self.val_loss)):
+            if dest is None:
+                continue
+            if c == 0:
+                dest[i, ..., : valid + 1] = out[key][..., : valid + 1]
+            else:
+                dest[i, ..., e0 + 1 : e0 + valid + 1] = out[key][..., 1 : valid + 1]
+        if trace_at is not None:
+            for key, parts in self.trace_parts.items():
+                if key in out:
+                    parts[i].append(out[key][..., trace_at])
+        if self.a.step_loss == "summary":
+            self.step_mean[i, ..., e0 : e0 + valid] = out["step_mean"][..., :valid]
+            self.step_std[i, ..., e0 : e0 + valid] = out["step_std"][..., :valid]
+        elif self.a.step_loss == "full":
+            self.full_parts[i].append(out["step_loss"][..., : valid * self.nbs[i]])
+
+    def step_losses(self):
+        """``step_loss_mean``, ``step_loss_std`` and (``"full"``) ``step_loss`` for the result."""
+        step_full = None
+        if self.a.step_loss == "full":
+            step_full = tuple(np.concatenate(parts, axis=-1) for parts in self.full_parts)
+            for i, full in enumerate(step_full):
+                per_epoch = full.reshape(self.L, self.S, self.a.epochs, self.nbs[i])
+                with np.errstate(invalid="ignore", over="ignore"):  # diverged runs: inf - inf
+                    self.step_mean[i], self.step_std[i] = per_epoch.mean(axis=-1), per_epoch.std(axis=-1)
+        return dict(step_loss_mean=self.step_mean, step_loss_std=self.step_std, step_loss=step_full)
+
+    def trace(self):
+        """The trace fields of the result (empty without ``record_every``)."""
+        a = self.a
+        if not a.record_every:
+            return {}
+        grids = [core.trace_grid(core.Plan(a.n, bs, a.epochs, str(a.dtype), 1, 0, a.record_every))
+                 for bs in a.batch_sizes]
+        trace = {"trace_samples": grids[0][0], "trace_updates": np.stack([g[1] for g in grids])}
+        for key, parts in self.trace_parts.items():
             if parts[0]:
                 trace[key] = np.stack([np.concatenate(p, axis=-1) for p in parts])
                 assert trace[key].shape[-1] == len(grids[0][0]), "trace chunks must tile the run's grid"
-
-    if not np.isfinite(epoch_loss[..., 0]).all():
-        _validate.explain_nonfinite_loss(X, y, None)
-    if val_loss is not None and not np.isfinite(val_loss[..., 0]).all():
-        _validate.explain_nonfinite_val_loss(validation)
-    diverged, diverged_epoch = analysis.divergence(epoch_loss, divergence_factor)
-    return SweepResult(
-        batch_sizes=np.asarray(batch_sizes),
-        lrs=np.asarray(lrs, np.float64),
-        seeds=np.asarray(seeds),
-        epochs=epochs,
-        n=n,
-        epoch_loss=epoch_loss,
-        w=w_final,
-        b=b_final,
-        diverged=diverged,
-        diverged_epoch=diverged_epoch,
-        optimum_loss=analysis.optimum(X, y).loss,
-        divergence_factor=float(divergence_factor),
-        step_loss_mode=record,
-        step_loss_mean=step_mean,
-        step_loss_std=step_std,
-        step_loss=step_full,
-        compile_seconds=compile_s,
-        draw_seconds=draw_s,
-        run_seconds=run_s,
-        chunk_epochs=length,
-        optimizer=optimizer,
-        val_loss=val_loss,
-        **trace,
-    )
+        return trace
 
 
 def _trace_points(grid, chunk, valid_samples, last):
