@@ -23,9 +23,9 @@ from typing import Optional
 import numpy as np
 
 from jaxgd import analysis
+from jaxgd._errors import InputError
 from jaxgd.analysis import QS
 from jaxgd.data._synthetic import synthetic_data
-from jaxgd._errors import InputError
 from jaxgd.drivers._runs import timed_train
 from jaxgd.drivers._sweep import SweepResult, sweep
 from jaxgd.studies._table import table

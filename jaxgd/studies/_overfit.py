@@ -29,11 +29,18 @@ import numpy as np
 
 from jaxgd import analysis
 from jaxgd.analysis import QS
-from jaxgd.studies._claims import CANNOT_JUDGE, NOT_SUPPORTED, SUPPORTED, WEAKLY, Claim, NAMES
 from jaxgd.data._synthetic import synthetic_data
 from jaxgd.drivers._runs import quiet_divergence
-from jaxgd.studies._table import table
 from jaxgd.drivers._train import train
+from jaxgd.studies._claims import (
+    CANNOT_JUDGE,
+    NAMES,
+    NOT_SUPPORTED,
+    SUPPORTED,
+    WEAKLY,
+    Claim,
+)
+from jaxgd.studies._table import table
 
 CLAIM_TEXT = "GD considers all samples at once, loses randomness and easily over-fits"
 

@@ -1,0 +1,231 @@
+"""Claim 5's verdict and the batch-size study's text: tables, fits, claim 1 at tuned rates."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from jaxgd import analysis
+from jaxgd.analysis import QS
+from jaxgd.studies._claims import (
+    CANNOT_JUDGE,
+    NOT_SUPPORTED,
+    SUPPORTED,
+    WEAKLY,
+    Claim,
+)
+from jaxgd.studies._table import table
+
+if TYPE_CHECKING:
+    from jaxgd.studies._batch_size import ProblemResult
+
+TUTORIAL_BATCH = 50
+
+CLAIM5 = ("Mini-batch needs the right batch size: batch size and epochs are weighed against each other "
+          "for the best result and speed.")
+
+
+def _crit_inside(fit, n) -> bool:
+    lo, hi = fit.intervals["B_crit"]
+    if not (np.isfinite(lo) and np.isfinite(hi)):  # no interval (one seed): the point estimate
+        lo = hi = fit.B_crit
+    return bool(1 < lo and hi < n)
+
+
+def evaluate_claim5(problems) -> tuple[str, str]:
+    """Claim 5's verdict from ``ProblemResult``s: ``(verdict, reason)``.
+
+    The claim holds for a (problem, target) when both (a) the batch size / epochs trade-off
+    has a finite critical batch size inside the range studied (B_crit's interval within
+    (1, n): below it larger batches save updates at little cost in examples, above it they
+    cost examples for few saved updates), and (b) the batch size with the shortest wall time
+    to the target lies strictly between SGD (1) and GD (n). SUPPORTED when it holds for every
+    (problem, target) with a fit, WEAKLY SUPPORTED for some, NOT SUPPORTED for none, CANNOT
+    JUDGE when no target was fitted.
+    """
+    held, failed = [], []
+    for p in problems:
+        for t, fit in enumerate(p.fits):
+            if fit is None:
+                continue
+            label = f"{p.name} {p.targets[t]:g}"
+            why = []
+            if not _crit_inside(fit, p.n):
+                lo, hi = fit.intervals["B_crit"]
+                why.append(f"B_crit {fit.B_crit:.3g} [{lo:.3g}, {hi:.3g}] not inside (1, {p.n})")
+            fastest = int(p.fastest[t])
+            if fastest in (1, p.n):
+                why.append(f"fastest batch size is {fastest}")
+            (failed if why else held).append(label + (f" ({'; '.join(why)})" if why else ""))
+    total = len(held) + len(failed)
+    if not total:
+        return CANNOT_JUDGE, "no target was reached by at least 2 batch sizes in every seed."
+    verdict = SUPPORTED if not failed else WEAKLY if held else NOT_SUPPORTED
+    reason = (f"{len(held)} of {total} (problem, target) pairs have a critical batch size inside (1, n) and a "
+              f"fastest batch size strictly between SGD and GD")
+    reason += f": {', '.join(held)}." if held else "."
+    if failed:
+        reason += f" Not: {', '.join(failed)}."
+    return verdict, reason
+
+
+def claim5(problems) -> Claim:
+    """``evaluate_claim5`` as a ``_claims.Claim`` (number 5), for ``jaxgd claims``."""
+    return Claim(5, CLAIM5, *evaluate_claim5(problems))
+
+
+def _fmt(v, digits=3):
+    v = float(v)
+    if not np.isfinite(v):
+        return "never" if v > 0 else "-"
+    if v.is_integer() and abs(v) < 1e15:
+        return f"{int(v):,}"
+    return f"{v:.{digits}g}"
+
+
+def _secs(v):
+    if not np.isfinite(v):
+        return "never"
+    return f"{v * 1e3:.3g} ms" if v < 1 else f"{v:.3g} s"
+
+
+def _interval(values):
+    lo, mid, hi = analysis.quantiles(np.asarray(values, np.float64), QS)
+    return f"{_fmt(mid)} [{_fmt(lo)}, {_fmt(hi)}]"
+
+
+def rows(p: ProblemResult) -> list[dict]:
+    """The table's rows as dicts (one per target and batch size), for JSON."""
+    out = []
+    wall = p.wall_seconds
+    for t, rel in enumerate(p.targets):
+        for i, bs in enumerate(p.batch_sizes):
+            reached = bool(np.isfinite(p.steps[t, i]).all())
+            out.append({
+                "problem": p.name, "target": float(rel), "batch_size": int(bs),
+                "lr": float(p.lr[t, i]) if np.isfinite(p.lr[t, i]) else None,
+                "epochs_run": int(p.epochs[i]), "record_every": int(p.record_every[i]),
+                "steps": [float(v) if np.isfinite(v) else None for v in p.steps[t, i]],
+                "samples": [float(v) if np.isfinite(v) else None for v in p.samples[t, i]],
+                "median_steps": float(p.median_steps[t, i]) if reached else None,
+                "median_samples": float(p.median_samples[t, i]) if reached else None,
+                "seconds_per_update": float(p.seconds_per_update[i]),
+                "wall_seconds": float(wall[t, i]) if np.isfinite(wall[t, i]) else None,
+            })
+    return out
+
+
+def fit_rows(p: ProblemResult) -> list[dict]:
+    out = []
+    for t, fit in enumerate(p.fits):
+        row = {"problem": p.name, "target": float(p.targets[t]), "b_simple_initial": p.b_simple_initial,
+               "b_simple_target": float(p.b_simple_target[t]), "b_noise_initial": p.b_noise_initial,
+               "b_noise_target": float(p.b_noise_target[t]), "fastest_batch_size": int(p.fastest[t]) or None}
+        if fit is not None:
+            row.update({k: float(getattr(fit, k)) for k in ("S_min", "E_min", "B_crit")})
+            row["intervals"] = {k: [float(a), float(b)] for k, (a, b) in fit.intervals.items()}
+        out.append(row)
+    return out
+
+
+def _claim1(p: ProblemResult) -> list[str]:
+    """Claim 1 ("GD converges slowly") at the tuned rates, in words, per target."""
+    lines = []
+    gd = p.index(p.n) if p.n in p.batch_sizes else None
+    if gd is None:
+        return lines
+    for t, rel in enumerate(p.targets):
+        ep = p.median_samples[t] / p.n
+        gd_ep, gd_up = ep[gd], p.median_steps[t, gd]
+        others = [(int(b), ep[i], p.median_steps[t, i]) for i, b in enumerate(p.batch_sizes) if i != gd]
+        reach = [o for o in others if np.isfinite(o[1])]
+        if not np.isfinite(gd_ep):
+            lines.append(f"  target {rel:g}: GD does not reach it in {p.epochs[gd]} epochs at any stable rate.")
+            continue
+        if not reach:
+            lines.append(f"  target {rel:g}: GD needs {_fmt(gd_up)} updates; no other batch size reaches it.")
+            continue
+        best = min(reach, key=lambda o: o[1])
+        mb = next((o for o in others if o[0] == TUTORIAL_BATCH), None)
+        sgd = next((o for o in others if o[0] == 1), None)
+        parts = [f"GD needs {_fmt(gd_up)} updates = {_fmt(gd_ep)} epochs"]
+        for name, o in (("mini-batch 50", mb), ("SGD", sgd)):
+            if o is not None:
+                parts.append(f"{name} {_fmt(o[1], 2)} epochs ({_fmt(o[2])} updates)" if np.isfinite(o[1])
+                             else f"{name} never")
+        slower = gd_ep / best[1]
+        word = (f"GD takes {slower:.3g}x the epochs of the best (batch {best[0]}, {_fmt(best[1], 2)} epochs)"
+                if slower > 1 else "GD needs no more epochs than any other batch size")
+        lines.append(f"  target {rel:g}: {', '.join(parts)}; {word}.".replace(" 1 updates", " 1 update")
+                     .replace(" 1 epochs", " 1 epoch"))
+    return lines
+
+
+def format_report(problems, verdict, reason, figure=None, total=None) -> str:
+    first = problems[0]
+    lines = [
+        f"jaxgd batch-size: updates S and examples E to a target against the batch size, each batch size at its "
+        f"own best learning rate; median [5%, 95%] over {len(first.seeds)} seeds",
+        f"learning rates tried: {len(first.lrs)}, {first.lrs.min():.3g} to {first.lrs.max():.3g} (ratio "
+        f"{first.lrs[1] / first.lrs[0]:.3g}); per batch size and target the one with the fewest median updates "
+        "among those where every seed reached the target, settled below it (median of the last tenth of the run) and none diverged",
+        "target: excess loss over the least-squares optimum <= target x the initial excess; S read from the loss "
+        "recorded every R samples (exact where R <= batch size, else at most R/B updates late); "
+        "E = examples those S updates processed",
+    ]
+    for p in problems:
+        lines += ["", f"== {p.name}: n={p.n}, d={p.d}, Hessian condition number {p.condition:.3g}; optimum loss "
+                      f"{p.optimum_loss:.5f}; at the initial parameters B_simple {_fmt(p.b_simple_initial)}, "
+                      f"B_noise {_fmt(p.b_noise_initial)}"]
+        body = []
+        for t, rel in enumerate(p.targets):
+            for i, bs in enumerate(p.batch_sizes):
+                ok = np.isfinite(p.lr[t, i])
+                body.append([f"{rel:g}", int(bs), int(p.epochs[i]), int(p.record_every[i]),
+                             f"{p.lr[t, i]:.3g}" if ok else "none",
+                             _interval(p.steps[t, i]) if ok else "never",
+                             _interval(p.samples[t, i]) if ok else "never",
+                             _fmt(p.median_samples[t, i] / p.n, 3) if ok else "never",
+                             f"{p.seconds_per_update[i] * 1e6:.3g}", _secs(p.wall_seconds[t, i])])
+        lines.append(table(["target", "batch", "epochs run", "R", "best lr", "updates S", "examples E",
+                            "epochs", "us/update", "time to target"], body))
+        lines.append("")
+        fit_body = []
+        for t, rel in enumerate(p.targets):
+            fit = p.fits[t]
+            fastest = int(p.fastest[t])
+            if fit is None:
+                fit_body.append([f"{rel:g}", "-", "-", "-", _fmt(p.b_simple_target[t]), _fmt(p.b_noise_target[t]),
+                                 fastest or "none", "-"])
+                continue
+            iv = fit.intervals
+            fit_body.append([
+                f"{rel:g}", f"{_fmt(fit.S_min)} [{_fmt(iv['S_min'][0])}, {_fmt(iv['S_min'][1])}]",
+                f"{_fmt(fit.E_min)} [{_fmt(iv['E_min'][0])}, {_fmt(iv['E_min'][1])}]",
+                f"{_fmt(fit.B_crit)} [{_fmt(iv['B_crit'][0])}, {_fmt(iv['B_crit'][1])}]",
+                _fmt(p.b_simple_target[t]), _fmt(p.b_noise_target[t]), fastest or "none",
+                f"{len(fit.batch_sizes)}/{len(p.batch_sizes)}"])
+        lines.append(table(["target", "S_min", "E_min", "B_crit", "B_simple at target", "B_noise at target",
+                            "fastest batch", "fitted on"], fit_body))
+        lines.append(f"Claim 1 (GD converges slowly) at the tuned rates, {p.name}:")
+        lines += _claim1(p)
+    lines += [
+        "",
+        "model: S(B) = S_min + E_min / B (McCandlish et al. 2018), least squares on relative errors over the batch "
+        "sizes every seed reached; [5%, 95%] by bootstrap over seeds. B_crit = E_min / S_min: below it a larger "
+        "batch saves updates at little cost in examples, above it it costs examples and saves few updates.",
+        "B_simple = tr(Sigma)/|G|^2, the gradient noise scale, and B_noise = tr(H Sigma)/(G^T H G), its "
+        "curvature-weighted form (closed forms); at the target: at the parameters full-batch GD holds when it "
+        "first reaches the target (median over seeds).",
+        "time to target: median S x one update's time (jaxgd.train at that batch size on this machine, median of "
+        "repeats).",
+        "",
+        f"Claim 5: {CLAIM5}",
+        f"  -> {verdict}: {reason}",
+    ]
+    if figure:
+        lines.append(f"figure: {figure}")
+    if total is not None:
+        lines.append(f"total time {total:.1f} s (compilation included)")
+    return "\n".join(lines)
