@@ -82,10 +82,29 @@ def _subparsers():
 
 
 def test_every_flag_shows_its_default():
-    for name, p in _subparsers().items():
-        for action in p._actions:
-            if action.option_strings and action.dest != "help":
-                assert "default" in (action.help or ""), (name, action.option_strings, action.help)
+    # Every flag --help lists; the optimizers' keyword flags are listed for the optimizer named
+    # beside --help (jaxgd train --optimizer adam --help), each with that optimizer's default.
+    import argparse
+
+    from jaxgd import optim
+    from jaxgd.cli import _optimizer_flags
+
+    for shown in (None, *optim.NAMES):
+        _optimizer_flags.HELP_FOR = shown
+        try:
+            parsers = _subparsers()
+        finally:
+            _optimizer_flags.HELP_FOR = None
+        listed = set()
+        for name, p in parsers.items():
+            for action in p._actions:
+                if action.option_strings and action.dest != "help" and action.help != argparse.SUPPRESS:
+                    assert "default" in (action.help or ""), (name, action.option_strings, action.help)
+                    listed.add(action.dest)
+        if shown is not None:  # all of its keywords, and only those
+            keywords = set(optim.REGISTRY[shown].keywords)
+            assert keywords <= listed, (shown, keywords - listed)
+            assert not (set(_optimizer_flags.optimizer_flags().values()) - keywords) & listed, shown
     text = " ".join(_subparsers()["sweep"].format_help().split())  # argparse wraps lines
     assert "(default: 0.005,0.01,0.02,0.05,0.1)" in text and "(default: 1,10,50,n)" in text
 

@@ -13,7 +13,7 @@ import sys
 import warnings
 
 from jaxgd._errors import InputError
-from jaxgd.cli import _cluster, _common, batch_size, claims, compare, optimizers, parity, paths, sweep, train
+from jaxgd.cli import _cluster, _common, _optimizer_flags, batch_size, claims, compare, optimizers, parity, paths, sweep, train
 
 __all__ = ["build_parser", "main"]
 
@@ -26,8 +26,7 @@ def build_parser():
     for command in COMMANDS:  # --help: the command's own flags, the optimizer's, the cluster's, then this
         command.add_parser(sub).add_argument_group("compilation cache").add_argument(
             "--no-cache", action="store_true",
-            help="do not use the persistent compilation cache ($JAXGD_CACHE_DIR, else "
-                 "$XDG_CACHE_HOME/jaxgd, else ~/.cache/jaxgd; also off when $JAXGD_NO_CACHE is set; "
+            help="no persistent compilation cache ($JAXGD_CACHE_DIR, $XDG_CACHE_HOME/jaxgd or ~/.cache/jaxgd; "
                  "default: use it)")
     return parser
 
@@ -57,7 +56,13 @@ class _WarningPrinter:
 
 def main(argv=None):
     """Run the command line with ``argv`` (default ``sys.argv[1:]``); returns the exit code."""
-    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
+    # --help lists the keyword flags of the optimizer named beside it (none otherwise).
+    _optimizer_flags.HELP_FOR = _optimizer_flags.help_for(argv)
+    try:
+        parser = build_parser()
+    finally:
+        _optimizer_flags.HELP_FOR = None
     # Warnings as one plain line each, not a Python warning dump; only while main runs.
     with warnings.catch_warnings():
         warnings.simplefilter("once", RuntimeWarning)

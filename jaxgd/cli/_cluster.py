@@ -26,19 +26,17 @@ def coordinator(text):
 def add_arguments(p):
     g = p.add_argument_group(
         "several processes",
-        "run this command as one of several processes (one per host, or several on one machine) "
-        "forming a JAX cluster: training rows (train) or runs (sweep) are spread over every "
-        "process's devices; only process 0 prints and writes files")
+        "one of several processes forming a JAX cluster; only process 0 prints and writes files")
     g.add_argument("--distributed", action="store_true",
-                   help="join the cluster JAX detects from the environment (SLURM, Open MPI, ...) (default: off)")
+                   help="join the cluster JAX detects (SLURM, Open MPI, ...) (default: off)")
     g.add_argument("--coordinator", type=coordinator, default=None, metavar="HOST:PORT",
-                   help="address of process 0, which serves the cluster's coordinator there (default: none)")
+                   help="process 0's address, where it serves the cluster (default: none)")
     g.add_argument("--num-processes", type=c.positive_int, default=None, metavar="N",
-                   help="number of processes in the cluster (with --coordinator) (default: none)")
+                   help="processes in the cluster, with --coordinator (default: none)")
     g.add_argument("--process-id", type=c.int_at_least(0), default=None, metavar="I",
-                   help="this process's index, 0 .. N-1 (with --coordinator) (default: none)")
+                   help="this process's index 0 .. N-1, with --coordinator (default: none)")
     g.add_argument("--cluster-timeout", type=c.positive_int, default=60, metavar="SECONDS",
-                   help="seconds to wait for every process to join before giving up (default: %(default)s)")
+                   help="seconds to wait for every process (default: %(default)s)")
 
 
 def requested(args) -> bool:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from jaxgd._errors import InputError
+from jaxgd.drivers._runs import quiet_train, timed_train  # noqa: F401  (c.quiet_train, c.timed_train in the commands)
 from jaxgd.cli._json import (  # noqa: F401
     NONFINITE,
     optimizer_config,
@@ -77,15 +78,13 @@ def add_common(p, *, d=True, data_seed=True):
 def add_json(p):
     """``--json PATH``: the command's numbers as JSON (see ``write_json``)."""
     p.add_argument("--json", type=json_path, default=None, metavar="PATH",
-                   help="also write the results as JSON to PATH, numbers at full precision; non-finite "
-                        "numbers as the strings \"NaN\", \"Infinity\", \"-Infinity\" (default: none)")
+                   help="also write the results as strict JSON to PATH, at full precision (default: none)")
 
 
 def add_val_fraction(p):
     """``--val-fraction F``: hold out a seeded fraction of the rows (see ``split_validation``)."""
     p.add_argument("--val-fraction", type=open_fraction, default=None, metavar="F",
-                   help="hold out ceil(F x rows) of the rows, drawn by --data-seed, and report the loss on "
-                        "them beside the training loss; training uses the rest (default: none, train on all rows)")
+                   help="hold out ceil(F x rows) rows, drawn by --data-seed, and report their loss (default: none)")
 
 
 def split_validation(X, y, fraction, seed, source="the data"):

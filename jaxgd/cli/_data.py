@@ -18,24 +18,23 @@ __all__ = ["add_data_arguments", "data_from_args", "describe", "report_parameter
 
 def add_data_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     """Add ``--data``, ``--target``, ``--standardize`` and ``--drop-nonfinite`` (in a group)."""
-    g = parser.add_argument_group("data file", "train on a data file instead of the synthetic data")
+    g = parser.add_argument_group("data file")
     g.add_argument(
         "--data", metavar="PATH", default=None,
-        help="a CSV (.csv, or .tsv for tabs) whose first line names the columns; an .npz with "
-             "arrays X and y; or two .npy files given as 'X.npy,y.npy' (default: none, the synthetic data)",
+        help="a CSV (or .tsv) with a header line, an .npz with X and y, or 'X.npy,y.npy' "
+             "(default: none, the synthetic data)",
     )
     g.add_argument(
         "--target", metavar="COLUMN", default=None,
-        help="the CSV column to predict; every other column is a feature (default: the last column)",
+        help="the CSV column to predict; the others are features (default: the last)",
     )
     g.add_argument(
         "--standardize", action="store_true",
-        help="train on features rescaled to mean 0 and standard deviation 1 (targets are left as "
-             "they are); the parameters are also reported in the original units (default: off)",
+        help="rescale the features to mean 0, std 1; parameters also in original units (default: off)",
     )
     g.add_argument(
         "--drop-nonfinite", action="store_true",
-        help="drop rows holding NaN, infinite or empty values instead of stopping with an error (default: off)",
+        help="drop rows with NaN, infinite or empty values instead of stopping (default: off)",
     )
     return parser
 

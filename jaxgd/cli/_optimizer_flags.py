@@ -1,4 +1,8 @@
-"""The optimizer and schedule flags, derived from ``optim.REGISTRY``: one flag per torch keyword of the registered optimizers, checked by the optimizer's own factory."""
+"""The optimizer and schedule flags, derived from ``optim.REGISTRY``: one flag per torch keyword
+of the registered optimizers (``weight_decay``: ``--weight-decay``), checked by the optimizer's
+own factory. ``--help`` lists the keyword flags of the optimizer named on the same command line
+(``jaxgd train --optimizer adam --help``), and only names them otherwise, so a command's help
+stays short however many optimizers there are."""
 
 from __future__ import annotations
 
@@ -6,7 +10,6 @@ import argparse
 
 from jaxgd.cli._types import pair, real
 from jaxgd.cli._usage import UsageError
-from jaxgd.drivers._runs import quiet_train, timed_train  # noqa: F401  (c.quiet_train, c.timed_train in the commands)
 
 
 def optimizer_flags():
@@ -37,28 +40,55 @@ def _fmt_default(v):
     return f"{v:g}"
 
 
+# The optimizer whose keyword flags --help describes: set by cli.main from the command line when
+# it asks for help (None: the flags are parsed but not listed one by one).
+HELP_FOR = None
+
+
+def help_for(argv):
+    """The optimizer named on a command line that asks for ``--help`` (else None)."""
+    from jaxgd import optim
+
+    if not {"-h", "--help"} & set(argv):
+        return None
+    for i, arg in enumerate(argv):
+        if arg == "--optimizer" and i + 1 < len(argv):
+            name = argv[i + 1]
+        elif arg.startswith("--optimizer="):
+            name = arg.partition("=")[2]
+        else:
+            continue
+        if name in optim.NAMES:
+            return name
+    return None
+
+
 def add_optimizer_arguments(p, allow_all=False):
     """``--optimizer NAME`` (or ``all`` with ``allow_all``), one flag per torch.optim keyword of
     the registered optimizers (``optim.REGISTRY``), and ``--schedule SPEC``."""
     from jaxgd import optim
 
-    g = p.add_argument_group(
-        "optimizer and learning-rate schedule",
-        "torch.optim's optimizers with torch's defaults; a flag that the chosen optimizer does not take is an error")
+    shown = HELP_FOR
+    if shown is None:
+        about = ("torch.optim's optimizers, each keyword a flag (weight_decay: --weight-decay) with torch's "
+                 "default; '--optimizer NAME --help' lists NAME's flags")
+    else:
+        about = (f"the flags of --optimizer {shown} (torch.optim.{optim.REGISTRY[shown].torch_name}), with torch's "
+                 "defaults; a flag it does not take is an error")
+    g = p.add_argument_group("optimizer and learning-rate schedule", about)
     g.add_argument("--optimizer", choices=optim.NAMES + (("all",) if allow_all else ()), default="sgd",
-                   help="optimizer; sgd without flags is the tutorial's sgd_optimizer"
-                        + ("; 'all': each at torch's defaults" if allow_all else "")
-                        + " (default: %(default)s)")
+                   metavar="NAME",
+                   help=f"one of {', '.join(optim.NAMES)}" + (", or 'all' (each at torch's defaults)" if allow_all
+                                                            else "")
+                        + "; sgd without flags is the tutorial's sgd_optimizer (default: %(default)s)")
     for flag, key in optimizer_flags().items():
         owners = [n for n in optim.NAMES if key in _takes(n)]
-        defaults = {n: _fmt_default(_takes(n)[key]) for n in owners}
-        values = list(defaults.values())
-        common = max(values, key=values.count)
-        others = ", ".join(f"{n} {v}" for n, v in defaults.items() if v != common)
-        what = next(optim.REGISTRY[n].help[key] for n in owners if key in optim.REGISTRY[n].help)
-        where = "all" if len(owners) == len(optim.NAMES) else ", ".join(owners)
-        help_ = f"{what}; for {where} (default: {common}{f' ({others})' if others else ''})".replace("%", "%%")
         default = _takes(owners[0])[key]
+        if shown is not None and key in _takes(shown):
+            what = optim.REGISTRY[shown].help.get(key, key.replace("_", " "))
+            help_ = f"{what} (default: {_fmt_default(_takes(shown)[key])})".replace("%", "%%")
+        else:
+            help_ = argparse.SUPPRESS
         if isinstance(default, bool):
             g.add_argument(flag, dest=key, action="store_const", const=True, default=None, help=help_)
         else:
@@ -67,10 +97,8 @@ def add_optimizer_arguments(p, allow_all=False):
                            default=None, help=help_)
     names = ", ".join(n for n in optim.SCHEDULE_NAMES if n != "constant")
     g.add_argument("--schedule", type=schedule_spec, default="constant", metavar="SPEC",
-                   help="learning-rate schedule stepped after each epoch, as torch's lr_scheduler: 'constant' or "
-                        f"NAME:KEY=VALUE,... with NAME one of {names}; e.g. step_lr:step_size=10,gamma=0.5, "
-                        "multistep_lr:milestones=10+20,gamma=0.1, cosine_annealing_lr:T_max=50 "
-                        "(default: %(default)s)")
+                   help=f"lr schedule stepped after each epoch: 'constant' or NAME:KEY=VALUE,... with NAME one of "
+                        f"{names}; e.g. step_lr:step_size=10,gamma=0.5 (default: %(default)s)")
 
 
 def schedule_spec(text):
