@@ -20,8 +20,7 @@ from jaxgd.optim import _checks
 from jaxgd._errors import InputError
 
 
-@jax.tree_util.register_pytree_with_keys_class
-@dataclasses.dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True, init=False)
 class Schedule:
     """A torch.optim.lr_scheduler schedule, stepped once per epoch, as a pytree spec.
 
@@ -30,15 +29,20 @@ class Schedule:
     """
 
     name: str
-    params: tuple[tuple[str, Any], ...] = ()
+    keys: tuple[str, ...]  # static: the parameters' names
+    values: tuple  # the leaves, in the order of keys
 
-    def tree_flatten_with_keys(self):
-        return tuple((jax.tree_util.GetAttrKey(k), v) for k, v in self.params), (self.name, tuple(k for k, _ in self.params))
+    def __init__(self, name, params=(), *, keys=None, values=None):
+        # Schedule(name, ((name, value), ...)); jax rebuilds it from its fields.
+        if keys is None:
+            keys, values = tuple(k for k, _ in params), tuple(v for _, v in params)
+        for field, value in (("name", name), ("keys", tuple(keys)), ("values", tuple(values))):
+            object.__setattr__(self, field, value)
 
-    @classmethod
-    def tree_unflatten(cls, aux, children):
-        name, keys = aux
-        return cls(name, tuple(zip(keys, children)))
+    @property
+    def params(self) -> tuple[tuple[str, Any], ...]:
+        """``(name, value)`` pairs: the leaves with their names."""
+        return tuple(zip(self.keys, self.values))
 
     @property
     def kwargs(self) -> dict:
@@ -61,6 +65,9 @@ class Schedule:
         if self.name == "constant":
             return base_lr
         return _SCHEDULES[self.name][0](base_lr, jnp.asarray(epoch), dtype, **dict(self.params))
+
+
+jax.tree_util.register_dataclass(Schedule, data_fields=["values"], meta_fields=["name", "keys"])
 
 
 def _f(x, dtype):

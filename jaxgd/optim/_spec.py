@@ -40,8 +40,7 @@ TORCH_ONLY = {
 }
 
 
-@jax.tree_util.register_pytree_with_keys_class
-@dataclasses.dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True, init=False)
 class Optimizer:
     """A torch.optim optimizer as a pytree spec; build it with a factory (``optim.adam()``).
 
@@ -52,18 +51,22 @@ class Optimizer:
     """
 
     name: str
-    hyperparams: tuple[tuple[str, Any], ...]
-    options: tuple[tuple[str, Any], ...] = ()
+    keys: tuple[str, ...]  # static: the hyperparameters' keywords
+    values: tuple  # the leaves: the hyperparameters' values, in the order of keys
+    options: tuple[tuple[str, Any], ...]  # static
 
-    # -- pytree: the values are leaves, the rest is static
-    def tree_flatten_with_keys(self):
-        children = tuple((jax.tree_util.GetAttrKey(k), v) for k, v in self.hyperparams)
-        return children, (self.name, tuple(k for k, _ in self.hyperparams), self.options)
+    def __init__(self, name, hyperparams=(), options=(), *, keys=None, values=None):
+        # Optimizer(name, ((keyword, value), ...), options); jax rebuilds it from its fields.
+        if keys is None:
+            keys, values = tuple(k for k, _ in hyperparams), tuple(v for _, v in hyperparams)
+        for field, value in (("name", name), ("keys", tuple(keys)), ("values", tuple(values)),
+                             ("options", tuple(options))):
+            object.__setattr__(self, field, value)
 
-    @classmethod
-    def tree_unflatten(cls, aux, children):
-        name, keys, options = aux
-        return cls(name, tuple(zip(keys, children)), options)
+    @property
+    def hyperparams(self) -> tuple[tuple[str, Any], ...]:
+        """``(keyword, value)`` pairs: the leaves with their names."""
+        return tuple(zip(self.keys, self.values))
 
     @property
     def definition(self) -> "Definition":
@@ -103,6 +106,11 @@ class Optimizer:
             return tx.update(jax.tree.map(jnp.negative, updates), state, params, **extra)
 
         return optax.GradientTransformationExtraArgs(tx.init, update)
+
+
+# A dataclass pytree (flattened by JAX's C++ registry: jit flattens the specs on every call of a
+# program, 2 us here against 15 us for a Python flatten function): values are the leaves.
+jax.tree_util.register_dataclass(Optimizer, data_fields=["values"], meta_fields=["name", "keys", "options"])
 
 
 def as_optax(spec: Optimizer, learning_rate) -> optax.GradientTransformation:
