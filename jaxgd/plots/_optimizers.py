@@ -1,0 +1,60 @@
+"""The optimizer comparison: each optimizer at its best rate per variant (``jaxgd optimizers``)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from jaxgd.plots._common import _figure, _finish, _note
+
+
+def _optimizer_color(name):
+    """The registered optimizer's colour (``optim.REGISTRY``), or None for matplotlib's cycle."""
+    from jaxgd import optim
+
+    definition = optim.REGISTRY.get(name)
+    return None if definition is None else definition.color
+
+
+def optimizers_figure(report, path):
+    """2x3: excess loss (log) against epochs (top) and parameter updates (bottom), one column per
+    variant (GD, mini-batch, SGD); per optimizer its median over seeds at its best learning rate
+    with the interquartile band. A variant in which every rate diverged for an optimizer is said
+    so in that panel's legend."""
+    variants = list(dict.fromkeys(e.variant for e in report.entries))
+    E = report.epochs
+    e = np.arange(E + 1)
+    floor = max(report.resolution / 8, 1e-12)  # excess below one ulp of the loss is rounding
+    fig = _figure(figsize=(6 * len(variants), 9.5), layout="constrained")
+    axes = fig.subplots(2, len(variants), squeeze=False)
+    for col, variant in enumerate(variants):
+        entries = [x for x in report.entries if x.variant == variant]
+        for row, (xlabel, xscale) in enumerate((("epochs", "linear"), ("parameter updates (log)", "log"))):
+            ax = axes[row, col]
+            drawn = False
+            for x in entries:
+                color = _optimizer_color(x.optimizer)
+                if x.best_lr is None:
+                    ax.plot([], [], color=color, alpha=0.35, label=f"{x.optimizer}: every lr diverged")
+                    continue
+                with np.errstate(invalid="ignore"):
+                    curves = np.clip(x.epoch_loss - report.optimum_loss, floor, None)
+                q25, med, q75 = np.percentile(curves, [25, 50, 75], axis=0)
+                xs = (e * x.updates_per_epoch).astype(float) if row else e.astype(float)
+                sl = slice(1, None) if xscale == "log" else slice(None)  # log x: from epoch 1
+                ax.plot(xs[sl], med[sl], color=color, lw=2, label=f"{x.optimizer} (lr {x.best_lr:g})")
+                ax.fill_between(xs[sl], q25[sl], q75[sl], color=color, alpha=0.2, lw=0)
+                drawn = True
+            first = entries[0]
+            ax.set(xscale=xscale, yscale="log", xlabel=xlabel, ylabel="excess loss over least-squares optimum (log)",
+                   title=f"{variant} (batch {first.batch_size}, {first.updates_per_epoch:,} "
+                         f"update{'s' if first.updates_per_epoch != 1 else ''}/epoch)")
+            ax.grid(True, which="both", alpha=0.3)
+            if row == 1:  # one legend per column (the rates differ by variant), below it
+                ax.legend(fontsize=9, loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=3, frameon=False)
+            if not drawn:
+                _note(ax, "every learning rate diverged for every optimizer")
+    fig.suptitle(
+        f"torch.optim's optimizers (torch's defaults), each at its best learning rate per variant: n={report.n}, "
+        f"{report.epochs} epochs;\nmedian line and interquartile band over {report.seeds} seeds; losses measured at "
+        f"epoch ends, excess clipped at {floor:.1g} (float rounding)", fontsize=11)
+    return _finish(fig, None if path is None else str(path), dpi=90)
