@@ -330,3 +330,20 @@ def test_figures_leave_the_backend_and_pyplot_alone(data, svg_backend, tmp_path)
     assert os.path.getsize(gif) > 1_000
     assert matplotlib.get_backend() == "svg"
     assert plt.get_fignums() == [svg_backend.number]
+
+
+def test_optimizers_figure_where_every_rate_diverged_says_so(data):
+    # Every lr diverges for every optimizer: the panels carry the note (log axes with nothing
+    # positive to show raised "Data cannot be log-scaled" before).
+    from jaxgd.studies._optimizers import compare_optimizers
+
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="training diverged")
+        report = compare_optimizers(data.X, data.y, optimizers=("sgd", "adam"), batch_size=10, lrs=[1e4], seeds=2,
+                                    epochs=2)
+    assert all(x.best_lr is None for x in report.entries)
+    fig = plots.optimizers_figure(report, None)
+    texts = [t.get_text() for ax in fig.axes for t in ax.texts]
+    assert texts.count("every learning rate diverged for every optimizer") == len(fig.axes)
+    legends = [t.get_text() for ax in fig.axes if ax.get_legend() for t in ax.get_legend().get_texts()]
+    assert "sgd: every lr diverged" in legends and "adam: every lr diverged" in legends

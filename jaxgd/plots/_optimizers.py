@@ -45,7 +45,8 @@ def optimizers_figure(report, path):
                 ax.fill_between(xs[sl], q25[sl], q75[sl], color=color, alpha=0.2, lw=0)
                 drawn = True
             first = entries[0]
-            ax.set(xscale=xscale, yscale="log", xlabel=xlabel, ylabel="excess loss over least-squares optimum (log)",
+            # Log axes need a positive point: a panel with nothing drawn keeps linear ones and a note.
+            ax.set(xscale=xscale if drawn else "linear", yscale="log" if drawn else "linear", xlabel=xlabel, ylabel="excess loss over least-squares optimum (log)",
                    title=f"{variant} (batch {first.batch_size}, {first.updates_per_epoch:,} "
                          f"update{'s' if first.updates_per_epoch != 1 else ''}/epoch)")
             ax.grid(True, which="both", alpha=0.3)
