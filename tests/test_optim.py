@@ -1,9 +1,9 @@
 """jaxgd.optim against torch.optim and torch.optim.lr_scheduler.
 
-Every comparison drives jaxgd's transformation (through ``optax.inject_hyperparams``, jitted,
-as the training core uses it) and torch's optimizer on the same gradients from the same
-parameters, shaped like the project's (w (d, 1), b (1,)), and compares the parameters after
-every step.
+Every comparison drives jaxgd's transformation (``spec.transformation(lr)`` stepped with
+``step=k``, jitted, with the spec an ordinary argument of the program, as the training core
+uses it) and torch's optimizer on the same gradients from the same parameters, shaped like the
+project's (w (d, 1), b (1,)), and compares the parameters after every step.
 
 Error measure: per step, max |jax - torch| over all parameter entries divided by max |torch|
 (norm-wise relative error); entries crossing zero make an element-wise relative error
@@ -13,8 +13,8 @@ meaningless. Tolerances (measured by ``measure()`` below over all CASES, seeds 0
   fused multiply-adds and ``pow`` implementations, ~1e-16 per operation. Measured worst:
   see MEASURED_F64; the tolerance leaves > 10^4 headroom and still catches any
   formula difference (the optax-default constructions miss it by orders of magnitude).
-- float32: per optimizer, FLOAT32_RTOL. torch computes scalar factors (bias corrections,
-  ``1 - beta``, ``lr / bc1``) in Python doubles and rounds once to float32; inject_hyperparams
+- float32: per optimizer, F32_RTOL. torch computes scalar factors (bias corrections,
+  ``1 - beta``, ``lr / bc1``) in Python doubles and rounds once to float32; a float32 program
   holds the betas themselves in float32 (0.999 -> 0.99900001), so e.g. ``1 - beta2**t``
   differs by up to ~1e-5 relative at t = 1 and the adaptive step moves with it. Adaptive
   methods also divide by ``sqrt(v) + eps``: a small denominator turns a one-ulp difference in
@@ -74,30 +74,31 @@ def problem(d, seed, dtype, steps=STEPS):
     return params, grads
 
 
-@functools.partial(jax.jit, static_argnums=0)
-def _jax_steps(static_spec, lrs, hyperparams, params, grads):
-    """Step t uses learning rate lrs[t], set in the optimizer state before the update (the core's wiring)."""
-    tx = optax.inject_hyperparams(static_spec.transformation)(learning_rate=lrs[0], **hyperparams)
+@jax.jit
+def _jax_steps(spec, lrs, params, grads):
+    """Update k (1-based) is ``spec.transformation(lrs[k-1]).update(..., step=k)`` (the core's wiring);
+    ``spec`` is an ordinary argument: its structure is static, its values are runtime leaves."""
 
     def body(carry, inputs):
-        p, s = carry
+        p, s, step = carry
         lr, g = inputs
-        s = s._replace(hyperparams={**s.hyperparams, "learning_rate": lr})
-        updates, s = tx.update(g, s, p)
+        step = step + 1
+        updates, s = spec.transformation(lr).update(g, s, p, step=step)
         p = optax.apply_updates(p, updates)
-        return (p, s), p
+        return (p, s, step), p
 
-    _, history = jax.lax.scan(body, (params, tx.init(params)), (lrs, grads))
+    init = (params, spec.transformation(lrs[0]).init(params), jnp.zeros([], jnp.int32))
+    _, history = jax.lax.scan(body, init, (lrs, grads))
     return history
 
 
 def jax_run(spec, lr, params, grads):
-    """Parameters after every step, (steps, d + 1), from jaxgd's transformation; ``lr`` scalar or (steps,)."""
+    """Parameters after every step, (steps, d + 1), from jaxgd's transformation; ``lr`` scalar or (steps,).
+    The spec's leaves are cast to the parameters' dtype, as ``core.init_state`` does."""
     dtype = params[0].dtype
     with x64_enabled(dtype == np.float64):
-        hyper = {k: jnp.asarray(v, dtype) for k, v in spec.hyperparams}
         lrs = jnp.broadcast_to(jnp.asarray(lr, dtype), (len(grads[0]),))
-        w, b = _jax_steps(spec.static(), lrs, hyper, params, grads)
+        w, b = _jax_steps(optim.cast(spec, dtype), lrs, params, grads)
         return np.concatenate([np.asarray(w)[:, :, 0], np.asarray(b)], axis=1)
 
 
@@ -208,9 +209,9 @@ def test_plain_sgd_is_exactly_the_tutorial_update(dtype):
     params, grads = problem(3, 0, dtype)
     spec, lr = optim.sgd(), dtype(0.03)
     with x64_enabled(dtype == np.float64):
-        tx = optax.inject_hyperparams(spec.transformation)(learning_rate=lr, **dict(spec.hyperparams))
+        tx = spec.transformation(lr)
         p = tuple(jnp.asarray(a) for a in params)
-        u, _ = tx.update((grads[0][0], grads[1][0]), tx.init(p), p)
+        u, _ = tx.update((grads[0][0], grads[1][0]), tx.init(p), p, step=1)
         eager = optax.apply_updates(p, u)
         np.testing.assert_array_equal(eager[0], params[0] - lr * grads[0][0])
         np.testing.assert_array_equal(eager[1], params[1] - lr * grads[1][0])
@@ -221,21 +222,25 @@ def test_plain_sgd_is_exactly_the_tutorial_update(dtype):
 
 @pytest.mark.parametrize("name,spec,lr", CASES, ids=IDS)
 def test_learning_rate_is_read_at_update_time(name, spec, lr):
-    # The core sets opt_state.hyperparams["learning_rate"] each epoch: nothing may capture
-    # the value given at init. Init with a wrong lr, override it before the first update.
+    # The core builds the transformation at each epoch's lr in force: nothing may capture the
+    # value given at init. Init at a wrong lr, update at the right one (eagerly, unjitted).
     with x64_enabled():
         params, grads = problem(3, 1, np.float64, steps=5)
-        tx = optax.inject_hyperparams(spec.transformation)(learning_rate=1e3, **dict(spec.hyperparams))
         p = tuple(jnp.asarray(a) for a in params)
-        s = tx.init(p)
-        s.hyperparams["learning_rate"] = jnp.asarray(lr)
+        s = spec.transformation(1e3).init(p)
         out = []
         for t in range(5):
-            u, s = tx.update((grads[0][t], grads[1][t]), s, p)
+            u, s = spec.transformation(jnp.asarray(lr)).update((grads[0][t], grads[1][t]), s, p, step=t + 1)
             p = optax.apply_updates(p, u)
             out.append(np.concatenate([np.asarray(p[0])[:, 0], np.asarray(p[1])]))
     ref = torch_run(make_optimizer(spec), lr, params, grads)
     assert rel_err(np.stack(out), ref) <= F64_RTOL
+
+
+def with_values_of(values, structure):
+    """A spec with ``structure``'s static structure and ``values``' leaves: the program built for
+    one spec run with another's runtime values (what ``jit`` does with a spec argument)."""
+    return jax.tree.unflatten(jax.tree.structure(structure), jax.tree.leaves(values))
 
 
 def test_runtime_momentum_zero_takes_torchs_momentum_free_path():
@@ -247,10 +252,7 @@ def test_runtime_momentum_zero_takes_torchs_momentum_free_path():
         (optim.rmsprop(momentum=0.9), optim.rmsprop()),
     ]:
         assert dict(built.options)["momentum_enabled"] and not dict(runtime.options)["momentum_enabled"]
-        with x64_enabled():
-            hyper = {k: jnp.asarray(v) for k, v in runtime.hyperparams}
-            w, b = _jax_steps(built.static(), jnp.full(STEPS, 0.01), hyper, params, grads)
-        got = np.concatenate([np.asarray(w)[:, :, 0], np.asarray(b)], axis=1)
+        got = jax_run(with_values_of(runtime, built), 0.01, params, grads)
         ref = torch_run(make_optimizer(runtime), 0.01, params, grads)
         assert rel_err(got, ref) <= F64_RTOL
 
@@ -261,11 +263,8 @@ def test_runtime_weight_decay_zero_in_a_decay_program_is_torchs_update():
     params, grads = problem(3, 2, np.float64)
     built, runtime = optim.sgd(momentum=0.9, weight_decay=0.1), optim.sgd(momentum=0.9)
     assert dict(built.options)["decay_enabled"] and not dict(runtime.options)["decay_enabled"]
-    assert built.static() != runtime.static()
-    with x64_enabled():
-        hyper = {k: jnp.asarray(v) for k, v in runtime.hyperparams}
-        w, b = _jax_steps(built.static(), jnp.full(STEPS, 0.01), hyper, params, grads)
-    got = np.concatenate([np.asarray(w)[:, :, 0], np.asarray(b)], axis=1)
+    assert jax.tree.structure(built) != jax.tree.structure(runtime)
+    got = jax_run(with_values_of(runtime, built), 0.01, params, grads)
     ref = torch_run(make_optimizer(runtime), 0.01, params, grads)
     assert rel_err(got, ref) <= F64_RTOL
 
@@ -303,13 +302,14 @@ def torch_lrs(schedule, base_lr, epochs):
     return np.array(out)
 
 
-@functools.partial(jax.jit, static_argnums=0)
-def _jax_lrs(static_schedule, base_lr, epochs, params):
-    return jax.vmap(lambda e: static_schedule.lr(base_lr, e, **params))(epochs)
+@jax.jit
+def _jax_lrs(schedule, base_lr, epochs):
+    return jax.vmap(lambda e: schedule.lr(base_lr, e))(epochs)
 
 
 def jax_lrs(schedule, base_lr, epochs):
-    return np.asarray(_jax_lrs(schedule.static(), base_lr, jnp.arange(epochs), dict(schedule.params)))
+    """The lr of each epoch; the schedule is an ordinary argument (its leaves runtime values)."""
+    return np.asarray(_jax_lrs(schedule, base_lr, jnp.arange(epochs)))
 
 
 # torch's recursive forms (lr_{e} = f(lr_{e-1})) and the closed forms here round differently;
@@ -399,9 +399,10 @@ def test_changing_a_float_does_not_recompile(name, spec, lr, compile_counter):
     params, grads = problem(3, 0, np.float64, steps=5)
     jax_run(spec, lr, params, grads)  # compiles (or hits the cache of an earlier test)
     before = compile_counter()
-    # New values for every float (zeros stay zero: 0 -> nonzero momentum is a new structure).
-    other = spec.replace(**{k: v * 0.5 for k, v in spec.hyperparams})
-    assert other.static() == spec.static()
+    # New values for every float (zeros stay zero: 0 -> nonzero momentum is a new structure;
+    # values >= 1 grow, so Rprop's etaplus stays > 1), through the factory's checks.
+    other = spec.replace(**{k: jax.tree.map(lambda v: v * 0.5 if v < 1 else v * 1.5, v) for k, v in spec.hyperparams})
+    assert jax.tree.structure(other) == jax.tree.structure(spec)
     jax_run(other, lr * 0.3, params, grads)
     assert compile_counter() == before
 
@@ -488,19 +489,34 @@ def test_get_and_names():
 # ---------------------------------------------------------------------------------- 6
 
 
-def test_specs_are_hashable_and_static_drops_values():
-    assert optim.adam(eps=1e-8).static() == optim.adam(eps=1e-6).static()
-    assert hash(optim.adam(eps=1e-8).static()) == hash(optim.adam(eps=1e-6).static())
+def test_spec_structure_is_static_and_values_are_leaves():
+    # What jit keys a program on: the pytree structure (name, options, keywords), never the values.
+    def structure(spec):
+        return jax.tree.structure(spec)
+
+    assert structure(optim.adam(eps=1e-8)) == structure(optim.adam(eps=1e-6))
     assert optim.adam(eps=1e-8) != optim.adam(eps=1e-6)
-    assert optim.adam(amsgrad=True).static() != optim.adam().static()
-    assert optim.adam().static() != optim.adamw().static()
-    assert optim.sgd(momentum=0.9).static() != optim.sgd().static()  # a buffer in the state
-    assert optim.sgd(momentum=0.9).static() == optim.sgd(momentum=0.5, dampening=0.3).static()
-    assert len({optim.get(n) for n in optim.NAMES} | {optim.get(n).static() for n in optim.NAMES}) == 12
-    assert optim.step_lr(3, 0.5).static() == optim.step_lr(7, 0.1).static()
-    assert optim.multistep_lr([2, 5]).static() != optim.multistep_lr([2, 5, 9]).static()
-    assert optim.cosine_annealing_lr(10) != optim.cosine_annealing_lr(10).static()
-    assert dict(optim.adam(betas=(0.8, 0.9)).hyperparams)["beta2"] == 0.9
+    assert structure(optim.adam(amsgrad=True)) != structure(optim.adam())
+    assert structure(optim.adam(maximize=True)) != structure(optim.adam())
+    assert structure(optim.adam()) != structure(optim.adamw())  # same keywords, another name
+    assert structure(optim.sgd(momentum=0.9)) != structure(optim.sgd())  # a buffer in the state
+    assert structure(optim.sgd(momentum=0.9)) == structure(optim.sgd(momentum=0.5, dampening=0.3))
+    assert len({structure(optim.get(n)) for n in optim.NAMES}) == len(optim.NAMES)
+    assert structure(optim.step_lr(3, 0.5)) == structure(optim.step_lr(7, 0.1))
+    assert structure(optim.multistep_lr([2, 5])) != structure(optim.multistep_lr([2, 5, 9]))
+    assert structure(optim.cosine_annealing_lr(10)) != structure(optim.linear_lr())
+    # The leaves are the values, in keyword order; betas is a pair of leaves.
+    assert jax.tree.leaves(optim.adam(betas=(0.8, 0.9), eps=1e-6)) == [0.8, 0.9, 1e-6, 0.0]
+    assert dict(optim.adam(betas=(0.8, 0.9)).hyperparams)["betas"] == (0.8, 0.9)
+
+
+def test_specs_from_floats_are_hashable():
+    # A spec built from Python floats can be a static argument or a dict key.
+    assert len({optim.get(n) for n in optim.NAMES}) == len(optim.NAMES)
+    assert hash(optim.adam(eps=1e-6)) == hash(optim.adam(eps=1e-6))
+    assert {optim.adam(eps=1e-6): 1}[optim.adam(eps=1e-6)] == 1
+    assert hash(optim.multistep_lr([2, 5])) == hash(optim.multistep_lr([2, 5]))
+    assert optim.cosine_annealing_lr(10) == optim.cosine_annealing_lr(10) != optim.cosine_annealing_lr(11)
 
 
 # ---------------------------------------------------------------------------------- 7
@@ -564,30 +580,28 @@ def tutorial_problem(dtype, epochs, n=100, d=3, seed=0):
     return X, y, init, np.stack([rng.permutation(n) for _ in range(epochs)])
 
 
-@functools.partial(jax.jit, static_argnums=(0, 5))
-def _e2e_step(static_spec, params, state, X, y, batch_size):
+@functools.partial(jax.jit, static_argnums=7)
+def _e2e_step(spec, params, state, step, lr, X, y, batch_size):
     def loss(p):  # the tutorial's l.sum(): (Xw + b - y)^2 / (2 * nominal batch size), summed
         return jnp.sum((X @ p[0] + p[1][None, :] - y) ** 2 / (2 * batch_size))
 
-    tx = optax.inject_hyperparams(static_spec.transformation)(
-        learning_rate=state.hyperparams["learning_rate"], **{k: state.hyperparams[k] for k in static_spec.hyperparam_names}
-    )
     l, g = jax.value_and_grad(loss)(params)
-    updates, state = tx.update(g, state, params)
+    updates, state = spec.transformation(lr).update(g, state, params, step=step)
     return optax.apply_updates(params, updates), state, l
 
 
 def jax_train(spec, schedule, X, y, batch_size, lr, epochs, init, orders):
-    """A plain JAX loop: the tutorial's loop with spec's update and schedule.lr set per epoch."""
-    tx = optax.inject_hyperparams(spec.transformation)(learning_rate=lr, **dict(spec.hyperparams))
+    """A plain JAX loop: the tutorial's loop with spec's update at the lr schedule.lr gives each epoch."""
+    spec = optim.cast(spec, X.dtype)
     params = tuple(jnp.asarray(a) for a in init)
-    state = tx.init(params)
-    history, step_loss = [params], []
+    state = spec.transformation(lr).init(params)
+    history, step_loss, step = [params], [], 0
     for e in range(epochs):
-        state.hyperparams["learning_rate"] = schedule.lr(jnp.asarray(lr, X.dtype), e)
+        lr_e = schedule.lr(jnp.asarray(lr, X.dtype), e)
         for i in range(0, len(X), batch_size):
             idx = orders[e][i : i + batch_size]
-            params, state, l = _e2e_step(spec.static(), params, state, X[idx], y[idx], batch_size)
+            step += 1
+            params, state, l = _e2e_step(spec, params, state, jnp.int32(step), lr_e, X[idx], y[idx], batch_size)
             step_loss.append(float(l))
         history.append(params)
     return np.stack([np.concatenate([np.asarray(p[0])[:, 0], np.asarray(p[1])]) for p in history]), np.array(step_loss)

@@ -34,7 +34,7 @@ Schedules (``Schedule``) give the learning rate in force during each epoch as a 
 of traced values; see ``constant`` and the other schedule factories.
 """
 
-from . import _adadelta, _adagrad, _adam, _rmsprop, _sgd  # noqa: F401  (registration order: NAMES)
+from . import _sgd, _adam, _adagrad, _rmsprop, _adadelta  # noqa: F401,I001  (registration order: NAMES)
 from ._adadelta import adadelta
 from ._adagrad import adagrad
 from ._adam import adam, adamw
