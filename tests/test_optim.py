@@ -58,6 +58,22 @@ CASES = [
     ("rmsprop-centered-momentum", optim.rmsprop(momentum=0.9, centered=True, alpha=0.9), 0.01),
     ("adadelta", optim.adadelta(), 1.0),
     ("adadelta-rho-wd", optim.adadelta(rho=0.5, eps=1e-4, weight_decay=0.1), 1.0),
+    ("nadam", optim.nadam(), 0.01),
+    ("nadam-betas-momentum_decay-wd", optim.nadam(betas=(0.8, 0.99), eps=1e-6, weight_decay=0.1,
+                                                  momentum_decay=0.01), 0.01),
+    ("nadam-decoupled", optim.nadam(weight_decay=0.1, decoupled_weight_decay=True), 0.01),
+    ("radam", optim.radam(), 0.01),
+    ("radam-betas-wd", optim.radam(betas=(0.5, 0.9), eps=1e-6, weight_decay=0.1), 0.01),
+    ("radam-decoupled", optim.radam(weight_decay=0.1, decoupled_weight_decay=True), 0.01),
+    # beta2 = 1 - 2^-10 is exact in float32 and lr 1 makes the rectified steps large: what
+    # float32 leaves is arithmetic (F32_RTOL_CASES)
+    ("radam-beta2-exact-in-float32-lr1", optim.radam(betas=(0.875, 1 - 2**-10)), 1.0),
+    ("adamax", optim.adamax(), 0.01),
+    ("adamax-beta1-lerp-branch-wd", optim.adamax(betas=(0.3, 0.9), eps=1e-6, weight_decay=0.1), 0.01),
+    ("asgd", optim.asgd(), 0.01),
+    ("asgd-averaging-wd", optim.asgd(lambd=0.1, alpha=0.5, t0=10, weight_decay=0.01), 0.05),
+    ("rprop", optim.rprop(), 0.01),
+    ("rprop-etas-step_sizes", optim.rprop(etas=(0.3, 1.5), step_sizes=(1e-3, 0.5)), 0.01),
 ]
 IDS = [c[0] for c in CASES]
 
@@ -169,13 +185,25 @@ def measure(seeds=range(20), d=3):
 # Worst errors measured by measure() over seeds 0-19 and d in {1, 3, 16} (x86-64 CPU, torch
 # 2.13, jax 0.10.2): float64 <= 1.5e-15 everywhere (0 for Adagrad and momentum-free SGD);
 # float32 worst per optimizer: sgd 4.2e-7, adam 7.2e-7, adamw 7.9e-7, adagrad 9.7e-8,
-# rmsprop 1.5e-6 (with momentum, d=1), adadelta 2.2e-7. Tolerances: ~5x those, rounded up.
+# rmsprop 1.5e-6 (with momentum, d=1), adadelta 2.2e-7. torch.optim's other five, same grid:
+# float64 <= 1.9e-15 (0 for Adamax and Rprop), maximize included; float32 worst nadam 8.8e-7,
+# radam 8.2e-7, adamax 1.4e-7, asgd 1.5e-6, and rprop 0 (a sign times a clipped product of
+# step sizes: the same roundings on both sides, bit for bit). Tolerances: ~5x those, rounded up
+# (rprop: exact).
 F64_RTOL = 1e-10
-F32_RTOL = {"sgd": 2e-6, "adam": 4e-6, "adamw": 4e-6, "adagrad": 5e-7, "rmsprop": 8e-6, "adadelta": 1e-6}
+F32_RTOL = {"sgd": 2e-6, "adam": 4e-6, "adamw": 4e-6, "adagrad": 5e-7, "rmsprop": 8e-6, "adadelta": 1e-6,
+            "nadam": 5e-6, "radam": 5e-6, "adamax": 7e-7, "asgd": 8e-6, "rprop": 0.0}
 
 
-def tolerance(spec, dtype):
-    return F64_RTOL if dtype == np.float64 else F32_RTOL[spec.name]
+# RAdam computes rho_t in float32 in a form that does not cancel (jaxgd.optim._radam): with a
+# float32-exact beta2 it is within 3.4e-7 of torch's double (measured, seeds 0-19, d in
+# {1, 3, 16}); torch's own form evaluated in float32 would be 3.4e-6, and with a naive
+# 1 - beta2**t too 3.2e-5.
+F32_RTOL_CASES = {"radam-beta2-exact-in-float32-lr1": 1e-6}
+
+
+def tolerance(name, spec, dtype):
+    return F64_RTOL if dtype == np.float64 else F32_RTOL_CASES.get(name, F32_RTOL[spec.name])
 
 
 # ---------------------------------------------------------------------------------- 1
@@ -184,7 +212,7 @@ def tolerance(spec, dtype):
 @pytest.mark.parametrize("dtype", [np.float64, np.float32], ids=["float64", "float32"])
 @pytest.mark.parametrize("name,spec,lr", CASES, ids=IDS)
 def test_matches_torch_step_by_step(name, spec, lr, dtype):
-    tol = tolerance(spec, dtype)
+    tol = tolerance(name, spec, dtype)
     for d in (1, 3, 16):
         for seed in range(5):
             err = compare(spec, lr, d, seed, dtype)
@@ -374,12 +402,20 @@ OPTAX_DEFAULT_CASES = [
     ("adamw: weight_decay 1e-4", optax.adamw(0.01), lambda p, lr: T.AdamW(p, lr=lr), 0.01),
     ("adam: no weight_decay", optax.adam(0.01), lambda p, lr: T.Adam(p, lr=lr, weight_decay=0.1), 0.01),
     ("adadelta: lr None", optax.adadelta(), lambda p, lr: T.Adadelta(p, lr=lr), 1.0),
+    ("nadam: no momentum schedule", optax.nadam(0.01), lambda p, lr: T.NAdam(p, lr=lr), 0.01),
+    ("nadam: no momentum schedule, decay 0", optax.nadam(0.01), lambda p, lr: T.NAdam(p, lr=lr, momentum_decay=0.0),
+     0.01),
+    # eps after the bias correction: torch's effective eps is 1/sqrt(1 - beta2^t) times larger,
+    # visible once eps is not negligible against sqrt(v) (at eps 1e-8: 1.8e-10 measured, f64)
+    ("radam: eps after the correction", optax.radam(0.01, eps=1e-2), lambda p, lr: T.RAdam(p, lr=lr, eps=1e-2), 0.01),
+    ("rprop: previous update, s = 0 unclipped", optax.rprop(0.01), lambda p, lr: T.Rprop(p, lr=lr), 0.01),
 ]
 OPTAX_EXACT_CASES = [
     ("adam", optax.adam(0.01), lambda p, lr: T.Adam(p, lr=lr), 0.01),
     ("adamw wd 0.01", optax.adamw(0.01, weight_decay=0.01), lambda p, lr: T.AdamW(p, lr=lr), 0.01),
     ("sgd nesterov", optax.sgd(0.05, momentum=0.9, nesterov=True), lambda p, lr: T.SGD(p, lr=lr, momentum=0.9, nesterov=True), 0.05),
     ("adadelta lr 1", optax.adadelta(1.0), lambda p, lr: T.Adadelta(p, lr=lr), 1.0),
+    ("adamax", optax.adamax(0.01), lambda p, lr: T.Adamax(p, lr=lr), 0.01),
     # optax traces -lr * g / a, torch traces g / a and multiplies by lr: equal for a constant
     # lr, different once a schedule changes it (hence the custom transformation).
     ("rmsprop momentum", optax.rmsprop(0.01, decay=0.99, eps_in_sqrt=False, momentum=0.9),
@@ -389,7 +425,8 @@ OPTAX_EXACT_CASES = [
 
 @pytest.mark.parametrize("name,tx,make,lr", OPTAX_DEFAULT_CASES, ids=[c[0] for c in OPTAX_DEFAULT_CASES])
 def test_optax_defaults_differ_from_torch(name, tx, make, lr):
-    # Measured (seed 0, d=3): 6e-8 (rmsprop eps in sqrt) to 2.9 relative. float64: > 100x
+    # Measured (seed 0, d=3): 6e-8 (rmsprop eps in sqrt) to 2.9 relative; the newer five:
+    # nadam 6.1e-2, radam (eps 1e-2) 1.7e-4 (float32) to 1.8e-4, rprop 4.3e-2. float64: > 100x
     # its tolerance. float32: > 10x the loosest float32 tolerance, except eps=1e-8 inside
     # versus outside the square root, which moves the denominator by ~eps / (2 sqrt(v)):
     # below float32 resolution at these gradient scales (9e-8 measured), visible in float64.
@@ -468,6 +505,20 @@ def test_changing_a_schedule_value_does_not_recompile(compile_counter):
         (optim.rmsprop, {"momentum": -0.5}, "momentum"),
         (optim.adadelta, {"rho": 1.5}, "rho"),
         (optim.adadelta, {"eps": -1.0}, "eps"),
+        (optim.nadam, {"momentum_decay": -1e-3}, "momentum_decay"),
+        (optim.nadam, {"betas": (0.9, 1.0)}, "beta2"),
+        (optim.nadam, {"decoupled_weight_decay": 1}, "decoupled_weight_decay"),
+        (optim.radam, {"eps": -1e-8}, "eps"),
+        (optim.radam, {"weight_decay": -0.1}, "weight_decay"),
+        (optim.adamax, {"betas": (-0.1, 0.999)}, "beta1"),
+        (optim.asgd, {"lambd": -1e-4}, "lambd"),
+        (optim.asgd, {"alpha": float("nan")}, "alpha"),
+        (optim.asgd, {"t0": float("inf")}, "t0"),
+        (optim.rprop, {"etas": (1.5, 1.2)}, "eta"),
+        (optim.rprop, {"etas": (0.5, 0.9)}, "eta"),
+        (optim.rprop, {"etas": 0.5}, "etas"),
+        (optim.rprop, {"step_sizes": (1.0, 0.5)}, "step_sizes"),
+        (optim.rprop, {"step_sizes": (-1e-6, 50)}, "step_sizes"),
         (optim.step_lr, {"step_size": 0}, "step_size"),
         (optim.step_lr, {"step_size": 2.5}, "step_size"),
         (optim.step_lr, {"step_size": 3, "gamma": 0.0}, "gamma"),
@@ -488,7 +539,8 @@ def test_bad_hyperparameters_raise_naming_them(factory, kwargs, word):
 
 
 def test_get_and_names():
-    assert optim.NAMES == ("sgd", "adam", "adamw", "adagrad", "rmsprop", "adadelta")
+    assert optim.NAMES == ("sgd", "adam", "adamw", "adagrad", "rmsprop", "adadelta",
+                           "nadam", "radam", "adamax", "asgd", "rprop")
     for name in optim.NAMES:
         assert optim.get(name) == getattr(optim, name)()
     spec = optim.adam(eps=1e-6)
@@ -546,6 +598,8 @@ def test_spec_structure_is_static_and_values_are_leaves():
     assert structure(optim.adam()) != structure(optim.adamw())  # same keywords, another name
     assert structure(optim.sgd(momentum=0.9)) != structure(optim.sgd())  # a buffer in the state
     assert structure(optim.sgd(momentum=0.9)) == structure(optim.sgd(momentum=0.5, dampening=0.3))
+    assert structure(optim.nadam(decoupled_weight_decay=True)) != structure(optim.nadam())
+    assert structure(optim.rprop(etas=(0.3, 1.5))) == structure(optim.rprop())
     assert len({structure(optim.get(n)) for n in optim.NAMES}) == len(optim.NAMES)
     assert structure(optim.step_lr(3, 0.5)) == structure(optim.step_lr(7, 0.1))
     assert structure(optim.multistep_lr([2, 5])) != structure(optim.multistep_lr([2, 5, 9]))
@@ -553,6 +607,7 @@ def test_spec_structure_is_static_and_values_are_leaves():
     # The leaves are the values, in keyword order; betas is a pair of leaves.
     assert jax.tree.leaves(optim.adam(betas=(0.8, 0.9), eps=1e-6)) == [0.8, 0.9, 1e-6, 0.0]
     assert dict(optim.adam(betas=(0.8, 0.9)).hyperparams)["betas"] == (0.8, 0.9)
+    assert jax.tree.leaves(optim.rprop()) == [0.5, 1.2, 1e-6, 50.0]
 
 
 def test_specs_from_floats_are_hashable():
@@ -560,6 +615,7 @@ def test_specs_from_floats_are_hashable():
     assert len({optim.get(n) for n in optim.NAMES}) == len(optim.NAMES)
     assert hash(optim.adam(eps=1e-6)) == hash(optim.adam(eps=1e-6))
     assert {optim.adam(eps=1e-6): 1}[optim.adam(eps=1e-6)] == 1
+    assert hash(optim.rprop(etas=(0.3, 1.5))) == hash(optim.rprop(etas=(0.3, 1.5)))
     assert hash(optim.multistep_lr([2, 5])) == hash(optim.multistep_lr([2, 5]))
     assert optim.cosine_annealing_lr(10) == optim.cosine_annealing_lr(10) != optim.cosine_annealing_lr(11)
 
@@ -584,6 +640,15 @@ SPECS = st.one_of(
     st.builds(optim.adagrad, floats(0.0, 0.5), small, floats(0.0, 1.0), floats(1e-12, 1e-3)),
     st.builds(optim.rmsprop, floats(0.5, 0.999), floats(1e-10, 1e-3), small, unit, st.booleans()),
     st.builds(optim.adadelta, floats(0.1, 0.99), floats(1e-8, 1e-3), small),
+    st.builds(lambda b1, b2, eps, wd, md, dec: optim.nadam((b1, b2), eps, wd, md, dec),
+              unit, floats(0.5, 0.999), floats(1e-10, 1e-3), small, floats(0.0, 0.1), st.booleans()),
+    st.builds(lambda b1, b2, eps, wd, dec: optim.radam((b1, b2), eps, wd, dec),
+              unit, floats(0.5, 0.999), floats(1e-10, 1e-3), small, st.booleans()),
+    st.builds(lambda b1, b2, eps, wd: optim.adamax((b1, b2), eps, wd),
+              unit, floats(0.5, 0.999), floats(1e-10, 1e-3), small),
+    st.builds(optim.asgd, floats(0.0, 0.5), floats(0.0, 1.0), floats(0.0, 30.0), small),
+    st.builds(lambda em, ep, lo, hi: optim.rprop((em, ep), (lo, lo + hi)),
+              floats(0.1, 0.9), floats(1.1, 2.0), floats(0.0, 1e-3), floats(0.0, 1.0)),
 )
 SCHEDS = st.one_of(
     st.just(optim.constant()),
@@ -593,7 +658,8 @@ SCHEDS = st.one_of(
     st.builds(optim.cosine_annealing_lr, st.integers(1, 8), floats(0.0, 1e-3)),
     st.builds(optim.linear_lr, floats(0.1, 1.0), floats(0.0, 1.0), st.integers(1, 6)),
 )
-LRS = {"sgd": 0.02, "adam": 0.01, "adamw": 0.01, "adagrad": 0.05, "rmsprop": 0.005, "adadelta": 1.0}
+LRS = {"sgd": 0.02, "adam": 0.01, "adamw": 0.01, "adagrad": 0.05, "rmsprop": 0.005, "adadelta": 1.0,
+       "nadam": 0.01, "radam": 0.01, "adamax": 0.01, "asgd": 0.02, "rprop": 0.01}
 EPOCHS, STEPS_PER_EPOCH = 8, 5
 
 
@@ -660,6 +726,13 @@ E2E = [
     (optim.adagrad(lr_decay=0.01), optim.exponential_lr(0.9), 0.5),
     (optim.rmsprop(momentum=0.5, centered=True), optim.multistep_lr([2, 6]), 0.01),
     (optim.adadelta(), optim.constant(), 1.0),
+    (optim.nadam(weight_decay=0.01, decoupled_weight_decay=True), optim.step_lr(3, 0.5), 0.05),
+    (optim.radam(weight_decay=0.01), optim.cosine_annealing_lr(5), 0.1),
+    (optim.adamax(), optim.exponential_lr(0.9), 0.1),
+    # ASGD's eta follows a schedule one update late; linear_lr's first epoch is base / 3:
+    # the lr at the first update (torch creates the state then), not the base lr at init.
+    (optim.asgd(lambd=0.01, t0=20), optim.linear_lr(), 0.05),
+    (optim.rprop(), optim.linear_lr(), 0.01),
 ]
 
 
