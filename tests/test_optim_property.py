@@ -1,9 +1,11 @@
 """Property (issue 10): ``jaxgd.train`` with any optimizer and schedule equals torch.optim.
 
-Hypothesis draws the optimizer (all six, with their non-default settings: SGD momentum,
+Hypothesis draws the optimizer (all eleven, with their non-default settings: SGD momentum,
 dampening, Nesterov and weight decay; Adam/AdamW betas, eps, weight decay and AMSGrad; Adagrad
 lr_decay, initial accumulator, weight decay; RMSprop alpha, momentum, centered; Adadelta rho,
-eps), its learning rate, a schedule (all six, constant included), n (2..40), d (1..4), the batch
+eps; NAdam/RAdam betas, eps, weight decay, decoupled or not, NAdam's momentum decay; Adamax
+betas, eps, weight decay; ASGD lambd, alpha, t0, weight decay; Rprop etas and step sizes),
+its learning rate, a schedule (all six, constant included), n (2..40), d (1..4), the batch
 size (1..n: SGD, mini-batch with or without a short last batch, GD) and epochs (1..4). The same
 float64 data, initial parameters and per-epoch orders go to ``jaxgd.train`` (x64 mode) and to
 ``torchref.optim.train`` (the tutorial's loop driving the matching ``torch.optim`` optimizer
@@ -20,7 +22,9 @@ with d <= 4 gives a per-sample curvature |x|^2 + 1 of about 5 at most (rarely ~1
 momentum SGD with lr <= 0.05 and momentum <= 0.9 stays inside its stability bound
 (lr * curvature < 2 (1 + momentum)); the adaptive methods take steps of order lr (RMSprop's
 first step is lr / sqrt(1 - alpha), hence its smaller lr), and Adadelta's lr multiplies a delta
-that starts at sqrt(eps). Schedules only lower the lr (gamma, factors <= 1). Subnormal floats
+that starts at sqrt(eps); RAdam's first steps (before rectification) are lr times the average
+gradient, and Rprop's step sizes (at most step_sizes[1] <= 0.501 here) follow the gradient's
+sign only. Schedules only lower the lr (gamma, factors <= 1). Subnormal floats
 are excluded: XLA:CPU flushes them to zero and torch does not (documented in ``jaxgd.optim``).
 Should a drawn run diverge anyway, both frameworks must reach a non-finite loss at the same
 epoch, and only the finite part is compared.
@@ -60,6 +64,17 @@ OPTIMIZERS = st.one_of(
     st.tuples(st.builds(optim.rmsprop, floats(0.5, 0.999), floats(1e-10, 1e-3), small, unit, st.booleans()),
               floats(1e-4, 0.01)),
     st.tuples(st.builds(optim.adadelta, floats(0.1, 0.99), floats(1e-8, 1e-3), small), floats(0.1, 1.0)),
+    st.tuples(st.builds(lambda b1, b2, eps, wd, md, dec: optim.nadam((b1, b2), eps, wd, md, dec),
+                        unit, floats(0.5, 0.999), floats(1e-10, 1e-3), small, floats(0.0, 0.1), st.booleans()),
+              floats(1e-3, 0.05)),
+    st.tuples(st.builds(lambda b1, b2, eps, wd, dec: optim.radam((b1, b2), eps, wd, dec),
+                        unit, floats(0.5, 0.999), floats(1e-10, 1e-3), small, st.booleans()), floats(1e-3, 0.02)),
+    st.tuples(st.builds(lambda b1, b2, eps, wd: optim.adamax((b1, b2), eps, wd),
+                        unit, floats(0.5, 0.999), floats(1e-10, 1e-3), small), floats(1e-3, 0.05)),
+    st.tuples(st.builds(optim.asgd, floats(0.0, 0.5), floats(0.0, 1.0), floats(0.0, 20.0), small),
+              floats(1e-3, 0.05)),
+    st.tuples(st.builds(lambda em, ep, lo, hi: optim.rprop((em, ep), (lo, lo + hi)),
+                        floats(0.1, 0.9), floats(1.1, 2.0), floats(0.0, 1e-3), floats(0.0, 0.5)), floats(1e-3, 0.05)),
 )
 SCHEDULES = st.one_of(
     st.just(optim.constant()),

@@ -16,8 +16,10 @@ program, a new structure compiles a new one::
 Exactness. Each update follows torch's single-tensor CPU kernels (``foreach=None`` resolves
 to the single-tensor path for CPU tensors) operation by operation (``_math``). The one
 structural difference: torch changes the parameter in place, optax returns an update ``u``
-applied as ``p + u``; only AdamW's decoupled decay differs from torch by more than nothing
-because of it, by one rounding of a quantity much smaller than ``p``. XLA:CPU flushes
+applied as ``p + u``; only the steps that change ``p`` in place twice (a decoupled decay:
+AdamW, NAdam and RAdam's ``decoupled_weight_decay``, ASGD's decay) differ from torch by more
+than nothing because of it, by one rounding of a quantity much smaller than ``p`` (XLA:CPU
+fuses the decay's product into the next add; torch rounds it first). XLA:CPU flushes
 subnormal floats to zero, torch does not: a subnormal hyperparameter acts as 0 here.
 
 torch's keywords. Every factory takes torch's keywords with torch's defaults and checks, plus
@@ -34,12 +36,18 @@ Schedules (``Schedule``) give the learning rate in force during each epoch as a 
 of traced values; see ``constant`` and the other schedule factories.
 """
 
-# Registration order is optim.NAMES' order (the CLI's, the tables'): the tutorial's SGD first.
+# Registration order is NAMES: the six of the tutorial's comparison first, then torch.optim's others.
 from jaxgd.optim import _sgd, _adam, _adagrad, _rmsprop, _adadelta  # noqa: F401, I001
+from jaxgd.optim import _nadam, _radam, _adamax, _asgd, _rprop  # noqa: F401, I001
 from jaxgd.optim._adadelta import adadelta
 from jaxgd.optim._adagrad import adagrad
 from jaxgd.optim._adam import adam, adamw
+from jaxgd.optim._adamax import adamax
+from jaxgd.optim._asgd import asgd
+from jaxgd.optim._nadam import nadam
+from jaxgd.optim._radam import radam
 from jaxgd.optim._rmsprop import rmsprop
+from jaxgd.optim._rprop import rprop
 from jaxgd.optim._schedules import (
     SCHEDULE_NAMES,
     Schedule,
@@ -67,8 +75,10 @@ __all__ = [
     "adadelta",
     "adagrad",
     "adam",
+    "adamax",
     "adamw",
     "as_optax",
+    "asgd",
     "cast",
     "constant",
     "cosine_annealing_lr",
@@ -77,8 +87,11 @@ __all__ = [
     "get_schedule",
     "linear_lr",
     "multistep_lr",
+    "nadam",
+    "radam",
     "register",
     "rmsprop",
+    "rprop",
     "sgd",
     "step_lr",
 ]
