@@ -1,6 +1,5 @@
 """Claim 4 (over-fitting): the equal-training-loss point, the measurement and the verdict."""
 
-import dataclasses
 
 import numpy as np
 import pytest

@@ -41,7 +41,6 @@ from jaxgd.cli._types import (  # noqa: F401
     real,
 )
 from jaxgd.cli._usage import Parser, UsageError, prog, usage_error  # noqa: F401
-from jaxgd.drivers._runs import quiet_train, timed_train  # noqa: F401  (c.quiet_train, c.timed_train in the commands)
 from jaxgd.studies._table import table
 
 TUTORIAL_N, TUTORIAL_LR, TUTORIAL_EPOCHS, TUTORIAL_BATCH = 1000, 0.02, 50, 50

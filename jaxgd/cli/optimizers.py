@@ -11,7 +11,7 @@ def add_parser(subparsers):
 
     p = subparsers.add_parser(
         "optimizers",
-        help="compare the six torch.optim optimizers in GD, mini-batch and SGD, each at its best learning rate",
+        help="compare the torch.optim optimizers (optim.NAMES) in GD, mini-batch and SGD, each at its best learning rate",
         description="Sweeps each of sgd, adam, adamw, adagrad, rmsprop and adadelta (torch's defaults) over a log "
         "grid of learning rates and several random seeds (one vmapped sweep per optimizer) in GD (batch n), "
         "mini-batch and SGD (batch 1); keeps, per optimizer and variant, the rate with the lowest median final "

@@ -1,4 +1,4 @@
-"""The optimizers compared: each of torch.optim's six (torch's defaults) in GD, mini-batch and SGD,
+"""The optimizers compared: each of jaxgd's torch.optim optimizers (torch's defaults) in GD, mini-batch and SGD,
 each at its own best learning rate from a vmapped sweep over a log grid, over many random seeds.
 
 Best learning rate (``choose_lr``): among the grid's rates at which no seed diverged, the one with
