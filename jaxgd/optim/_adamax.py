@@ -37,9 +37,9 @@ def _build(learning_rate, *, betas, eps, weight_decay):
 
 
 @register("adamax", torch_name="Adamax", build=_build, color="tab:olive", help={
-    "betas": "coefficients of the running averages of the gradient and its square",
-    "eps": "term added to the denominator for numerical stability",
-    "weight_decay": "weight decay (L2 on the gradient; AdamW: decoupled)",
+    "betas": "coefficients of the running average of the gradient and of its infinity norm",
+    "eps": "term added to |g| inside the infinity norm's max",
+    "weight_decay": "weight decay (L2 on the gradient)",
 })
 def adamax(betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0) -> Optimizer:
     r"""torch.optim.Adamax: Adam with the infinity norm in place of the second moment.
