@@ -115,10 +115,7 @@ def test_median_over_kept_leaves_out_diverged_runs():
 
 
 def test_one_set_of_quantiles_for_every_table():
-    from jaxgd.studies import _claims
-    from jaxgd.studies import _overfit
-    from jaxgd.studies import _optimizers
-    from jaxgd.studies import _batch_size
+    from jaxgd.studies import _batch_size_report, _claims, _optimizers, _overfit
 
     assert analysis.QS == (0.05, 0.5, 0.95)
-    assert all(m.QS is analysis.QS for m in (_batch_size, _claims, _optimizers, _overfit))
+    assert all(m.QS is analysis.QS for m in (_batch_size_report, _claims, _optimizers, _overfit))
