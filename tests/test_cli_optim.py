@@ -171,7 +171,7 @@ def test_parity_breach_with_an_optimizer_exits_1(monkeypatch, capsys):
 
 
 @pytest.mark.slow
-def test_parity_all_optimizers_passes_and_reports_all_six(capsys):
+def test_parity_all_optimizers_passes_and_reports_every_one(capsys):
     assert cli.main(["parity", "--optimizer", "all", "--epochs", "3", "--n", "200"]) == 0
     out = capsys.readouterr().out
     rows = [line.split() for line in out.splitlines() if line.split()[:1] and line.split()[0] in optim.NAMES]
