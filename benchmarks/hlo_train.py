@@ -7,9 +7,9 @@ optimised HLO's total op count and (top-level ops, ops including fused ones) per
 (``benchmarks.hlo.summarize``). Works on checkouts from before the specs became pytrees
 (``jaxgd._train``) and after (``jaxgd.drivers._train``), so two can be compared side by side.
 """
-import sys, json
+import sys
 repo = sys.argv[1]; sys.path.insert(0, repo)
-import numpy as np, jax, jaxgd
+import numpy as np, jaxgd
 from jaxgd import optim
 sys.path.insert(0, str(__import__("pathlib").Path(__file__).resolve().parents[1]))
 from benchmarks import hlo
@@ -19,7 +19,6 @@ try:
 except ImportError:
     from jaxgd import _train as T
     new = False
-from jaxgd import core
 d = jaxgd.synthetic_data()
 X, y = np.asarray(d.X), np.asarray(d.y).reshape(-1, 1)
 for name, bs, opt in (("SGD adam", 1, optim.adam()), ("mini adam", 50, optim.adam()), ("SGD plain", 1, optim.sgd())):
