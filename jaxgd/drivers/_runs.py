@@ -15,7 +15,7 @@ import numpy as np
 
 from jaxgd.drivers._train import train
 
-# The start of train's warning (jaxgd/_train.py): the filter matches it from the start.
+# The start of train's warning (jaxgd/drivers/_train.py): the filter matches it from the start.
 DIVERGED_WARNING = "training diverged"
 
 
