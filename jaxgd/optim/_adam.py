@@ -61,7 +61,6 @@ def _build_adamw(learning_rate, *, betas, eps, weight_decay, amsgrad):
 _HELP = {
     "betas": "coefficients of the running averages of the gradient and its square",
     "eps": "term added to the denominator for numerical stability",
-    "weight_decay": "weight decay (L2 on the gradient; AdamW: decoupled)",
     "amsgrad": "AMSGrad: the maximum of the past second moments",
 }
 
@@ -75,7 +74,8 @@ def _spec(name, betas, eps, weight_decay, amsgrad):
     )
 
 
-@register("adam", torch_name="Adam", build=_build_adam, color="tab:orange", help=_HELP)
+@register("adam", torch_name="Adam", build=_build_adam, color="tab:orange",
+          help={**_HELP, "weight_decay": "weight decay (L2 on the gradient)"})
 def adam(betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, amsgrad=False) -> Optimizer:
     r"""torch.optim.Adam, in torch's order of operations; weight decay is L2 on the gradient.
 
@@ -99,7 +99,8 @@ def adam(betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, amsgrad=False) -> Optim
     return _spec("adam", betas, eps, weight_decay, amsgrad)
 
 
-@register("adamw", torch_name="AdamW", build=_build_adamw, color="tab:green", help=_HELP)
+@register("adamw", torch_name="AdamW", build=_build_adamw, color="tab:green",
+          help={**_HELP, "weight_decay": "decoupled weight decay (p *= 1 - lr * weight_decay before the step)"})
 def adamw(betas=(0.9, 0.999), eps=1e-8, weight_decay=0.01, amsgrad=False) -> Optimizer:
     r"""torch.optim.AdamW: Adam with decoupled weight decay ``p *= 1 - lr * wd`` before the step.
 

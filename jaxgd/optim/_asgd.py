@@ -47,7 +47,7 @@ def _build(learning_rate, *, lambd, alpha, t0, weight_decay):
     "lambd": "ASGD's decay term",
     "alpha": "ASGD's power of the step-size decay",
     "t0": "ASGD's update count after which the parameters are averaged",
-    "weight_decay": "weight decay (L2 on the gradient; AdamW: decoupled)",
+    "weight_decay": "weight decay (L2 on the gradient)",
 })
 def asgd(lambd=1e-4, alpha=0.75, t0=1e6, weight_decay=0.0) -> Optimizer:
     r"""torch.optim.ASGD: SGD with a decaying step size and a running average of the parameters.

@@ -23,12 +23,6 @@ def nonneg(name, value):
     return value
 
 
-def positive(name, value):
-    value = real(name, value)
-    if value <= 0.0:
-        raise InputError(f"Invalid {name} value: {value} (must be > 0)")
-    return value
-
 
 def unit(name, value, *, closed):
     value = real(name, value)
@@ -60,8 +54,3 @@ def positive_int(name, value):
     if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
         raise InputError(f"Invalid {name} value: {value!r} (must be a positive integer)")
     return int(value)
-
-
-def learning_rate(value):
-    """The learning rate's check (torch: ``lr >= 0``), for callers holding a concrete value."""
-    return nonneg("lr", value)

@@ -58,7 +58,7 @@ def _build(learning_rate, *, betas, eps, weight_decay, momentum_decay, decoupled
 @register("nadam", torch_name="NAdam", build=_build, color="tab:pink", help={
     "betas": "coefficients of the running averages of the gradient and its square",
     "eps": "term added to the denominator for numerical stability",
-    "weight_decay": "weight decay (L2 on the gradient; AdamW: decoupled)",
+    "weight_decay": "weight decay (L2 on the gradient; decoupled with --decoupled-weight-decay)",
     "momentum_decay": "NAdam's momentum decay psi: mu_t = beta1 (1 - 0.96^(t psi) / 2)",
     "decoupled_weight_decay": "NAdam/RAdam: decoupled weight decay p *= 1 - lr * wd (as AdamW) instead of L2",
 })

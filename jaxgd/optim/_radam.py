@@ -88,7 +88,7 @@ def _build(learning_rate, *, betas, eps, weight_decay, decoupled_weight_decay):
 @register("radam", torch_name="RAdam", build=_build, color="tab:gray", help={
     "betas": "coefficients of the running averages of the gradient and its square",
     "eps": "term added to the denominator for numerical stability",
-    "weight_decay": "weight decay (L2 on the gradient; AdamW: decoupled)",
+    "weight_decay": "weight decay (L2 on the gradient; decoupled with --decoupled-weight-decay)",
     "decoupled_weight_decay": "NAdam/RAdam: decoupled weight decay p *= 1 - lr * wd (as AdamW) instead of L2",
 })
 def radam(betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, decoupled_weight_decay=False) -> Optimizer:

@@ -52,7 +52,7 @@ def _build(learning_rate, *, momentum, dampening, weight_decay, nesterov, moment
     "momentum": "momentum factor",
     "dampening": "dampening of the momentum",
     "nesterov": "Nesterov momentum (needs momentum > 0 and dampening 0)",
-    "weight_decay": "weight decay (L2 on the gradient; AdamW: decoupled)",
+    "weight_decay": "weight decay (L2 on the gradient)",
 })
 def sgd(momentum=0.0, dampening=0.0, weight_decay=0.0, nesterov=False) -> Optimizer:
     r"""torch.optim.SGD: ``p -= lr * d`` with optional L2 decay, momentum and Nesterov.

@@ -139,9 +139,10 @@ class Definition:
     color: str  # its colour in figures
     help: dict  # keyword -> what it is (the CLI's help)
 
-    @property
+    @functools.cached_property
     def keywords(self) -> dict:
-        """{keyword: torch's default} of the factory (``maximize`` included)."""
+        """{keyword: torch's default} of the factory (``maximize`` included); read once (the CLI
+        asks for every optimizer's keywords for every flag)."""
         return {k: p.default for k, p in inspect.signature(self.factory).parameters.items()
                 if p.kind is inspect.Parameter.KEYWORD_ONLY or p.kind is inspect.Parameter.POSITIONAL_OR_KEYWORD}
 
