@@ -24,7 +24,9 @@ def optimizers_figure(report, path):
     E = report.epochs
     e = np.arange(E + 1)
     floor = max(report.resolution / 8, 1e-12)  # excess below one ulp of the loss is rounding
-    fig = _figure(figsize=(6 * len(variants), 9.5), layout="constrained")
+    # Room below the panels for one legend per column: a row per two optimizers.
+    rows = -(-len(dict.fromkeys(x.optimizer for x in report.entries)) // 2)
+    fig = _figure(figsize=(6 * len(variants), 8.5 + 0.2 * rows), layout="constrained")
     axes = fig.subplots(2, len(variants), squeeze=False)
     for col, variant in enumerate(variants):
         entries = [x for x in report.entries if x.variant == variant]
@@ -51,7 +53,9 @@ def optimizers_figure(report, path):
                          f"update{'s' if first.updates_per_epoch != 1 else ''}/epoch)")
             ax.grid(True, which="both", alpha=0.3)
             if row == 1:  # one legend per column (the rates differ by variant), below it
-                ax.legend(fontsize=9, loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=3, frameon=False)
+                # Two columns at 8 pt stay within the panel's width (three overlapped the
+                # neighbouring column's legend with eleven optimizers).
+                ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=2, frameon=False)
             if not drawn:
                 _note(ax, "every learning rate diverged for every optimizer")
     fig.suptitle(
