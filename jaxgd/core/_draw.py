@@ -49,3 +49,10 @@ def batch_indices(order, plan: Plan):
         fill = plan.num_batches * plan.batch_size - plan.n  # < batch_size <= n - batch_size
         order = jnp.concatenate([order, order[:fill]])
     return order.reshape(plan.num_batches, plan.batch_size)
+
+
+def batch_positions(k, plan: Plan):
+    """The positions in the epoch's order of batch ``k``'s rows, (batch_size,): row j of
+    :func:`batch_indices` is ``order[batch_positions(j, plan)]``, without the (n,) order."""
+    positions = k * plan.batch_size + jnp.arange(plan.batch_size)
+    return jnp.where(positions >= plan.n, positions - plan.n, positions) if plan.padded else positions

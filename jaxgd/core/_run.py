@@ -10,11 +10,11 @@ import jax
 import jax.numpy as jnp
 
 from jaxgd._errors import InputError
-from jaxgd.core._draw import batch_indices
+from jaxgd.core._draw import batch_indices, batch_positions
 from jaxgd.core._model import Batch, Params, loss
 from jaxgd.core._plan import Plan, default_unroll, trace_grid
 from jaxgd.core._state import TrainState, _check_state, _stateful, learning_rate, update_step
-from jaxgd.data._orders import permutation
+from jaxgd.data._orders import permutation, permutation_at
 
 
 class Trace(NamedTuple):
@@ -68,7 +68,7 @@ def _select(keep, new, old):
 
 
 def run(state: TrainState, X, y, plan: Plan, *, orders=None, order_keys=None, active_epochs=None,
-        validation=None):
+        validation=None, axis_name=None):
     """``plan.epochs`` epochs from ``state``: ``(final TrainState, History)``.
 
     Args:
@@ -86,6 +86,16 @@ def run(state: TrainState, X, y, plan: Plan, *, orders=None, order_keys=None, ac
       validation: optional ``(X_val, y_val)``, (m, d) and (m,) or (m, 1): the held-out loss
         1/(2m) sum (y_hat - y)^2 at the start and after every epoch goes to
         ``History.val_loss`` (and to the trace's ``val_loss``).
+
+      axis_name: optional mesh axis (or tuple of axes) over which X and y are sharded by rows,
+        for a caller inside ``shard_map``: X, y are then this device's block of the
+        ``plan.row_count`` rows (device i holds rows i*len(X) onwards). Each device gathers only
+        the rows of each batch it holds (the others weighted 0), and one all-reduce of d + 2
+        numbers per update (:func:`update_step`) completes the gradient and the batch loss;
+        the full-data losses take one more per evaluation. Batch indices are computed a batch
+        at a time from ``order_keys`` (``permutation_at``: O(batch) memory, not O(n)). The
+        validation data, orders and state are replicated. Results equal the unsharded run up
+        to summation order.
 
     With ``plan.record_every`` set, ``History.trace`` holds the run on :func:`trace_grid`'s
     points: each update's parameters are kept (memory O(updates * d)), the grid's gathered and
@@ -105,12 +115,17 @@ def run(state: TrainState, X, y, plan: Plan, *, orders=None, order_keys=None, ac
             raise InputError(f"orders must be (epochs, n) = {expected} permutations, got shape {tuple(orders.shape)}")
     unroll = plan.unroll or default_unroll(plan.batch_size, plan.n, _stateful(state))
     X = jnp.asarray(X, plan.dtype)
-    y = jnp.asarray(y, plan.dtype).reshape(plan.row_count, 1)
+    rows = plan.row_count if axis_name is None else X.shape[0]  # the rows this device holds
+    y = jnp.asarray(y, plan.dtype).reshape(rows, 1)
+    offset = 0 if axis_name is None else jax.lax.axis_index(axis_name) * rows  # its first row's index
     row_weight = None
     if plan.row_count != plan.n:
-        row_weight = (jnp.arange(plan.row_count) < plan.n).astype(X.dtype)[:, None]
+        row_weight = (offset + jnp.arange(rows) < plan.n).astype(X.dtype)[:, None]
     full = Batch(X, y, row_weight, plan.n)
-    full_loss = functools.partial(loss, batch=full)
+
+    def full_loss(params):
+        value = loss(params, full)
+        return value if axis_name is None else jax.lax.psum(value, axis_name)
     val_loss = None
     if validation is not None:
         X_val = jnp.asarray(validation[0], plan.dtype)
@@ -126,7 +141,7 @@ def run(state: TrainState, X, y, plan: Plan, *, orders=None, order_keys=None, ac
         # GD: one update per epoch over every sample. The order only permutes the summation,
         # so no gather; the update's loss is the full-data loss before it, i.e. the epoch loss.
         def epoch(state, e):
-            new, step_loss = update_step(state, full, learning_rate(state, state.step))
+            new, step_loss = update_step(state, full, learning_rate(state, state.step), axis_name)
             new = masked(e, new, state)
             return new, (new.params, step_loss)
 
@@ -139,28 +154,45 @@ def run(state: TrainState, X, y, plan: Plan, *, orders=None, order_keys=None, ac
         if plan.padded:  # the fill rows of the short last batch: weight 0
             weight = (jnp.arange(nb * b) < plan.n).astype(X.dtype).reshape(nb, b, 1)
 
-        def batch_step(carry, xs):
-            state, lr = carry
-            idx, w = xs
-            # Orders are validated (or drawn) permutations and batch_indices keeps each batch's
-            # indices distinct: skip the bounds handling and promise uniqueness.
-            Xb = X.at[idx].get(mode="promise_in_bounds", unique_indices=True)
+        def gather(idx, w):
+            """The batch at global row indices ``idx`` (this device's rows of it, sharded)."""
+            if axis_name is None:
+                # Orders are validated (or drawn) permutations and batch_indices keeps each
+                # batch's indices distinct: skip the bounds handling and promise uniqueness.
+                Xb = X.at[idx].get(mode="promise_in_bounds", unique_indices=True)
+                yb = y.at[idx].get(mode="promise_in_bounds", unique_indices=True)
+            else:  # the rows held elsewhere: any local row, weighted 0
+                local = idx - offset
+                held = ((local >= 0) & (local < rows)).astype(X.dtype)[:, None]
+                local = jnp.clip(local, 0, rows - 1)
+                Xb = X.at[local].get(mode="promise_in_bounds")
+                yb = y.at[local].get(mode="promise_in_bounds")
+                w = held if w is None else held * w
             # Materialise the gathered rows once: fused into each consumer, XLA:CPU would
             # redo the random-access gather for the forward and again for the gradient.
-            Xb = jax.lax.optimization_barrier(Xb)
-            yb = y.at[idx].get(mode="promise_in_bounds", unique_indices=True)
-            new, loss_value = update_step(state, Batch(Xb, yb, w, b), lr)
+            return Batch(jax.lax.optimization_barrier(Xb), yb, w, b)
+
+        def batch_step(carry, xs):
+            state, lr, order = carry
+            idx, w = xs
+            if axis_name is not None:  # idx is the batch's number: its indices, from the order
+                positions = batch_positions(idx, plan)
+                idx = permutation_at(order, plan.n, positions) if order_keys is not None else order[positions]
+            new, loss_value = update_step(state, gather(idx, w), lr, axis_name)
             # With a trace, every update's parameters are a scan output too.
-            return (new, lr), ((loss_value, new.params) if tracing else loss_value)
+            return (new, lr, order), ((loss_value, new.params) if tracing else loss_value)
 
         def epoch(state, xs):
             e, order = xs
-            if order_keys is not None:  # order keys: the permutation is computed here
-                order = permutation(order, plan.n)
+            if axis_name is not None:  # each batch's indices computed when it is drawn: O(batch)
+                batches = jnp.arange(nb)
+            else:
+                if order_keys is not None:  # order keys: the permutation is computed here
+                    order = permutation(order, plan.n)
+                batches, order = batch_indices(order, plan), None
             # The lr in force is the schedule's at this epoch: computed once per epoch.
             lr = learning_rate(state, state.step // nb)
-            (new, _), out = jax.lax.scan(batch_step, (state, lr), (batch_indices(order, plan), weight),
-                                         unroll=unroll)
+            (new, *_), out = jax.lax.scan(batch_step, (state, lr, order), (batches, weight), unroll=unroll)
             new = masked(e, new, state)
             if not tracing:
                 return new, (new.params, out, full_loss(new.params))
@@ -187,6 +219,6 @@ def run(state: TrainState, X, y, plan: Plan, *, orders=None, order_keys=None, ac
                                       state.params, stepped[0])
         at = jax.tree.map(lambda p: p[updates], per_update)  # static indices
         history = history._replace(trace=Trace(
-            jnp.asarray(samples), jnp.asarray(updates), at.w, at.b, _losses_at(full_loss, at, plan.row_count),
+            jnp.asarray(samples), jnp.asarray(updates), at.w, at.b, _losses_at(full_loss, at, rows),
             None if val_loss is None else val_loss(at)))
     return final, history

@@ -8,6 +8,7 @@ from typing import Any, NamedTuple
 import jax
 import jax.numpy as jnp
 import optax
+from jax.flatten_util import ravel_pytree
 
 from jaxgd import optim
 from jaxgd._errors import InputError
@@ -58,7 +59,7 @@ def learning_rate(state: TrainState, epoch):
     return state.schedule.lr(state.lr, epoch).astype(state.lr.dtype)
 
 
-def update_step(state: TrainState, batch: Batch, lr):
+def update_step(state: TrainState, batch: Batch, lr, axis_name=None):
     """One update: ``(state, batch, lr in force) -> (state, loss)``.
 
     ``loss`` is the batch loss at the parameters *before* the update (the tutorial's
@@ -66,12 +67,26 @@ def update_step(state: TrainState, batch: Batch, lr):
     optimizer is the spec the state carries (its structure static, its hyperparameters
     leaves). ``lr`` is the learning rate in force (:func:`learning_rate`; ``run`` computes it
     once per epoch).
+
+    ``axis_name`` (inside ``shard_map``): ``batch`` holds only this device's rows of the batch
+    (the others weighted 0), so its loss and gradient are partial sums; one all-reduce of the
+    d + 2 numbers (gradient of w and b, and the loss) over that mesh axis completes them.
     """
     loss_value, grads = jax.value_and_grad(loss)(state.params, batch)
+    if axis_name is not None:
+        loss_value, grads = all_reduce((loss_value, grads), axis_name)
     step = state.step + 1
     updates, opt_state = state.optimizer.transformation(lr).update(grads, state.opt_state, state.params, step=step)
     return state._replace(params=optax.apply_updates(state.params, updates), opt_state=opt_state,
                           step=step), loss_value
+
+
+def all_reduce(tree, axis_name):
+    """The sum of ``tree`` (a pytree of arrays of one dtype) over the devices of ``axis_name``,
+    as one all-reduce of its leaves packed into one vector: the collective's latency, not its
+    size, is what costs at a linear model's few numbers."""
+    flat, unflatten = ravel_pytree(tree)
+    return unflatten(jax.lax.psum(flat, axis_name))
 
 
 def _check_state(state: TrainState, plan: Plan):

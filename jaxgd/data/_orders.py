@@ -81,9 +81,19 @@ def permutation(round_keys, n):
     keeps it a bijection of [0, n). O(n) elementwise work with no sort, no host round trip and
     the same bits on every backend; XLA's CPU sort is ~10x slower at n = 1000.
     """
+    return permutation_at(round_keys, n, jnp.arange(n, dtype=jnp.uint32))
+
+
+def permutation_at(round_keys, n, positions):
+    """``permutation(round_keys, n)[positions]``, computed for those positions only.
+
+    Each position is mapped on its own (the network, then the cycle walk), so the values at a
+    batch's positions cost O(batch), not O(n): what a process holding a shard of the rows
+    computes for each batch. ``positions``: integers in [0, n), any shape.
+    """
     bits = _domain_bits(n)
     permute = _bijection([round_keys[r] for r in range(round_keys.shape[0])], bits)
-    x = jnp.arange(n, dtype=jnp.uint32)
+    x = jnp.asarray(positions).astype(jnp.uint32)
     if n == (1 << bits):
         return permute(x).astype(jnp.int32)
 
@@ -94,7 +104,7 @@ def permutation(round_keys, n):
         x = jnp.where(pending, permute(x), x)
         return x, x >= n
 
-    x, _ = jax.lax.while_loop(lambda s: jnp.any(s[1]), walk, (x, jnp.ones(n, bool)))
+    x, _ = jax.lax.while_loop(lambda s: jnp.any(s[1]), walk, (x, jnp.ones(x.shape, bool)))
     return x.astype(jnp.int32)
 
 

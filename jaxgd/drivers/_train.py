@@ -12,7 +12,7 @@ import numpy as np
 
 from jaxgd.drivers import _validate
 from jaxgd import analysis, core, optim
-from jaxgd.data._mesh import replicate, shard_rows
+from jaxgd.data._mesh import auto_mesh, replicate, shard_rows
 from jaxgd.core._plan import variant_name  # noqa: F401  (also importable from here, as before)
 from jaxgd.core._model import Params
 
@@ -72,21 +72,41 @@ _plan = functools.lru_cache(maxsize=256)(core.Plan)
 _dtype_name = functools.lru_cache(maxsize=16)(str)
 
 
+def _draw_and_run(X, y, seed, lr, optimizer, schedule, init, order, validation, plan: core.Plan, axis_name=None):
+    """draw -> init_state -> run; ``init`` and ``order`` replace the draw's."""
+    params, keys = core.draw(seed, plan, d=X.shape[1])
+    if init is not None:
+        params = Params(*init)
+    state = core.init_state(params, optimizer, lr, schedule=schedule, dtype=plan.dtype)
+    state, history = core.run(state, X, y, plan, orders=order, order_keys=None if order is not None else keys,
+                              validation=validation, axis_name=axis_name)
+    if history.trace is not None:
+        history = history._replace(trace=history.trace._replace(samples=None, updates=None))
+    return state.params, history
+
+
 @functools.partial(jax.jit, static_argnames=("plan",))
 def _program(X, y, seed, lr, optimizer, schedule, init, order, validation, plan: core.Plan):
     """draw -> init_state -> run, as one program; ``init`` and ``order`` replace the draw's.
     The optimizer and schedule are pytree specs: ``jit`` keeps their structure in the cache
     key and traces their values. Returns the final parameters and the history (not the
     optimizer state: fewer buffers; nor the trace's grid, which the host knows)."""
-    params, keys = core.draw(seed, plan, d=X.shape[1])
-    if init is not None:
-        params = Params(*init)
-    state = core.init_state(params, optimizer, lr, schedule=schedule, dtype=plan.dtype)
-    state, history = core.run(state, X, y, plan, orders=order, order_keys=None if order is not None else keys,
-                              validation=validation)
-    if history.trace is not None:
-        history = history._replace(trace=history.trace._replace(samples=None, updates=None))
-    return state.params, history
+    return _draw_and_run(X, y, seed, lr, optimizer, schedule, init, order, validation, plan)
+
+
+@functools.partial(jax.jit, static_argnames=("plan", "mesh"))
+def _sharded_program(X, y, seed, lr, optimizer, schedule, init, order, validation, plan: core.Plan, mesh):
+    """:func:`_program` with the rows of X and y sharded over every axis of ``mesh``: each
+    device runs the draw and the run on its own rows (``shard_map``), and an update's only
+    collective is one all-reduce of d + 2 numbers, its gradient and batch loss
+    (``core.run(..., axis_name=)``); the batch rows never move. Everything else is replicated."""
+    from jax.sharding import PartitionSpec as P
+
+    axes = mesh.axis_names
+    replicated = (P(),) * 7
+    body = functools.partial(_draw_and_run, plan=plan, axis_name=axes)
+    return jax.shard_map(body, mesh=mesh, in_specs=(P(axes), P(axes), *replicated), out_specs=P(), check_vma=False)(
+        X, y, seed, lr, optimizer, schedule, init, order, validation)
 
 
 def train(
@@ -178,11 +198,15 @@ def train(
         validation = _validate.validation(validation, d)
     record_every = _validate.record_every(record_every)
     if mesh is not None:
+        mesh = auto_mesh(mesh)
         X, y, rows = shard_rows(X, y, mesh)
         if validation is not None:
             validation = replicate(validation, mesh)
     plan = _plan(n, batch_size, epochs, _dtype_name(dtype), unroll or 0, rows, record_every or 0)
-    params, hist = _program(X, y, seed, lr, optimizer, schedule, init, order, validation, plan)
+    if mesh is None:
+        params, hist = _program(X, y, seed, lr, optimizer, schedule, init, order, validation, plan)
+    else:
+        params, hist = _sharded_program(X, y, seed, lr, optimizer, schedule, init, order, validation, plan, mesh)
     # Non-finite data (or data so large the loss overflows) makes the initial loss non-finite:
     # checked on the one scalar the run already computed instead of another pass over X.
     # One host copy of the (epochs + 1) losses; indexing the device array would dispatch ops.
