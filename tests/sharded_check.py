@@ -104,6 +104,37 @@ def record_cases():
     return out
 
 
+def collective_cases():
+    """What the sharded train program communicates, read off its compiled HLO: every
+    all-reduce's shape (in the text's order: the loop bodies' appear once however often they
+    run), any other collective, and the largest integer array (the batch indices: O(batch)
+    when computed a batch at a time, O(n) for a whole epoch's order). n = 1001 rows over 4
+    devices, d = 3."""
+    from jaxgd import core, optim
+    from jaxgd.data._mesh import auto_mesh, shard_rows
+    from jaxgd.drivers import _train
+
+    rng = np.random.default_rng(1)
+    n, d = 1001, 3
+    X = rng.normal(size=(n, d)).astype(np.float32)
+    y = (X @ np.ones(d) + 0.5 * rng.normal(size=n)).astype(np.float32)
+    mesh = auto_mesh(jax.make_mesh((4,), ("data",)))
+    Xs, ys, rows = shard_rows(X, y, mesh)
+    out = {}
+    for bs, unroll, opt in ((50, 1, optim.sgd()), (50, 4, optim.sgd()), (1, 1, optim.adam()), (n, 1, optim.sgd())):
+        plan = core.Plan(n, bs, 3, "float32", unroll, rows, 0)
+        text = _train._sharded_program.lower(Xs, ys, 0, 0.02, opt, optim.constant(), None, None, None, plan,
+                                             mesh).compile().as_text()
+        ints = [int(np.prod([int(k) for k in dims.split(",") if k] or [1]))
+                for dims in re.findall(r"[su]32\[([\d,]*)\]", text)]
+        out[f"hlo batch={bs},unroll={unroll},{opt.name}"] = {
+            "all_reduce": re.findall(r"= (f32\[\d*\])\{?[\d,]*\}? all-reduce\(", text),
+            "other_collectives": len(re.findall(r" (?:all-gather|all-to-all|collective-permute|reduce-scatter)\(", text)),
+            "largest_int_array": max(ints),
+        }
+    return out
+
+
 def main():
     assert jax.device_count() == 4, jax.devices()
     out = {"devices": jax.device_count()}
@@ -126,6 +157,7 @@ def main():
         }
     out.update(sweep_cases())
     out.update(record_cases())
+    out.update(collective_cases())
     try:
         jaxgd.train(np.ones((4, 1)), np.ones(4), batch_size=2, lr=0.1, epochs=1, mesh="not a mesh")
         out["bad_mesh_error"] = None

@@ -76,3 +76,16 @@ def test_epoch_orders_rejects_bad_sizes():
         jaxgd.epoch_orders(0, 0, 3)
     with pytest.raises(ValueError, match="positive"):
         jaxgd.epoch_orders(0, 5, 0)
+
+
+@pytest.mark.parametrize("n", [1, 2, 7, 64, 1000, 1001])
+def test_the_order_at_some_positions_is_the_whole_orders_there(n):
+    # A process holding a shard of the rows computes each batch's indices on their own
+    # (permutation_at, O(batch)); they must be the whole epoch's order at those positions,
+    # bit for bit: both are the same integer arithmetic, element by element.
+    from jaxgd.data._orders import epoch_round_keys, permutation, permutation_at
+
+    keys = epoch_round_keys(run_keys(4)[1], 3, n)
+    whole = np.asarray(permutation(keys, n))
+    positions = np.random.default_rng(n).integers(0, n, size=(5, 3))
+    np.testing.assert_array_equal(np.asarray(permutation_at(keys, n, positions)), whole[positions])

@@ -72,3 +72,28 @@ def test_held_out_loss_and_trace_under_a_mesh(sharded_results):
     # padded mini-batch, n = 41 on 4 devices) and sweep(mesh=, ...) equal the runs without a
     # mesh: val_loss and every trace field within the float32 parity tolerance above.
     assert sharded_results["record validation+trace mesh=4"]["worst_over_tolerance"] <= 1.0
+
+
+def test_an_update_moves_its_gradient_not_its_rows(sharded_results):
+    # Read off the compiled sharded programs (n = 1001 over 4 devices, d = 3): every update
+    # is one all-reduce of d + 2 = 5 float32 (the gradient of w and b, and the batch loss);
+    # the full-data losses are scalar all-reduces (one before the run and one per epoch for
+    # mini-batch, the last one for GD, whose updates' losses are its epoch losses). No batch
+    # row is gathered from another device. A loop body appears once in the text: unroll 4
+    # shows 4 updates, plus 1 for the remainder of 21 batches = 5 x 4 + 1.
+    hlo = {k: v for k, v in sharded_results.items() if k.startswith("hlo ")}
+    expected = {"hlo batch=50,unroll=1,sgd": 1, "hlo batch=50,unroll=4,sgd": 5, "hlo batch=1,unroll=1,adam": 1,
+                "hlo batch=1001,unroll=1,sgd": 1}
+    assert set(hlo) == set(expected)
+    for name, r in hlo.items():
+        assert r["other_collectives"] == 0, name
+        assert sorted(r["all_reduce"]) == sorted(["f32[5]"] * expected[name] + ["f32[]"] * (1 if "1001" in name else 2)), (name, r)
+
+
+def test_each_device_computes_only_its_batch_indices(sharded_results):
+    # Batch indices are computed a batch at a time from the order keys, so no array of the
+    # program has n = 1001 integers (a whole epoch's order): the largest is the device's own
+    # row numbers, ceil(1001 / 4) = 251.
+    for name, r in sharded_results.items():
+        if name.startswith("hlo "):
+            assert r["largest_int_array"] == 251, (name, r)

@@ -151,7 +151,7 @@ def run(state: TrainState, X, y, plan: Plan, *, orders=None, order_keys=None, ac
     else:
         b, nb = plan.batch_size, plan.num_batches
         weight = None
-        if plan.padded:  # the fill rows of the short last batch: weight 0
+        if plan.padded and axis_name is None:  # the fill rows of the short last batch: weight 0
             weight = (jnp.arange(nb * b) < plan.n).astype(X.dtype).reshape(nb, b, 1)
 
         def gather(idx, w):
@@ -173,26 +173,29 @@ def run(state: TrainState, X, y, plan: Plan, *, orders=None, order_keys=None, ac
             return Batch(jax.lax.optimization_barrier(Xb), yb, w, b)
 
         def batch_step(carry, xs):
-            state, lr, order = carry
-            idx, w = xs
-            if axis_name is not None:  # idx is the batch's number: its indices, from the order
-                positions = batch_positions(idx, plan)
+            state, lr, order, k = carry
+            if axis_name is None:
+                idx, w = xs
+            else:  # batch k's indices and fill weights, computed here: O(batch), not O(n)
+                positions = batch_positions(k, plan)
                 idx = permutation_at(order, plan.n, positions) if order_keys is not None else order[positions]
+                w = (k * b + jnp.arange(b) < plan.n).astype(X.dtype)[:, None] if plan.padded else None
+                k = k + 1
             new, loss_value = update_step(state, gather(idx, w), lr, axis_name)
             # With a trace, every update's parameters are a scan output too.
-            return (new, lr, order), ((loss_value, new.params) if tracing else loss_value)
+            return (new, lr, order, k), ((loss_value, new.params) if tracing else loss_value)
 
         def epoch(state, xs):
             e, order = xs
-            if axis_name is not None:  # each batch's indices computed when it is drawn: O(batch)
-                batches = jnp.arange(nb)
+            if axis_name is not None:  # each batch's indices computed when it is drawn (batch_step)
+                xs, k = None, jnp.zeros((), jnp.int32)
             else:
                 if order_keys is not None:  # order keys: the permutation is computed here
                     order = permutation(order, plan.n)
-                batches, order = batch_indices(order, plan), None
+                xs, order, k = (batch_indices(order, plan), weight), None, None
             # The lr in force is the schedule's at this epoch: computed once per epoch.
             lr = learning_rate(state, state.step // nb)
-            (new, *_), out = jax.lax.scan(batch_step, (state, lr, order), (batches, weight), unroll=unroll)
+            (new, *_), out = jax.lax.scan(batch_step, (state, lr, order, k), xs, length=nb, unroll=unroll)
             new = masked(e, new, state)
             if not tracing:
                 return new, (new.params, out, full_loss(new.params))
