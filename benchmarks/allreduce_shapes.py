@@ -1,3 +1,12 @@
+"""Probe: the latency of one all-reduce over gloo by shape, 2 processes on this host.
+
+    P=$(python -c 'import socket;s=socket.socket();s.bind(("",0));print(s.getsockname()[1])')
+    for i in 0 1; do python benchmarks/allreduce_shapes.py $P $i & done; wait
+
+Process 0 prints, per case, microseconds per all-reduce (median of 3 calls of a 100-iteration
+compiled loop) and the all-reduce as it appears in the compiled HLO (XLA combines separate
+scalar psums into one tuple all-reduce).
+"""
 import sys, time, json, re
 import numpy as np
 port, pid = sys.argv[1], int(sys.argv[2])
@@ -22,7 +31,6 @@ cases = {
  "f32[3]": (lambda v: jax.lax.psum(v, ax)/2, jnp.ones((3,), jnp.float32)),
  "f32[64]": (lambda v: jax.lax.psum(v, ax)/2, jnp.ones((64,), jnp.float32)),
  "3 scalars": (lambda v: jnp.stack([jax.lax.psum(v[i], ax) for i in range(3)])/2, jnp.ones((3,), jnp.float32)),
- "f64[3]": (lambda v: jax.lax.psum(v, ax)/2, jnp.ones((3,), jnp.int32)),
 }
 for k,(b,x) in cases.items():
     us, ars = looped(b, x)
