@@ -1,0 +1,92 @@
+"""What a user waits for: each command's wall time, warm and cold, beside ``python -c "import jax"``.
+
+    python -m benchmarks.cli_latency [--repeats 3] [--commands compare help ...] [--json OUT]
+
+Every command runs as a user runs it (a fresh process, the ``jaxgd`` entry point of this
+Python), in a scratch directory, with its own compilation cache directory
+(``JAXGD_CACHE_DIR``): *cold* is the first run into an empty cache, *warm* a later run with
+the cache the earlier runs filled. The floor, ``python -c "import jax"``, is measured in the
+same run, interleaved with the commands, so the ratios hold on any machine; each figure is the
+median of ``--repeats`` runs (cold: each into a new empty cache).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+JAXGD = [sys.executable, "-m", "jaxgd"]
+COMMANDS = {
+    "help": ["--help"],
+    "compare": ["compare"],
+    "claims": ["claims"],
+    "batch-size": ["batch-size"],
+    "paths --gif": ["paths", "--gif"],
+    "parity --optimizer all": ["parity", "--optimizer", "all"],
+}
+# The issue's goals, as multiples of importing JAX: (warm, cold); None: no goal.
+GOALS = {"help": (1.2, None), "compare": (2.5, 8.0), "claims": (15.0, None), "batch-size": (15.0, 40.0),
+         "paths --gif": (10.0, None), "parity --optimizer all": (None, None)}
+
+
+def _timed(cmd, cwd, env):
+    t = time.perf_counter()
+    p = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True)
+    elapsed = time.perf_counter() - t
+    if p.returncode != 0:
+        sys.exit(f"benchmarks.cli_latency: {' '.join(cmd)} failed ({p.returncode}):\n{p.stderr[-2000:]}")
+    return elapsed
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--repeats", type=int, default=3)
+    p.add_argument("--commands", nargs="+", choices=list(COMMANDS), default=list(COMMANDS))
+    p.add_argument("--no-cold", action="store_true", help="warm runs only (after one run to fill the cache)")
+    p.add_argument("--json", default=None)
+    args = p.parse_args(argv)
+    env = {k: v for k, v in os.environ.items() if k != "JAXGD_NO_CACHE"}
+    floor = []
+    rows = {}
+    with tempfile.TemporaryDirectory() as scratch:
+        def import_jax():
+            floor.append(_timed([sys.executable, "-c", "import jax"], scratch, env))
+
+        for name in args.commands:
+            cmd = JAXGD + COMMANDS[name]
+            cold, warm = [], []
+            cache = os.path.join(scratch, f"cache-{len(rows)}")
+            for r in range(1 if args.no_cold else args.repeats):
+                shutil.rmtree(cache, ignore_errors=True)
+                import_jax()
+                (warm if args.no_cold else cold).append(_timed(cmd, scratch, {**env, "JAXGD_CACHE_DIR": cache}))
+            for r in range(args.repeats):
+                import_jax()
+                warm.append(_timed(cmd, scratch, {**env, "JAXGD_CACHE_DIR": cache}))
+            rows[name] = {"warm_s": statistics.median(warm),
+                          "cold_s": None if args.no_cold else statistics.median(cold)}
+            print(f"{name}: {rows[name]}", file=sys.stderr, flush=True)
+    base = statistics.median(floor)
+    print(f"import jax: {base:.2f} s (median of {len(floor)}, interleaved)\n")
+    print(f"{'command':26}{'warm s':>8}{'x jax':>7}{'goal':>6}{'cold s':>8}{'x jax':>7}{'goal':>6}")
+    for name, r in rows.items():
+        gw, gc = GOALS[name]
+        cold = r["cold_s"]
+        fmt = lambda v, f: "-" if v is None else format(v, f)  # noqa: E731
+        print(f"{name:26}{r['warm_s']:8.2f}{r['warm_s'] / base:7.1f}{fmt(gw, '6.1f'):>6}"
+              f"{fmt(cold, '8.2f'):>8}{fmt(None if cold is None else cold / base, '7.1f'):>7}{fmt(gc, '6.1f'):>6}")
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump({"date": time.strftime("%Y-%m-%d"), "cpus": os.cpu_count(), "import_jax_s": base,
+                       "import_jax_runs": floor, "commands": rows, "goals": GOALS}, f, indent=1)
+
+
+if __name__ == "__main__":
+    main()
