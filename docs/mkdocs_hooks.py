@@ -6,6 +6,8 @@
   in, so the page cannot fall behind the parser.
 - Options after ```` ```python ```` in a code fence (``notest``, ``continuation``: read by
   pytest-markdown-docs) are dropped, so that Python-Markdown highlights the block as Python.
+- In the API reference, the docstrings' reStructuredText roles (``:func:`draw```) show as the
+  code they name, and a paragraph's closing ``::`` (a literal block follows) as ``:``.
 """
 
 from __future__ import annotations
@@ -22,6 +24,8 @@ MARKER = "<!-- cli-reference -->"
 WIDTH = "100"  # argparse wraps help to $COLUMNS: fixed, so the page does not depend on a terminal
 OPTIMIZER_GROUP = "optimizer and learning-rate schedule:"
 _FENCE_OPTIONS = re.compile(r"^(\s*```+python)[ \t]+\S[^\n]*$", re.MULTILINE)
+_RST_ROLE = re.compile(r":(?:func|class|meth|attr|mod|data):(?=<code)")
+_RST_LITERAL = re.compile(r"\s?::</p>")
 
 
 def on_page_markdown(markdown, page, config, files):
@@ -30,6 +34,13 @@ def on_page_markdown(markdown, page, config, files):
     if MARKER in markdown:
         markdown = markdown.replace(MARKER, cli_reference())
     return markdown
+
+
+def on_page_content(html, page, config, files):
+    del config, files
+    if page.file.src_uri.startswith("api/"):
+        html = _RST_LITERAL.sub(":</p>", _RST_ROLE.sub("", html))
+    return html
 
 
 def _help(argv):
