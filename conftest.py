@@ -48,6 +48,7 @@ def pytest_collect_file(file_path, parent):
     return [c for c in collectors if type(c).__name__ != "MarkdownDocstringCodeModule"]
 
 
+@pytest.hookimpl(optionalhook=True)  # a hook of pytest-markdown-docs: without the plugin, unused
 def pytest_markdown_docs_globals():
     return {"print": _print}
 
