@@ -73,8 +73,9 @@ def run(state: TrainState, X, y, plan: Plan, *, orders=None, order_keys=None, ac
 
     Args:
       state: the starting ``TrainState`` (from :func:`init_state`, or a previous run's).
-      X, y: the data, (rows, d) and (rows,) or (rows, 1); rows beyond ``plan.n`` (a mesh's
-        padding) carry weight 0 and are never visited.
+      X: the features, (rows, d); rows beyond ``plan.n`` (a mesh's padding) carry weight 0
+        and are never visited.
+      y: the targets, (rows,) or (rows, 1).
       plan: the static ``Plan``.
       orders: the per-epoch sample orders as (epochs, n) permutations of range(n), or
       order_keys: the per-epoch order keys, (epochs, rounds) uint32 from :func:`draw` (the

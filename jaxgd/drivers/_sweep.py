@@ -80,7 +80,8 @@ def sweep(
     orders, same updates (up to float32 rounding: vmapping reassociates the batch sums).
 
     Args:
-      X, y: the data, as for ``train``.
+      X: the features, as for ``train``.
+      y: the targets, as for ``train``.
       batch_sizes: batch sizes (``None`` or ``n``: full-batch GD; 1: SGD).
       lrs: learning rates (> 0). Runs that diverge are flagged, never raised.
       seeds: seeds, or a count S meaning ``range(S)`` (default 5).
