@@ -183,6 +183,34 @@ def test_cli_sweep_on_two_processes_writes_once(data_dir, tmp_path):
     assert len(Path(dirs[0] / "jaxgd_sweep.csv").read_text().strip().splitlines()) == 1 + 2 * 2 * 3
 
 
+def test_mpirun_launches_the_cli_as_one_cluster(data_dir):
+    # A real launcher: Open MPI's mpirun starts both processes and JAX finds the cluster in its
+    # environment (--distributed). The result is the one-process run's, printed once.
+    import shutil
+
+    mpirun = shutil.which("mpirun")
+    if mpirun is None:
+        pytest.skip("mpirun not found (Debian: apt-get install openmpi-bin)")
+    files = f"{data_dir}/X.npy,{data_dir}/y.npy"
+    env = _env()
+    root = ["--allow-run-as-root"] if os.geteuid() == 0 else []
+    exports = [a for k in ("PYTHONPATH", "JAX_PLATFORMS", "JAXGD_NO_CACHE", "PYTHONUNBUFFERED") for a in ("-x", k)]
+    cmd = [mpirun, *root, "--oversubscribe", "-np", "2", *exports, sys.executable, "-m", "jaxgd", "train",
+           "--distributed", "--data", files, "--batch-size", "50", "--epochs", "4", "--lr", "0.02", "--seed", "3"]
+    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+                         start_new_session=True)
+    try:
+        out, err = p.communicate(timeout=TIMEOUT)
+    finally:
+        if p.poll() is None:
+            os.killpg(p.pid, signal.SIGKILL)
+            p.wait()
+    assert p.returncode == 0, err[-3000:]
+    assert out.count("2 processes, 2 devices") == 1, out  # process 0 alone prints
+    ref = jaxgd.train(np.load(data_dir / "X.npy"), np.load(data_dir / "y.npy"), **TRAIN_CASES["mini-batch"])
+    assert f"final loss {float(ref.epoch_loss[-1]):.6f}" in out
+
+
 @pytest.mark.parametrize("command", ["train", "sweep"])
 def test_gloo_never_writes_to_stdout(data_dir, tmp_path, command):
     # gloo (C++) prints a "[Gloo] Rank r is connected to ..." line on stdout for every group of
