@@ -10,8 +10,9 @@ the batch size fastest in wall time on this machine with its edge/mid ratio (inf
 report prints beside the verdict, which does not read it), then whether every run gave the same
 verdict and reason. Exit status 0 when they all agree, 1 when they do not.
 
-It takes 5 x the time of one `jaxgd batch-size` (about 2-6 minutes each on 2 CPU cores, with
-compilation; more while other jobs share them).
+It takes 5 x the time of one `jaxgd batch-size` (2-4 minutes each on 2 CPU cores shared with
+other jobs at a load average of 8-12, compilation included). A recorded run:
+``claim5_stability-2026-12-01.txt`` (and ``.json``).
 """
 
 from __future__ import annotations
@@ -28,16 +29,21 @@ import time
 
 def one_run(workdir: str, k: int) -> dict:
     out_json = os.path.join(workdir, f"run{k}.json")
-    cmd = [sys.executable, "-m", "jaxgd", "batch-size", "--json", out_json, "--out", os.path.join(workdir, f"run{k}.png")]
+    cmd = [sys.executable, "-m", "jaxgd", "batch-size", "--json", out_json, "--out",
+           os.path.join(workdir, f"run{k}.png")]
     start = time.perf_counter()
-    p = subprocess.run(cmd, capture_output=True, text=True)
+    p = subprocess.run(cmd, check=False, capture_output=True, text=True)
     seconds = time.perf_counter() - start
     if p.returncode != 0:
         raise SystemExit(f"run {k} failed ({p.returncode}):\n{p.stderr[-4000:]}")
     with open(out_json) as f:
         data = json.load(f)
+    rounds = [r["seconds_per_update_rounds"] for r in data["rows"] if r["seconds_per_update_rounds"]]
+    per_update = [r["seconds_per_update"] for r in data["rows"]]
     return {
         "run": k, "seconds": round(seconds, 1), "verdict": data["verdict"], "reason": data["reason"],
+        "timing_spread": max((max(t) / min(t) for t in rounds), default=None),
+        "seconds_per_update_range": [min(per_update), max(per_update)],
         "pairs": [{"problem": r["problem"], "target": r["target"], "B_crit": r.get("B_crit"),
                    "B_crit_interval": (r.get("intervals") or {}).get("B_crit"), "b_crit_inside": r["b_crit_inside"],
                    "fastest_batch_size": r["fastest_batch_size"], "mid_speedup": r["mid_speedup"]}
@@ -50,7 +56,10 @@ def main(argv=None) -> int:
     parser.add_argument("--runs", type=int, default=5, help="runs in a row (default: %(default)s)")
     parser.add_argument("--json", default=None, help="write every run's verdict and pairs here")
     args = parser.parse_args(argv)
-    print(f"claim 5, {args.runs} runs of `jaxgd batch-size` in fresh processes; {platform.node()}, "
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], check=False, capture_output=True,
+                            text=True).stdout.strip()
+    print(f"claim 5, {args.runs} runs of `jaxgd batch-size` in fresh processes; commit {commit or '?'}; "
+          f"{platform.node()}, "
           f"{os.cpu_count()} CPUs, load average at start {os.getloadavg()[0]:.1f}; "
           f"{time.strftime('%Y-%m-%d %H:%M:%S')}", flush=True)
     runs = []
@@ -69,6 +78,10 @@ def main(argv=None) -> int:
                   flush=True)
             print(f"  B_crit [90%]: {crit}", flush=True)
             print(f"  information, fastest in wall time (edge/mid): {wall}", flush=True)
+            lo, hi = r["seconds_per_update_range"]
+            spread = f"{r['timing_spread']:.2g}x" if r["timing_spread"] else "-"
+            print(f"  information, one update: {lo * 1e6:.2g} to {hi * 1e6:.2g} us over the batch sizes; "
+                  f"the rounds of one batch size differed by up to {spread}", flush=True)
     same = all((r["verdict"], r["reason"]) == (runs[0]["verdict"], runs[0]["reason"]) for r in runs)
     moved = len({tuple(p["fastest_batch_size"] for p in r["pairs"]) for r in runs}) > 1
     print(f"verdict and reason identical in all {len(runs)} runs: {'yes' if same else 'NO'}")

@@ -37,22 +37,25 @@ where examples are) that any batch size needs; SGD spends more updates, GD more 
 
 Wall time is reported beside the verdict as information about this machine, not as part of it.
 An earlier verdict also asked for the batch size fastest in measured wall time to lie strictly
-between 1 and n, and it read "4 of 6", "5 of 6" and "3 of 6" in runs on one commit: its
-ranking rests on per-update times of 0.05-50 us that move by 2-4x between repeats on a shared
-2-core machine, several pairs are near-ties (within 1.2-2.5x), and the shape of the cost is
-XLA:CPU's, not the method's. One update is not a + b B here: SGD's (B = 1) compiles to scalar
-code 10-20x cheaper than batch 2's gather of rows, and GD's draws no batch at all (no
-permutation, no gather), where the tutorial's ``data_iter`` shuffles and gathers for every batch
-size. A fitted a + b B would describe neither end, and which end wins turns on exactly those
-two points; wall time answers "which batch size is fastest on this machine", not "does the
-batch size trade updates against epochs".
+between 1 and n, and it read "4 of 6", "5 of 6" and "3 of 6" in runs on one commit. That
+ranking rests on per-update times of ~0.07-35 us (the report's us/update) that move by
+several-fold between rounds on a shared 2-core machine; on the ill-conditioned problem the best mid-size batch led the faster of SGD and
+GD by 0.98x to 4.6x in five runs in a row, and which mid-size batch was fastest changed from run
+to run (benchmarks/claim5_stability-2026-12-01.txt). And the cost's shape is XLA:CPU's, not the
+method's: one update is not a + b B here. On the tutorial's data (d = 1) SGD's update (B = 1)
+takes ~0.07 us against batch 2's ~1.3 us, and GD's draws no batch (no permutation, no gather:
+~7 us against batch 512's ~34 us), where the tutorial's ``data_iter`` shuffles and gathers for
+every batch size. A fitted a + b B would describe neither end, and which side is fastest turns
+on exactly those two points: wall time answers "which batch size is fastest on this machine",
+not "does the batch size trade updates against epochs".
 
 The wall time to the target is median S times one update's time: ``jaxgd.train`` at that batch
 size (at a rate it used), each call long enough (``timing_examples`` examples, at least
-``timing_updates`` updates) that the call's own overhead (~0.3 ms) is a few percent of it, the
+``timing_updates`` updates) that the call's own overhead (~0.2-0.3 ms) is a few percent of it
+(the earlier 2,000 updates a call timed mostly that overhead at batch 1: 0.27 us an update), the
 batch sizes timed in interleaved rounds (``repeats``) so that a change of load falls on all of
 them, the median over rounds. The report gives the fastest batch size, how far ahead of the
-other side (SGD/GD against the best mid-size batch) it is, and how much the rounds spread.
+other side (SGD and GD against the best mid-size batch) it is, and how much the rounds spread.
 """
 
 from __future__ import annotations
@@ -69,8 +72,8 @@ from jaxgd import analysis, core
 from jaxgd._errors import InputError
 from jaxgd.data._synthetic import synthetic_data, tutorial_weights
 from jaxgd.drivers._runs import quiet_divergence, quiet_train
-from jaxgd.drivers._train import train
 from jaxgd.drivers._sweep import sweep
+from jaxgd.drivers._train import train
 from jaxgd.studies._batch_size_report import (  # noqa: F401
     CLAIM5,
     TUTORIAL_BATCH,
