@@ -10,8 +10,8 @@ the batch size fastest in wall time on this machine with its edge/mid ratio (inf
 report prints beside the verdict, which does not read it), then whether every run gave the same
 verdict and reason. Exit status 0 when they all agree, 1 when they do not.
 
-It takes 5 x the time of one `jaxgd batch-size` (2-4 minutes each on 2 CPU cores shared with
-other jobs at a load average of 8-12, compilation included). A recorded run:
+It takes 5 x the time of one `jaxgd batch-size` (1-4 minutes each on 2 CPU cores shared with
+other jobs at a load average of 6-12, compilation included). A recorded run:
 ``claim5_stability-2026-12-01.txt`` (and ``.json``).
 """
 

@@ -37,17 +37,17 @@ where examples are) that any batch size needs; SGD spends more updates, GD more 
 
 Wall time is reported beside the verdict as information about this machine, not as part of it.
 An earlier verdict also asked for the batch size fastest in measured wall time to lie strictly
-between 1 and n, and it read "4 of 6", "5 of 6" and "3 of 6" in runs on one commit. That
-ranking rests on per-update times of ~0.07-35 us (the report's us/update) that move by
-several-fold between rounds on a shared 2-core machine; on the ill-conditioned problem the best mid-size batch led the faster of SGD and
-GD by 0.98x to 4.6x in five runs in a row, and which mid-size batch was fastest changed from run
-to run (benchmarks/claim5_stability-2026-12-01.txt). And the cost's shape is XLA:CPU's, not the
-method's: one update is not a + b B here. On the tutorial's data (d = 1) SGD's update (B = 1)
-takes ~0.07 us against batch 2's ~1.3 us, and GD's draws no batch (no permutation, no gather:
-~7 us against batch 512's ~34 us), where the tutorial's ``data_iter`` shuffles and gathers for
-every batch size. A fitted a + b B would describe neither end, and which side is fastest turns
-on exactly those two points: wall time answers "which batch size is fastest on this machine",
-not "does the batch size trade updates against epochs".
+between 1 and n, and it read "4 of 6", "5 of 6" and "3 of 6" in runs on one commit. That ranking
+rests on per-update times of ~0.05-40 us (the report's us/update) whose rounds differed by up to
+2.4-7.3x on a shared 2-core machine, and on the ill-conditioned problem the best mid-size batch
+led the faster of SGD and GD by only 1.2-3x, the fastest one moving between 8 and 50 from run to
+run (five runs in a row: benchmarks/claim5_stability-2026-12-01.txt). And the cost's shape is
+XLA:CPU's, not the method's: one update is not a + b B here. On the tutorial's data (d = 1)
+SGD's update (B = 1) takes ~0.07 us against batch 2's ~1.3 us, and GD's draws no batch (no
+permutation, no gather: ~7 us against batch 512's ~34 us), where the tutorial's ``data_iter``
+shuffles and gathers for every batch size. A fitted a + b B would describe neither end, and
+which side is fastest turns on exactly those two points: wall time answers "which batch size is
+fastest on this machine", not "does the batch size trade updates against epochs".
 
 The wall time to the target is median S times one update's time: ``jaxgd.train`` at that batch
 size (at a rate it used), each call long enough (``timing_examples`` examples, at least
