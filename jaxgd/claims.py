@@ -9,7 +9,8 @@ and an over-parameterised one.
 
 5 (``batch_size_study``): "the right batch size": updates and samples to a target against the
 batch size at tuned learning rates, fitted with McCandlish et al.'s model (critical batch size
-B_crit) beside the gradient noise scale, and the batch size fastest in wall time.
+B_crit) beside the gradient noise scale; the verdict rests on B_crit alone (deterministic at
+fixed seeds), the batch size fastest in wall time on this machine is reported beside it.
 
 Each returns its verdict as a ``Claim(number, text, verdict, reason)``; ``check_all`` runs the
 five.

@@ -1,6 +1,7 @@
 """The batch-size study (claim 5): its pieces on constructed inputs, the study on a tiny problem,
 and the ``jaxgd batch-size`` command."""
 
+import dataclasses
 import json
 import subprocess
 import sys
@@ -79,15 +80,19 @@ def test_choose_lr_needs_every_seed_and_prefers_the_smaller_rate_on_ties():
     assert bsz.choose_lr(steps, usable) == 0  # rate 2 is faster but one seed never got there
 
 
-def _result(name="p", n=100, fits=(None,), wall=((1.0, 0.5, 2.0),), targets=(0.01,)):
-    """A ProblemResult with just what evaluate_claim5 reads: fits, and wall times through
-    median_steps x seconds_per_update (seconds per update 1)."""
-    wall = np.asarray(wall, np.float64)
-    T, B = wall.shape
+def _result(name="p", n=100, fits=(None,), steps=((4.0, 2.0, 1.0),), seconds=(1.0, 1.0, 1.0), targets=(0.01,),
+            batch_sizes=None):
+    """A ProblemResult with what evaluate_claim5 and the wall-time report read: fits, median
+    updates ``steps`` (T, B) for 2 seeds alike, and one update's ``seconds`` (B,) in 3 rounds alike."""
+    steps = np.asarray(steps, np.float64)
+    T, B = steps.shape
+    sizes = np.array([1, 10, n][:B] if batch_sizes is None else batch_sizes)
+    seconds = np.asarray(seconds, np.float64)
     return bsz.ProblemResult(
-        name, n, 1, 1.0, 0.0, np.array([1, 10, n][:B]), np.array([0.1]), np.array([0, 1]), np.asarray(targets),
-        np.ones(B, int), np.ones(B, int), np.ones((T, B)), np.repeat(wall[..., None], 2, axis=-1),
-        np.ones((T, B, 2)), np.ones(B), tuple(fits), 1.0, np.ones(T), 1.0, np.ones(T))
+        name, n, 1, 1.0, 0.0, sizes, np.array([0.1]), np.array([0, 1]), np.asarray(targets),
+        np.ones(B, int), np.ones(B, int), np.ones((T, B)), np.repeat(steps[..., None], 2, axis=-1),
+        np.ones((T, B, 2)), seconds, tuple(fits), 1.0, np.ones(T), 1.0, np.ones(T),
+        np.repeat(seconds[:, None], 3, axis=1))
 
 
 def _fit(b_crit_interval, b_crit=None):
@@ -97,18 +102,85 @@ def _fit(b_crit_interval, b_crit=None):
                                 0.9, np.array([1, 10, 100]), np.ones(3))
 
 
-def test_claim5_verdicts():
+def test_claim5_verdicts_rest_on_b_crit_alone():
     inside, outside = _fit((5.0, 20.0)), _fit((50.0, 150.0))
-    middle_fastest, gd_fastest = ((1.0, 0.5, 2.0),), ((1.0, 0.5, 0.1),)
-    ok = _result("a", fits=(inside,), wall=middle_fastest)
-    assert bsz.evaluate_claim5([ok, _result("b", fits=(inside,), wall=middle_fastest)])[0] == SUPPORTED
-    verdict, reason = bsz.evaluate_claim5([ok, _result("b", fits=(inside,), wall=gd_fastest)])
-    assert verdict == WEAKLY and "b 0.01 (fastest batch size is 100)" in reason
-    verdict, reason = bsz.evaluate_claim5([_result("c", fits=(outside,), wall=middle_fastest)])
-    assert verdict == NOT_SUPPORTED and "not inside (1, 100)" in reason
+    # Wall time to the target (median steps x seconds per update): the middle batch fastest (2 x 1
+    # against 4 and 1 x 3), and GD fastest (1 x 0.1). Neither moves the verdict.
+    middle_fastest, gd_fastest = (1.0, 1.0, 3.0), (1.0, 1.0, 0.1)
+    ok = _result("a", fits=(inside,), seconds=middle_fastest)
+    assert ok.fastest.tolist() == [10] and _result(seconds=gd_fastest).fastest.tolist() == [100]
+    for seconds in (middle_fastest, gd_fastest):
+        verdict, reason = bsz.evaluate_claim5([ok, _result("b", fits=(inside,), seconds=seconds)])
+        assert verdict == SUPPORTED, reason
+        assert reason.startswith("2 of 2 (problem, target) pairs") and "b 0.01 (B_crit 12.5 [5, 20])" in reason
+    verdict, reason = bsz.evaluate_claim5([ok, _result("c", fits=(outside,))])
+    assert verdict == WEAKLY and "Not: c 0.01 (B_crit 100 [50, 150] not inside (1, 100))" in reason
+    # The interval must lie wholly inside: touching 1 (or n) is not enough, the point estimate is not asked.
+    verdict, reason = bsz.evaluate_claim5([_result("c", fits=(outside,)), _result("e", fits=(_fit((1.0, 9.0)),))])
+    assert verdict == NOT_SUPPORTED and "0 of 2" in reason
+    # Without an interval (one seed) the point estimate decides.
+    no_interval = _fit((np.nan, np.nan), b_crit=30.0)
+    verdict, reason = bsz.evaluate_claim5([_result("f", fits=(no_interval,))])
+    assert verdict == SUPPORTED and "f 0.01 (B_crit 30, no interval)" in reason
     assert bsz.evaluate_claim5([_result("d", fits=(None,))])[0] == CANNOT_JUDGE
     claim = bsz.claim5([ok])  # the form jaxgd claims prints
     assert (claim.number, claim.verdict, claim.text) == (5, SUPPORTED, bsz.CLAIM5)
+
+
+def test_claim5_verdict_survives_timing_noise_that_moves_the_fastest_batch_size():
+    # Two problems x three targets, B_crit inside for 4 of the 6 (WEAKLY SUPPORTED), updates to
+    # the target fixed, the wall time to each target made a near-tie between SGD, a mid batch and GD
+    # (S x seconds per update = 10 x 1, 2 x 5, 1 x 10). Every one of 200 draws multiplies each
+    # batch size's seconds per update by its own factor, uniform in [0.5, 1.5] (+-50% noise,
+    # seeded): the fastest batch size moves among all three, the verdict and its reason never.
+    sizes = [1, 8, 100]
+    fits = [(_fit((2.0, 6.0)), _fit((5.0, 20.0)), _fit((50.0, 150.0))),
+            (_fit((0.5, 3.0)), _fit((3.0, 9.0)), _fit((10.0, 40.0)))]
+    steps = [[10.0, 2.0, 1.0]] * 3
+    seconds = np.array([1.0, 5.0, 10.0])
+
+    def study(noise):
+        return [_result(name, fits=f, steps=steps, seconds=seconds * noise, targets=(1e-2, 1e-3, 1e-4),
+                        batch_sizes=sizes) for name, f in zip(("tutorial", "ill-conditioned"), fits)]
+
+    expected = bsz.evaluate_claim5(study(np.ones(3)))
+    assert expected[0] == WEAKLY and expected[1].startswith("4 of 6"), expected
+    rng = np.random.default_rng(0)
+    fastest = set()
+    for _ in range(200):
+        problems = study(rng.uniform(0.5, 1.5, 3))
+        assert bsz.evaluate_claim5(problems) == expected
+        fastest |= {int(b) for p in problems for b in p.fastest}
+    assert fastest == {1, 8, 100}  # the noise did move what wall time alone would have judged
+
+
+def test_wall_time_information():
+    # Times to the target 4 x 1, 2 x 1, 1 x 3 (SGD, batch 10, GD): batch 10 fastest, the faster of
+    # SGD and GD (3) 1.5x slower. Rounds 1, 2 and 4 x the median for batch 10: spread 4.
+    r = _result(fits=(_fit((5.0, 20.0)),), seconds=(1.0, 1.0, 3.0))
+    r = dataclasses.replace(r, update_seconds=np.array([[1.0, 1, 1], [1, 2, 4], [3, 3, 3]]))
+    assert r.fastest.tolist() == [10]
+    np.testing.assert_allclose(r.mid_speedup, [1.5])
+    assert r.timing_spread == 4.0
+    text = bsz.format_report([r], *bsz.evaluate_claim5([r]))
+    assert "rounds differed by up to 4x" in text
+    assert "information, not part of the verdict): the fastest batch size lies strictly between SGD and GD for " \
+           "1 of 1: p 0.01: 10 (edge/mid 1.5)" in text
+    row = bsz.fit_rows(r)[0]
+    assert (row["fastest_batch_size"], row["mid_speedup"], row["b_crit_inside"]) == (10, 1.5, True)
+    # Only SGD and GD, or no batch size reaching the target: no ratio; a single round: no spread.
+    edges = _result(steps=((2.0, 1.0),), seconds=(1.0, 1.0), batch_sizes=[1, 100])
+    assert np.isnan(edges.mid_speedup).all()
+    assert np.isnan(dataclasses.replace(edges, update_seconds=np.ones((2, 1))).timing_spread)
+    never = _result(steps=((np.inf, np.inf, np.inf),))
+    assert never.fastest.tolist() == [0] and np.isnan(never.mid_speedup).all()
+
+
+def test_time_updates_times_every_batch_size_in_every_round():
+    # The programs of the all-diverging study below (n = 16, batch sizes 1 and 16, 10 and 20 epochs).
+    data = bsz.tutorial_problem(16)
+    t = bsz.time_updates(data.X, data.y, [1, 16], [0.1, 0.1], timing_examples=160, timing_updates=20, rounds=3)
+    assert t.shape == (2, 3) and np.isfinite(t).all() and (t > 0).all()
 
 
 # --- the study on a tiny problem --------------------------------------------------------------------
@@ -123,7 +195,7 @@ def tiny():
     problem = bsz.ill_conditioned_problem(64, 3, 10.0, epochs_min=8, updates_min=80, trace_points=300)
     lrs = [2.0 ** (k / 2) for k in range(-8, 3)]
     return problem, bsz.measure(problem, batch_sizes=TINY_SIZES, seeds=2, lrs=lrs, targets=(1e-2, 1e-3),
-                                timing_updates=200, repeats=2, bootstrap=50)
+                                timing_examples=6400, timing_updates=200, repeats=2, bootstrap=50)
 
 
 def test_study_examples_are_batch_size_times_updates(tiny):
@@ -168,13 +240,17 @@ def test_study_noise_scale_and_wall_time(tiny):
     assert r.b_simple_initial < r.b_simple_target[0] < r.b_simple_target[1]
     assert r.b_noise_initial < r.b_noise_target[0] < r.b_noise_target[1]
     np.testing.assert_allclose(r.wall_seconds, r.median_steps * r.seconds_per_update)
-    assert (r.seconds_per_update > 0).all()
+    assert r.update_seconds.shape == (len(TINY_SIZES), 2) and (r.update_seconds > 0).all()
+    np.testing.assert_array_equal(r.seconds_per_update, np.median(r.update_seconds, axis=1))
     for t in range(len(r.targets)):
         assert r.fastest[t] == r.batch_sizes[np.argmin(r.wall_seconds[t])]
     verdict, reason = bsz.evaluate_claim5([r])
     assert verdict in (SUPPORTED, WEAKLY, NOT_SUPPORTED) and "pairs" in reason
+    # The measured timings reversed (the slowest batch size now the fastest): the same verdict.
+    flipped = dataclasses.replace(r, seconds_per_update=r.seconds_per_update[::-1].copy())
+    assert bsz.evaluate_claim5([flipped]) == (verdict, reason)
     text = bsz.format_report([r], verdict, reason)
-    assert "Claim 5" in text and verdict in text and "Claim 1" in text
+    assert "Claim 5" in text and verdict in text and "Claim 1" in text and "not part of the verdict" in text
     rows = bsz.rows(r)
     assert len(rows) == len(r.targets) * len(r.batch_sizes)
     json.dumps({"rows": rows, "fits": bsz.fit_rows(r)})  # plain JSON types only
@@ -195,9 +271,10 @@ def test_study_where_every_rate_diverges_cannot_judge_and_still_draws(tmp_path):
     from jaxgd import plots
 
     r = bsz.measure(bsz.tutorial_problem(16, epochs_min=1, updates_min=4, trace_points=50), batch_sizes=[1, 16],
-                    lrs=[50.0, 100.0], seeds=2, targets=(0.01,), timing_updates=20, repeats=1, bootstrap=0)
+                    lrs=[50.0, 100.0], seeds=2, targets=(0.01,), timing_examples=160, timing_updates=20, repeats=1,
+                    bootstrap=0)
     assert np.isnan(r.lr).all() and np.isinf(r.steps).all() and r.fits == (None,)
-    assert r.fastest.tolist() == [0]
+    assert r.fastest.tolist() == [0] and np.isnan(r.mid_speedup).all() and np.isnan(r.timing_spread)
     assert bsz.evaluate_claim5([r])[0] == CANNOT_JUDGE
     assert "never" in bsz.format_report([r], CANNOT_JUDGE, "-")
     img = matplotlib.image.imread(plots.batch_size_figure([r], tmp_path / "none.png"))

@@ -46,9 +46,10 @@ def add_parser(subparsers):
         "learning rate from a vmapped sweep over a log grid, measures the updates S and examples E to reach each "
         "target (a fraction of the initial excess loss) at sample resolution over several seeds, on the tutorial's "
         "data and on an ill-conditioned problem; fits S = S_min + E_min / B (McCandlish et al. 2018) with bootstrap "
-        "intervals, compares B_crit = E_min / S_min with the gradient noise scale B_simple, times one update per "
-        "batch size and prints the batch size with the shortest wall time to each target, claim 1 at the tuned "
-        "rates and claim 5's verdict. Writes a figure of S against E and of the wall time to the target.",
+        "intervals, compares B_crit = E_min / S_min with the gradient noise scale B_simple, and prints claim 1 at "
+        "the tuned rates and claim 5's verdict, which rests on S and E alone (deterministic at fixed seeds). Beside "
+        "it, as information about this machine, it times one update per batch size and prints the batch size with "
+        "the shortest wall time to each target. Writes a figure of S against E and of the wall time to the target.",
     )
     p.add_argument("--seeds", type=c.int_at_least(2), default=4,
                    help="random seeds per (batch size, rate), at least 2 for intervals (default: %(default)s)")
