@@ -154,10 +154,12 @@ def train(
       unroll: how many batch updates one iteration of the compiled loop performs (a speed
         knob only; the results do not depend on it). Default: by batch size.
       mesh: optional ``jax.sharding.Mesh``: the rows of X are sharded across all its devices
-        and XLA partitions the program (GSPMD), reducing sums over rows, and so gradients and
-        losses, with its collectives. When n is not a multiple of the device count, X is
-        padded with weight-0 rows that no order visits. Results equal single-device training
-        up to summation order. Across several processes (``jaxgd.distributed``), X and y are
+        and each device runs the program on its own rows (``shard_map``): it takes the rows of
+        each batch it holds, and one all-reduce of d + 2 numbers (the gradient and the batch
+        loss) per update completes the update on every device; the batch rows never move, and
+        each device computes only the current batch's indices (O(batch) memory, not O(n)).
+        When n is not a multiple of the device count, X is padded with weight-0 rows that no
+        order visits. Results equal single-device training up to summation order. Across several processes (``jaxgd.distributed``), X and y are
         global arrays whose rows each process holds only in part.
       n: train on the first ``n`` rows of X and y only (default: all of them); the rows after
         them are padding, never in a batch and weight 0 in every sum. For global arrays padded
