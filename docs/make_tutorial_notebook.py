@@ -167,7 +167,7 @@ print("The five claims, at this notebook's small settings:")
 for claim in verdicts:
     print(f"Claim {claim.number}: {claim.verdict}")"""),
     ("md", """\
-**What the full-size runs found** (from the README):
+**What the full-size runs found** (from docs/claims.md):
 
 - Claims 1-3, `jaxgd claims` over 20 seeds: all three SUPPORTED. GD does not reach the target
   (excess loss ≤ 1% of the initial excess) within 50 epochs in 20 of 20 seeds; mini-batch needs
@@ -215,9 +215,10 @@ batch_png = plots.batch_size_figure(study.problems, figures / "batch_size.png")
 display(Image(filename=str(batch_png)))
 print(f"notebook ran in {time.perf_counter() - start:.1f} s")"""),
     ("md", """\
-The full study (`jaxgd batch-size`, figure in the README) finds the same shape on both problems:
-small batches need few examples and many updates, large batches few updates and many examples,
-and the right batch size depends on the target, the problem's conditioning and the machine."""),
+The full study (`jaxgd batch-size`, figure in docs/claims.md) finds the same shape on both
+problems: small batches need few examples and many updates, large batches few updates and many
+examples. The critical batch size depends on the target and the problem's conditioning; which
+batch size is fastest in seconds depends also on the machine."""),
 ]
 
 
