@@ -167,7 +167,7 @@ print("The five claims, at this notebook's small settings:")
 for claim in verdicts:
     print(f"Claim {claim.number}: {claim.verdict}")"""),
     ("md", """\
-**What the full-size runs found** (from the README):
+**What the full-size runs found** (from docs/claims.md):
 
 - Claims 1-3, `jaxgd claims` over 20 seeds: all three SUPPORTED. GD does not reach the target
   (excess loss ≤ 1% of the initial excess) within 50 epochs in 20 of 20 seeds; mini-batch needs
@@ -182,13 +182,14 @@ for claim in verdicts:
   the minimum-norm least-squares solution, so their gaps agree to float32 round-off; SGD gets
   there in 158 epochs, mini-batch in 295, GD in 329.
 - Claim 5, `jaxgd batch-size` (batch sizes 1, 2, 4, … 512, 50 and 1000; 24 learning rates; 4
-  seeds; the tutorial's problem and an ill-conditioned one with condition number ≈ 100): WEAKLY
-  SUPPORTED. 4 of 6 (problem, target) pairs have a critical batch size inside (1, n) and a fastest
-  batch size strictly between SGD and GD. The critical batch size grows as the target tightens
-  (4 → 20 → 310 on the tutorial's data, 4 → 17 → 72 on the ill-conditioned one); B_simple
-  brackets B_crit over a run but does not predict it. At tuned rates, GD is still the slowest in
-  *epochs* but the fastest in *updates*: "GD converges slowly" at lr = 0.02 was mostly a
-  statement about the learning rate."""),
+  seeds; the tutorial's problem and an ill-conditioned one with condition number ≈ 100):
+  SUPPORTED. 6 of 6 pairs have a critical batch size whose 90% interval lies inside (1, n)
+  (updates and examples only; the same in 5 runs in a row). The fastest batch size in wall time
+  depends on the machine and is reported beside it. The critical batch size grows as the target
+  tightens (4 → 20 → 310 on the tutorial's data, 4 → 17 → 72 on the ill-conditioned one);
+  B_simple brackets B_crit over a run but does not predict it. At tuned rates, GD is still the
+  slowest in *epochs* but the fastest in *updates*: "GD converges slowly" at lr = 0.02 was
+  mostly a statement about the learning rate."""),
     ("md", """\
 ## 4. Paths over the loss surface
 
@@ -208,15 +209,16 @@ jitters in a cloud around it, which is why its final loss stays just above the o
 `jaxgd.plots.batch_size_figure` draws the small claim-5 study of section 3: (left) updates S
 against examples E to each target, each batch size at its own tuned rate, with the fitted
 hyperbola, B_crit (star) and B_simple (diamond); (right) wall time to the target per batch size,
-the fastest ringed."""),
+the fastest on this machine ringed (not part of the verdict)."""),
     ("code", """\
 batch_png = plots.batch_size_figure(study.problems, figures / "batch_size.png")
 display(Image(filename=str(batch_png)))
 print(f"notebook ran in {time.perf_counter() - start:.1f} s")"""),
     ("md", """\
-The full study (`jaxgd batch-size`, figure in the README) finds the same shape on both problems:
-small batches need few examples and many updates, large batches few updates and many examples,
-and the right batch size depends on the target, the problem's conditioning and the machine."""),
+The full study (`jaxgd batch-size`, figure in docs/claims.md) finds the same shape on both
+problems: small batches need few examples and many updates, large batches few updates and many
+examples. The critical batch size depends on the target and the problem's conditioning; which
+batch size is fastest in seconds depends also on the machine."""),
 ]
 
 
