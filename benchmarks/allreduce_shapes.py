@@ -13,6 +13,7 @@ port, pid = sys.argv[1], int(sys.argv[2])
 import jaxgd
 mesh = jaxgd.distributed.initialize(f"127.0.0.1:{port}", 2, pid, timeout=120)
 import jax, jax.numpy as jnp
+jax.config.update("jax_enable_x64", True)  # for the complex128 case
 from jax.sharding import PartitionSpec as P
 ax = mesh.axis_names
 def looped(body, x, L=100):
@@ -31,6 +32,10 @@ cases = {
  "f32[3]": (lambda v: jax.lax.psum(v, ax)/2, jnp.ones((3,), jnp.float32)),
  "f32[64]": (lambda v: jax.lax.psum(v, ax)/2, jnp.ones((64,), jnp.float32)),
  "3 scalars": (lambda v: jnp.stack([jax.lax.psum(v[i], ax) for i in range(3)])/2, jnp.ones((3,), jnp.float32)),
+ # 3 float32 as 2 complex128 elements (float32 -> float64 is exact; the sums are rounded once)
+ "c128[2]": (lambda v: (lambda z: jnp.stack([z.real, z.imag], -1).reshape(-1)[:3].astype(jnp.float32) / 2)(
+     jax.lax.psum(jax.lax.complex(*jnp.concatenate([v, jnp.zeros(1, v.dtype)]).astype(jnp.float64).reshape(2, 2).T), ax)),
+     jnp.ones((3,), jnp.float32)),
 }
 for k,(b,x) in cases.items():
     us, ars = looped(b, x)
