@@ -43,7 +43,7 @@ def test_warm_cache_results_are_bit_identical_to_cold_and_to_no_cache(tmp_path):
 def test_a_corrupt_cache_gives_one_warning_and_a_normal_run(tmp_path):
     cache = tmp_path / "cache"
     env = dict(os.environ, JAXGD_CACHE_DIR=str(cache))
-    env.pop("JAXGD_NO_CACHE")
+    env.pop("JAXGD_NO_CACHE", None)
     cli = [sys.executable, "-m", "jaxgd", "train", "--epochs", "2", "--batch-size", "7", "--n", "50"]
     first = subprocess.run(cli, capture_output=True, text=True, env=env, timeout=300)
     assert first.returncode == 0 and os.listdir(cache), first.stderr
