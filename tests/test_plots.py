@@ -114,6 +114,30 @@ def test_sweep_heatmap_legend_names_only_what_is_shown(data):
     plt.close(fig)
 
 
+def test_claims_figure_band_is_the_tables_90_percent_interval(data):
+    # The band must span the same 5th-95th percentiles over seeds that the claims' tables quote
+    # (analysis.QS), not the interquartile range. Compared exactly: both are np.quantile of the
+    # same float arrays, drawn without transformation on the epochs panel (linear x).
+    from jaxgd.analysis import QS
+
+    result = sweep(data.X, data.y, batch_sizes=[100, 10, 1], lrs=[0.02], seeds=8, epochs=5)
+    fig = plots.claims_figure(result, np.full(3, 1e-4), 0.01, None)
+    epochs_panel = fig.axes[0]
+    bands = [c for c in epochs_panel.collections if c.get_paths()]
+    assert len(bands) == 3
+    for i, band in enumerate(bands):
+        curves = np.clip(result.excess_loss[i, 0], 1e-8, None)  # (seeds, epochs + 1)
+        lo, hi = np.quantile(curves, QS[0], axis=0), np.quantile(curves, QS[2], axis=0)
+        assert QS[0] == 0.05 and QS[2] == 0.95
+        assert not np.allclose(lo, np.quantile(curves, 0.25, axis=0))  # 8 seeds tell the two apart
+        verts = band.get_paths()[0].vertices
+        for e in range(result.epochs + 1):
+            ys = verts[np.isclose(verts[:, 0], e), 1]
+            np.testing.assert_allclose([ys.min(), ys.max()], [lo[e], hi[e]], rtol=1e-12)
+    assert fig.legends[0].get_title().get_text().startswith("median line and 90% band over 8 seeds")
+    plt.close(fig)
+
+
 def test_claims_figure_legend_is_below_the_panels(data):
     result = sweep(data.X, data.y, batch_sizes=[100, 10, 1], lrs=[0.02], seeds=2, epochs=5)
     fig = plots.claims_figure(result, np.full(3, 1e-4), 0.01, None)

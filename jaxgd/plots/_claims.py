@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import numpy as np
 
+from jaxgd.analysis import QS
 from jaxgd.plots._common import COLORS, _figure, _finish, _note
 
 
 def claims_figure(result, sec_per_epoch, rel, path):
     """2x2: excess loss against epochs, parameter updates, samples processed and wall time;
-    median line and interquartile band across seeds, per variant. Diverged runs are left out
-    and said so; a variant whose every run diverged is named in the legend, and a panel with
+    median line and 90% band (5th to 95th percentile, the tables' intervals: ``analysis.QS``)
+    across seeds, per variant. Diverged runs are left out and said so; a variant whose every run diverged is named in the legend, and a panel with
     nothing left to draw says why. One legend, below the panels."""
     from matplotlib.lines import Line2D
 
@@ -49,13 +50,13 @@ def claims_figure(result, sec_per_epoch, rel, path):
             if not ok.any():
                 continue
             curves = np.clip(excess[i, ok], floor, None)
-            q25, med, q75 = np.percentile(curves, [25, 50, 75], axis=0)
+            lo, med, hi = np.quantile(curves, QS, axis=0)
             x = xs(i).astype(float)
             sl = slice(1, None) if xscale == "log" else slice(None)  # log x: from epoch 1
             # GD is dashed and drawn on top: per update it coincides with mini-batch.
             style = dict(ls="--", lw=2.5, zorder=3) if variant == "GD" else dict(ls="-", lw=2)
             ax.plot(x[sl], med[sl], color=COLORS[variant], **style)
-            ax.fill_between(x[sl], q25[sl], q75[sl], color=COLORS[variant], alpha=0.25, lw=0)
+            ax.fill_between(x[sl], lo[sl], hi[sl], color=COLORS[variant], alpha=0.25, lw=0)
         ax.axhline(target, color="k", ls=":", lw=1)
         ax.set(xscale=xscale, yscale="log", xlabel=xlabel, ylabel="excess loss over least-squares optimum",
                title=f"Excess loss against {title}")
@@ -66,7 +67,7 @@ def claims_figure(result, sec_per_epoch, rel, path):
             ax.set_xlim(x.min(), x.max())
             ax.set_ylim(target / 10, target * 1e3)
             _note(ax, f"all runs diverged at lr={lr:g}")
-    title = f"median line and interquartile band over {S} seeds, losses measured at epoch ends"
+    title = f"median line and 90% band over {S} seeds, losses measured at epoch ends"
     if diverged.any():
         title += f"; diverged: loss non-finite or above {result.divergence_factor:g}x the initial loss"
     fig.legend(handles=handles, loc="outside lower center", ncol=2, fontsize=9, frameon=False,

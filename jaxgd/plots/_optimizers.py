@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from jaxgd.analysis import QS
 from jaxgd.plots._common import _figure, _finish, _note
 
 
@@ -18,7 +19,7 @@ def _optimizer_color(name):
 def optimizers_figure(report, path):
     """2x3: excess loss (log) against epochs (top) and parameter updates (bottom), one column per
     variant (GD, mini-batch, SGD); per optimizer its median over seeds at its best learning rate
-    with the interquartile band. A variant in which every rate diverged for an optimizer is said
+    with the 90% band. A variant in which every rate diverged for an optimizer is said
     so in that panel's legend."""
     variants = list(dict.fromkeys(e.variant for e in report.entries))
     E = report.epochs
@@ -40,11 +41,11 @@ def optimizers_figure(report, path):
                     continue
                 with np.errstate(invalid="ignore"):
                     curves = np.clip(x.epoch_loss - report.optimum_loss, floor, None)
-                q25, med, q75 = np.percentile(curves, [25, 50, 75], axis=0)
+                lo, med, hi = np.quantile(curves, QS, axis=0)
                 xs = (e * x.updates_per_epoch).astype(float) if row else e.astype(float)
                 sl = slice(1, None) if xscale == "log" else slice(None)  # log x: from epoch 1
                 ax.plot(xs[sl], med[sl], color=color, lw=2, label=f"{x.optimizer} (lr {x.best_lr:g})")
-                ax.fill_between(xs[sl], q25[sl], q75[sl], color=color, alpha=0.2, lw=0)
+                ax.fill_between(xs[sl], lo[sl], hi[sl], color=color, alpha=0.2, lw=0)
                 drawn = True
             first = entries[0]
             # Log axes need a positive point: a panel with nothing drawn keeps linear ones and a note.
@@ -60,6 +61,6 @@ def optimizers_figure(report, path):
                 _note(ax, "every learning rate diverged for every optimizer")
     fig.suptitle(
         f"torch.optim's optimizers (torch's defaults), each at its best learning rate per variant: n={report.n}, "
-        f"{report.epochs} epochs;\nmedian line and interquartile band over {report.seeds} seeds; losses measured at "
+        f"{report.epochs} epochs;\nmedian line and 90% band over {report.seeds} seeds; losses measured at "
         f"epoch ends, excess clipped at {floor:.1g} (float rounding)", fontsize=11)
     return _finish(fig, None if path is None else str(path), dpi=90)
