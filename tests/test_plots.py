@@ -120,6 +120,7 @@ def test_claims_figure_band_is_the_tables_90_percent_interval(data):
     # same float arrays, drawn without transformation on the epochs panel (linear x).
     from jaxgd.analysis import QS
 
+    assert QS == (0.05, 0.5, 0.95)
     result = sweep(data.X, data.y, batch_sizes=[100, 10, 1], lrs=[0.02], seeds=8, epochs=5)
     fig = plots.claims_figure(result, np.full(3, 1e-4), 0.01, None)
     epochs_panel = fig.axes[0]
@@ -128,7 +129,6 @@ def test_claims_figure_band_is_the_tables_90_percent_interval(data):
     for i, band in enumerate(bands):
         curves = np.clip(result.excess_loss[i, 0], 1e-8, None)  # (seeds, epochs + 1)
         lo, hi = np.quantile(curves, QS[0], axis=0), np.quantile(curves, QS[2], axis=0)
-        assert QS[0] == 0.05 and QS[2] == 0.95
         assert not np.allclose(lo, np.quantile(curves, 0.25, axis=0))  # 8 seeds tell the two apart
         verts = band.get_paths()[0].vertices
         for e in range(result.epochs + 1):

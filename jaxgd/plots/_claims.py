@@ -12,8 +12,9 @@ from jaxgd.plots._common import COLORS, _figure, _finish, _note
 def claims_figure(result, sec_per_epoch, rel, path):
     """2x2: excess loss against epochs, parameter updates, samples processed and wall time;
     median line and 90% band (5th to 95th percentile, the tables' intervals: ``analysis.QS``)
-    across seeds, per variant. Diverged runs are left out and said so; a variant whose every run diverged is named in the legend, and a panel with
-    nothing left to draw says why. One legend, below the panels."""
+    across seeds, per variant. Diverged runs are left out and said so; a variant whose every run
+    diverged is named in the legend, and a panel with nothing left to draw says why. One legend,
+    below the panels."""
     from matplotlib.lines import Line2D
 
     E = result.epochs
