@@ -180,12 +180,46 @@ def test_compare_figure_draws_loss_curves_from_the_trace(data):
         np.testing.assert_array_equal(line.get_ydata(), np.asarray(t.loss, np.float64))
         # loss against updates: one point per update count (a trace repeats the parameters in
         # force between two updates), at the first grid point that holds it
-        line = line_by_label(updates_ax, f"{label} (full-data loss)")
+        line = line_by_label(updates_ax, label)
         updates, first = np.unique(np.asarray(t.updates), return_index=True)
         np.testing.assert_array_equal(line.get_xdata(), updates + 1)
         np.testing.assert_array_equal(line.get_ydata(), np.asarray(t.loss, np.float64)[first])
     # GD updates once per epoch: its 3 updates and the start, not one point per trace point
-    assert len(line_by_label(updates_ax, "GD (batch 100) (full-data loss)").get_xdata()) == 4
+    assert len(line_by_label(updates_ax, "GD (batch 100)").get_xdata()) == 4
+    plt.close(fig)
+
+
+def test_compare_figure_draws_batch_losses_in_their_own_panel(data):
+    """Each update's batch loss is a noisy estimate that can sit below the optimum: it is drawn
+    in its own panel (every update, as recorded), never under the full-data curves."""
+    results = traced_results(data)
+    fig = plots.compare_figure(data.X, data.y, data.true_w, data.true_b, results, None)
+    updates_ax, batch_ax = fig.axes[3], fig.axes[4]
+    assert "batch loss" in batch_ax.get_title() and "below the optimum" in batch_ax.get_title()
+    drawn = [np.asarray(ln.get_ydata(), np.float64) for ln in batch_ax.get_lines()[:-1]]
+    for r, y in zip(results.values(), drawn):  # under 2000 updates: every update's loss as it is
+        np.testing.assert_array_equal(y, np.asarray(r.step_loss, np.float64))
+    full_ys = [np.asarray(ln.get_ydata(), np.float64) for ln in updates_ax.get_lines()]
+    assert all(len(y) != len(r.step_loss) or not np.array_equal(y, np.asarray(r.step_loss, np.float64))
+               for y in full_ys for r in results.values())
+    plt.close(fig)
+
+
+def test_compare_figure_draws_held_out_loss_on_the_trace_grid(data):
+    """With a trace, the held-out loss is drawn at the trace's points (the training loss's
+    x), not at epoch ends joined by straight lines."""
+    X, y, Xv, yv = data.X[:80], data.y[:80], data.X[80:], data.y[80:]
+    results = {f"b{b}": train(X, y, batch_size=b, lr=0.05, epochs=3, record_every=4, validation=(Xv, yv))
+               for b in (80, 1)}
+    fig = plots.compare_figure(X, y, data.true_w, data.true_b, results, None)
+    samples_ax = fig.axes[2]
+    assert "held-out (dashed)" in samples_ax.get_title()
+    for label, r in results.items():
+        held = line_by_label(samples_ax, f"{label}: held-out")
+        assert held.get_linestyle() == "--"
+        np.testing.assert_array_equal(held.get_xdata(), np.asarray(r.trace.samples) / 80)
+        np.testing.assert_array_equal(held.get_ydata(), np.asarray(r.trace.val_loss, np.float64))
+        assert len(held.get_xdata()) > 3 + 1  # more points than the epoch ends
     plt.close(fig)
 
 

@@ -14,7 +14,8 @@ SHOWN = 5000  # data points drawn at most: many points make a blot
 def compare_figure(X, y, true_w, true_b, results, path):
     """The tutorial's comparison: data with true and fitted lines, and below it each fitted
     line minus the true line; full-data loss against samples processed (in epochs); loss
-    against parameter updates.
+    against parameter updates, and below it each update's batch loss (a noisy estimate of the
+    full-data loss, in its own panel: a batch's loss can sit below the optimum).
 
     ``results`` maps a label to a ``TrainResult``. Runs trained with ``record_every``
     (``TrainResult.trace``) draw their loss curves from the trace's points; otherwise from the
@@ -33,7 +34,8 @@ def compare_figure(X, y, true_w, true_b, results, path):
     gs = fig.add_gridspec(2, 3, height_ratios=[2.1, 1])
     data_ax = fig.add_subplot(gs[0, 0])
     residual_ax = fig.add_subplot(gs[1, 0], sharex=data_ax)
-    samples_ax, updates_ax = fig.add_subplot(gs[:, 1]), fig.add_subplot(gs[:, 2])
+    samples_ax, updates_ax = fig.add_subplot(gs[:, 1]), fig.add_subplot(gs[0, 2])
+    batch_ax = fig.add_subplot(gs[1, 2], sharex=updates_ax)
     note = _all_diverged_note(results)
     _data_panel(data_ax, X, y, true_w, true_b, results, note)
     _residual_panel(residual_ax, X, y, true_w, true_b, opt, results, note)
@@ -41,6 +43,7 @@ def compare_figure(X, y, true_w, true_b, results, path):
     top = _loss_top(results, points, opt.loss)
     _loss_per_sample_panel(samples_ax, results, points, X.shape[0], opt.loss, top, note)
     _loss_per_update_panel(updates_ax, results, points, opt.loss, top, note)
+    _batch_loss_panel(batch_ax, results, opt.loss, note)
     return _finish(fig, path, dpi=110)
 
 
@@ -239,14 +242,17 @@ def _measured_when(results, points):
 def _loss_per_sample_panel(ax, results, points, n, best, top, note):
     """Full-data loss against samples processed (in epochs), with any held-out loss dashed."""
     epochs = max(r.config.epochs for r in results.values())
+    held_out = any(getattr(r, "val_loss", None) is not None for r in results.values())
     for label, r in results.items():
         samples, _, loss = points[label]
         ax.plot(samples / n, loss, "-", color=COLORS.get(r.config.variant),
-                label=label if r.diverged_at is None else _diverged_label(label, r))
-    _held_out_curves(ax, results)
+                label=(f"{label}: training loss" if held_out else label) if r.diverged_at is None
+                else _diverged_label(label, r))
+    _held_out_curves(ax, results, n)
     ax.axhline(best, color="k", ls=":", lw=1, label=f"least-squares optimum {best:.4f}")
+    what = "Training (solid) and held-out (dashed) loss" if held_out else "Full-data loss"
     ax.set(yscale="log", xlabel="epochs (samples processed / n)", ylabel="loss  1/(2n) Σ(ŷ−y)²",
-           title=f"Full-data loss against samples processed\n({_measured_when(results, points)})",
+           title=f"{what} against samples processed\n({_measured_when(results, points)})",
            xlim=(0, epochs), ylim=(best / 3, top))
     ax.grid(True, which="both", alpha=0.3)
     ax.legend(fontsize=8, loc="upper right")
@@ -254,50 +260,76 @@ def _loss_per_sample_panel(ax, results, points, n, best, top, note):
         _note(ax, note)
 
 
-def _held_out_curves(ax, results):
-    """Each run trained with ``validation=``: its held-out loss at epoch ends, dashed in its colour
-    (x: epochs), in compare_figure's loss panel."""
+def _held_out_curves(ax, results, n):
+    """Each run trained with ``validation=``: its held-out loss dashed in its colour (x: epochs),
+    on the trace's grid when the run has one (the same points as its training loss), else at
+    epoch ends, drawn as markers joined by lines so the gaps between measurements show."""
     for label, r in results.items():
-        if getattr(r, "val_loss", None) is not None:
+        trace = getattr(r, "trace", None)
+        if trace is not None and getattr(trace, "val_loss", None) is not None:
+            x, loss, marker = np.asarray(trace.samples, np.float64) / n, _finite(trace.val_loss), None
+        elif getattr(r, "val_loss", None) is not None:
             loss = _finite(r.val_loss)
-            ax.plot(np.arange(len(loss)), loss, "--", color=COLORS.get(r.config.variant), label=f"{label}: held-out")
+            x, marker = np.arange(len(loss)), "o"
+        else:
+            continue
+        ax.plot(x, loss, "--", marker=marker, ms=3, color=COLORS.get(r.config.variant), label=f"{label}: held-out")
 
 
 def _loss_per_update_panel(ax, results, points, best, top, note):
-    """Full-data loss against parameter updates (log-log), over each update's faint batch loss."""
+    """Full-data loss against parameter updates (log-log)."""
     most = 1
     for label, r in results.items():
         color = COLORS.get(r.config.variant)
-        step = _finite(r.step_loss)  # sum r^2 / (2b): already a per-sample mean, as the epoch loss
-        _faint_series(ax, step, color)
         _, updates, loss = _per_update(*points[label])
         # GD dashed and on top: per update it coincides with mini-batch at first.
         style = dict(ls="--", lw=2, zorder=3) if r.config.variant == "GD" else dict(ls="-", lw=1.5)
         ax.plot(updates + 1, loss, marker="o" if len(updates) <= 60 else None, ms=2.5, color=color,
-                label=f"{label} (full-data loss)" if r.diverged_at is None else _diverged_label(label, r), **style)
+                label=label if r.diverged_at is None else _diverged_label(label, r), **style)
         most = max(most, r.updates + 1)
     ax.axhline(best, color="k", ls=":", lw=1, label="least-squares optimum")
-    # Single-sample losses reach ~0; clip the view to the range of the full-data losses.
-    ax.set(xscale="log", yscale="log", xlabel="parameter updates + 1", xlim=(1, most), ylim=(best / 10, top),
-           ylabel="loss", title="Loss against parameter updates\n(faint: each update's batch loss)")
+    ax.set(xscale="log", yscale="log", xlim=(1, most), ylim=(best / 3, top), ylabel="full-data loss",
+           title="Full-data loss against parameter updates")
+    ax.tick_params(labelbottom=False)
     ax.grid(True, which="both", alpha=0.3)
     ax.legend(fontsize=8, loc="upper right")
     if note:
         _note(ax, note)
 
 
-def _faint_series(ax, values, color, max_points=2000):
-    """Each update's loss as a faint line; past ``max_points`` updates, the min-max envelope of
+def _batch_loss_panel(ax, results, best, note):
+    """Each update's batch loss, the quantity the update descends: a noisy estimate of the
+    full-data loss (one sample's loss is often near 0), so it gets its own panel rather than
+    a haze under the full-data curves that reads as "below the optimum"."""
+    for label, r in results.items():
+        step = _finite(r.step_loss)  # sum r^2 / (2b): already a per-sample mean, as the epoch loss
+        _faint_series(ax, step, COLORS.get(r.config.variant))  # colours as in the panel above
+    ax.axhline(best, color="k", ls=":", lw=1, label="least-squares optimum (full data)")
+    finite = np.concatenate([_finite(r.step_loss) for r in results.values()])
+    finite = finite[np.isfinite(finite) & (finite > 0)]
+    low = max(float(np.percentile(finite, 1)), best / 1e3) if finite.size else best / 10
+    high = float(np.max(finite)) * 2 if finite.size else best * 10
+    ax.set(xscale="log", yscale="log", xlabel="parameter updates + 1", ylabel="batch loss",
+           ylim=(min(low, best / 3), max(high, best * 3)),
+           title="Each update's batch loss (colours as above):\nnoisy, it can sit below the optimum")
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend(fontsize=7, loc="lower left")
+    if note:
+        _note(ax, note)
+
+
+def _faint_series(ax, values, color, label=None, max_points=2000):
+    """Each update's loss as a light line; past ``max_points`` updates, the min-max envelope of
     log-spaced bins instead (the same picture on the log axis; SGD's 50,000 points took most of
     the figure's rendering time)."""
     x = np.arange(1, len(values) + 1)
     if len(values) <= max_points:
-        ax.plot(x, values, "-", color=color, alpha=0.15, lw=0.5)
+        ax.plot(x, values, "-", color=color, alpha=0.35, lw=0.6, label=label)
         return
     head = max_points // 2  # the first updates as they are (bins there would hold one point)
-    ax.plot(x[:head], values[:head], "-", color=color, alpha=0.15, lw=0.5)
+    ax.plot(x[:head], values[:head], "-", color=color, alpha=0.35, lw=0.6, label=label)
     edges = np.unique(np.geomspace(head, len(values) + 1, max_points // 2).astype(int))
     with np.errstate(invalid="ignore"):
         lo = np.fmin.reduceat(values, edges[:-1] - 1)
         hi = np.fmax.reduceat(values, edges[:-1] - 1)
-    ax.fill_between(edges[:-1], lo, hi, color=color, alpha=0.15, lw=0, step="post")
+    ax.fill_between(edges[:-1], lo, hi, color=color, alpha=0.25, lw=0, step="post")
