@@ -168,7 +168,8 @@ def test_sweep_trace_lanes_equal_train(data, swept):
     assert s.chunk_epochs == 3 and whole.chunk_epochs == SWEEP_EPOCHS
     K = len(s.trace_samples)
     assert s.trace_samples.tolist() == list(range(0, 200, 15)) + [200]
-    assert s.trace_loss.shape == s.trace_val_loss.shape == (3, 2, 2, K) and s.trace_updates.shape == (3, K)
+    assert s.trace_loss.shape == s.trace_val_loss.shape == s.trace_b.shape == (3, 2, 2, K)
+    assert s.trace_w.shape == (3, 2, 2, X.shape[1], K) and s.trace_updates.shape == (3, K)
     for i, bs in enumerate(s.batch_sizes):
         for j, lr in enumerate(s.lrs):
             for k, seed in enumerate(s.seeds):
@@ -179,6 +180,9 @@ def test_sweep_trace_lanes_equal_train(data, swept):
                 # test_sweep.py's tolerance: vmapping reassociates the batch sums
                 np.testing.assert_allclose(s.trace_loss[i, j, k], t.trace.loss, rtol=1e-6)
                 np.testing.assert_allclose(s.trace_val_loss[i, j, k], t.trace.val_loss, rtol=1e-6)
+                # the parameters there: the same reassociation, and |w|, |b| pass near 0 early on
+                np.testing.assert_allclose(s.trace_w[i, j, k], t.trace.w[..., 0].T, rtol=1e-6, atol=1e-7)
+                np.testing.assert_allclose(s.trace_b[i, j, k], t.trace.b[..., 0], rtol=1e-6, atol=1e-7)
 
 
 def test_sweep_trace_does_not_depend_on_chunks(swept):
@@ -188,6 +192,8 @@ def test_sweep_trace_does_not_depend_on_chunks(swept):
     np.testing.assert_array_equal(s.trace_updates, whole.trace_updates)
     np.testing.assert_allclose(s.trace_loss, whole.trace_loss, rtol=1e-6)
     np.testing.assert_allclose(s.trace_val_loss, whole.trace_val_loss, rtol=1e-6)
+    np.testing.assert_allclose(s.trace_w, whole.trace_w, rtol=1e-6, atol=1e-7)
+    np.testing.assert_allclose(s.trace_b, whole.trace_b, rtol=1e-6, atol=1e-7)
     np.testing.assert_allclose(s.val_loss, whole.val_loss, rtol=1e-6)
 
 

@@ -110,7 +110,8 @@ def sweep(
         loss at the start and after every epoch (``SweepResult.val_loss``, like ``epoch_loss``).
       record_every: optional positive int R, as for ``train``: every run's full-data loss (and
         held-out loss) every R samples processed, on one grid shared by every batch size
-        (``SweepResult.trace_samples``, ``trace_updates``, ``trace_loss``, ``trace_val_loss``).
+        (``SweepResult.trace_samples``, ``trace_updates``, ``trace_loss``, ``trace_val_loss``)
+        and the parameters there (``trace_w``, ``trace_b``).
         Chunks then hold a whole number of grid steps (a multiple of R / gcd(n, R) epochs, or
         the whole run), so the grid runs on across chunk boundaries; each chunk keeps its
         runs' per-update parameters (memory O(runs * updates * d)): meant for small data.
@@ -296,7 +297,7 @@ class _Outputs:
         self.step_mean = np.empty((B, L, S, a.epochs), dtype) if summary else None
         self.step_std = np.empty((B, L, S, a.epochs), dtype) if summary else None
         self.full_parts = [[] for _ in range(B)]
-        self.trace_parts = {k: [[] for _ in range(B)] for k in ("trace_loss", "trace_val_loss")}
+        self.trace_parts = {k: [[] for _ in range(B)] for k in ("trace_loss", "trace_val_loss", "trace_w", "trace_b")}
         self.L, self.S = L, S
 
     def add(self, i, c, e0, valid, out, trace_at):

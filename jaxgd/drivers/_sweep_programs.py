@@ -90,6 +90,8 @@ def _chunk(X, y, states, orders, valid, validation, *, plan: core.Plan, record: 
                 out["val_loss"] = hist.val_loss
             if hist.trace is not None:
                 out["trace_loss"] = hist.trace.loss
+                out["trace_w"] = hist.trace.w[..., 0].T  # (d, K): the grid axis last, as the losses'
+                out["trace_b"] = hist.trace.b[..., 0]
                 if hist.trace.val_loss is not None:
                     out["trace_val_loss"] = hist.trace.val_loss
             if record == "summary":

@@ -25,7 +25,8 @@ class SweepResult:
     With ``validation=``, ``val_loss`` is the held-out loss shaped like ``epoch_loss``; with
     ``record_every=``, ``trace_loss`` (and ``trace_val_loss``) are the losses on one grid of
     ``trace_samples`` shared by every batch size, ``trace_updates[i]`` the updates batch size
-    ``i`` has done by each point (``jaxgd.Trace`` has the meaning of each point).
+    ``i`` has done by each point and ``trace_w``, ``trace_b`` the parameters in force there
+    (``jaxgd.Trace`` has the meaning of each point).
     """
 
     batch_sizes: np.ndarray  # (B,) int
@@ -58,6 +59,8 @@ class SweepResult:
     trace_updates: Optional[np.ndarray] = None  # (B, K) int64: updates done by each point
     trace_loss: Optional[np.ndarray] = None  # (B, L, S, K) full-data loss there
     trace_val_loss: Optional[np.ndarray] = None  # (B, L, S, K) held-out loss there (validation=)
+    trace_w: Optional[np.ndarray] = None  # (B, L, S, d, K) the weights in force there
+    trace_b: Optional[np.ndarray] = None  # (B, L, S, K) the bias in force there
 
     @property
     def shape(self) -> tuple[int, int, int]:
