@@ -124,6 +124,56 @@ def diverged_at(epoch_loss) -> Optional[int]:
     return int(epoch) if bool(hit) else None
 
 
+def tolerance(dtype, plain_sgd=True) -> tuple[float, float, bool]:
+    """``(rtol, atol, scale)`` of the parity check (``tolerance_text`` says it in words): plain SGD
+    at a constant rate element-wise (``TOLERANCES``), anything else against each field's scale."""
+    if plain_sgd:
+        return (*TOLERANCES[dtype], False)
+    if dtype == "float64":
+        return OPTIM_F64_RTOL, 1e-300, True
+    return OPTIM_F32_SCALE_RTOL, 1e-30, True
+
+
+def violation(a, b, dtype="float32", plain_sgd=True) -> tuple[float, float]:
+    """``(max |a - b| / tolerance, max |a - b|)`` of a jaxgd field ``a`` against torch's ``b`` under
+    the parity tolerance (``tolerance``); <= 1 passes."""
+    return _violation(a, b, *tolerance(dtype, plain_sgd))
+
+
+def reference(X, y, *, batch_size, lr, epochs, init, order, dtype="float32", optimizer=None, schedule=None) -> dict:
+    """The PyTorch run ``compare`` replays, as numpy arrays: ``w_history`` (epochs + 1, d, 1),
+    ``b_history`` (epochs + 1, 1), ``epoch_loss`` (epochs + 1,) and ``step_loss`` (updates,).
+
+    Plain SGD at a constant rate runs the tutorial's loop (``torchref.tutorial.train``), anything
+    else that loop driven by ``torch.optim`` (``torchref.optim.train``); the arguments are those
+    of ``compare``. Imports torch.
+    """
+    import torch
+
+    import torchref
+    import torchref.optim
+
+    from jaxgd import optim
+
+    opt = optim.get(optimizer or "sgd")
+    sched = optim.get_schedule(schedule)
+    X, y = np.asarray(X, dtype), np.asarray(y, dtype).reshape(-1, 1)
+    w0, b0 = (np.asarray(p, dtype) for p in init)
+    order = np.asarray(order)
+    if is_plain_sgd(opt, sched):
+        ref = torchref.train(
+            torch.tensor(X), torch.tensor(y), batch_size, lr, epochs,
+            w=torch.tensor(w0), b=torch.tensor(b0), orders=order,
+        )
+    else:
+        make_optimizer, make_scheduler = to_torch(opt, sched)
+        ref = torchref.optim.train(
+            torch.tensor(X), torch.tensor(y), batch_size, lr, epochs, make_optimizer=make_optimizer,
+            make_scheduler=make_scheduler, w=torch.tensor(w0), b=torch.tensor(b0), orders=order,
+        )
+    return {k: ref[k].numpy() for k in ("w_history", "b_history", "epoch_loss", "step_loss")}
+
+
 def compare(X, y, *, batch_size, lr, epochs, init, order, dtype="float32", optimizer=None, schedule=None):
     """Run torchref and jaxgd on identical inputs; return a ``ParityReport``.
 
@@ -136,11 +186,6 @@ def compare(X, y, *, batch_size, lr, epochs, init, order, dtype="float32", optim
     ``TOLERANCES``); anything else the same loop driven by ``torch.optim``
     (``torchref.optim.train``, ``OPTIM_F64_RTOL`` / ``OPTIM_F32_SCALE_RTOL``).
     """
-    import torch
-
-    import torchref
-    import torchref.optim
-
     from jaxgd.drivers import _train
     from jaxgd import optim
     from jaxgd.drivers._runs import quiet_divergence
@@ -148,12 +193,6 @@ def compare(X, y, *, batch_size, lr, epochs, init, order, dtype="float32", optim
     opt = optim.get(optimizer or "sgd")
     sched = optim.get_schedule(schedule)
     plain = is_plain_sgd(opt, sched)
-    if plain:
-        rtol, atol, scale = *TOLERANCES[dtype], False
-    elif dtype == "float64":
-        rtol, atol, scale = OPTIM_F64_RTOL, 1e-300, True
-    else:
-        rtol, atol, scale = OPTIM_F32_SCALE_RTOL, 1e-30, True
     X, y = np.asarray(X, dtype), np.asarray(y, dtype).reshape(-1, 1)
     w0, b0 = (np.asarray(p, dtype) for p in init)
     order = np.asarray(order)
@@ -162,30 +201,21 @@ def compare(X, y, *, batch_size, lr, epochs, init, order, dtype="float32", optim
         res = _train.train(X, y, batch_size=batch_size, lr=lr, epochs=epochs, init=(w0, b0), order=order,
                            **({} if plain else {"optimizer": opt, "schedule": sched}))
         jax_out = [np.asarray(a) for a in (res.w_history, res.b_history, res.epoch_loss, res.step_loss)]
-    if plain:
-        ref = torchref.train(
-            torch.tensor(X), torch.tensor(y), batch_size, lr, epochs,
-            w=torch.tensor(w0), b=torch.tensor(b0), orders=order,
-        )
-    else:
-        make_optimizer, make_scheduler = to_torch(opt, sched)
-        ref = torchref.optim.train(
-            torch.tensor(X), torch.tensor(y), batch_size, lr, epochs, make_optimizer=make_optimizer,
-            make_scheduler=make_scheduler, w=torch.tensor(w0), b=torch.tensor(b0), orders=order,
-        )
-    ref_out = [ref[k].numpy() for k in ("w_history", "b_history", "epoch_loss", "step_loss")]
+    ref = reference(X, y, batch_size=batch_size, lr=lr, epochs=epochs, init=(w0, b0), order=order, dtype=dtype,
+                    optimizer=opt, schedule=sched)
+    ref_out = [ref[k] for k in ("w_history", "b_history", "epoch_loss", "step_loss")]
     jax_div, torch_div = diverged_at(jax_out[2]), diverged_at(ref_out[2])
     # Compare epochs 0 .. k-1, before either run diverged, and the updates that led to them.
     k = min([epochs + 1] + [e for e in (jax_div, torch_div) if e is not None])
     updates = (k - 1) * (res.updates // epochs)
     cut = (slice(0, k), slice(0, k), slice(0, k), slice(0, updates))
-    diffs = [_violation(j[c], r[c], rtol, atol, scale) for j, r, c in zip(jax_out, ref_out, cut)]
+    diffs = [violation(j[c], r[c], dtype, plain) for j, r, c in zip(jax_out, ref_out, cut)]
     (viol_w, diff_w), (viol_b, diff_b), (viol_e, diff_e), (viol_s, diff_s) = diffs
-    violation = max(viol_w, viol_b, viol_e, viol_s)
+    violation_ = max(viol_w, viol_b, viol_e, viol_s)
     finite = all(np.isfinite(j[c]).all() for j, c in zip(jax_out, cut))
     return ParityReport(
-        res.config.variant, batch_size, dtype, max(diff_w, diff_b), diff_e, diff_s, violation,
-        bool(violation <= 1.0 and finite and jax_div == torch_div), jax_div, torch_div, k,
+        res.config.variant, batch_size, dtype, max(diff_w, diff_b), diff_e, diff_s, violation_,
+        bool(violation_ <= 1.0 and finite and jax_div == torch_div), jax_div, torch_div, k,
         opt.name, tolerance_text(dtype, plain),
     )
 

@@ -13,11 +13,11 @@ import sys
 import warnings
 
 from jaxgd._errors import InputError
-from jaxgd.cli import _cluster, _common, _optimizer_flags, batch_size, claims, compare, optimizers, parity, paths, sweep, train
+from jaxgd.cli import _cluster, _common, _optimizer_flags, batch_size, claims, compare, explore, optimizers, parity, paths, sweep, train
 
 __all__ = ["build_parser", "main"]
 
-COMMANDS = (compare, train, parity, claims, sweep, optimizers, paths, batch_size)
+COMMANDS = (compare, train, parity, claims, sweep, optimizers, paths, batch_size, explore)
 
 
 def build_parser():
