@@ -405,3 +405,18 @@ def test_optimizers_figure_where_every_rate_diverged_says_so(data):
     assert texts.count("every learning rate diverged for every optimizer") == len(fig.axes)
     legends = [t.get_text() for ax in fig.axes if ax.get_legend() for t in ax.get_legend().get_texts()]
     assert "sgd: every lr diverged" in legends and "adam: every lr diverged" in legends
+
+
+def test_optimizers_figure_bottom_row_starts_at_update_zero(data):
+    """The bottom row (log x: updates + 1) draws the start, update 0, at x = 1, as the top row
+    draws epoch 0: every curve has epochs + 1 points in both rows."""
+    from jaxgd.studies._optimizers import compare_optimizers
+
+    report = compare_optimizers(data.X, data.y, optimizers=("sgd",), batch_size=10, lrs=[0.05], seeds=2, epochs=2)
+    fig = plots.optimizers_figure(report, None)
+    (top,), (bottom,) = fig.axes[0].get_lines(), fig.axes[len(fig.axes) // 2].get_lines()
+    np.testing.assert_array_equal(top.get_xdata(), [0, 1, 2])
+    per_epoch = report.entries[0].updates_per_epoch
+    np.testing.assert_array_equal(bottom.get_xdata(), [1, per_epoch + 1, 2 * per_epoch + 1])
+    np.testing.assert_array_equal(bottom.get_ydata(), top.get_ydata())
+    plt.close(fig)

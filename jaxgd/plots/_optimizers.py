@@ -31,7 +31,7 @@ def optimizers_figure(report, path):
     axes = fig.subplots(2, len(variants), squeeze=False)
     for col, variant in enumerate(variants):
         entries = [x for x in report.entries if x.variant == variant]
-        for row, (xlabel, xscale) in enumerate((("epochs", "linear"), ("parameter updates (log)", "log"))):
+        for row, (xlabel, xscale) in enumerate((("epochs", "linear"), ("parameter updates + 1 (log)", "log"))):
             ax = axes[row, col]
             drawn = False
             for x in entries:
@@ -42,10 +42,10 @@ def optimizers_figure(report, path):
                 with np.errstate(invalid="ignore"):
                     curves = np.clip(x.epoch_loss - report.optimum_loss, floor, None)
                 lo, med, hi = np.quantile(curves, QS, axis=0)
-                xs = (e * x.updates_per_epoch).astype(float) if row else e.astype(float)
-                sl = slice(1, None) if xscale == "log" else slice(None)  # log x: from epoch 1
-                ax.plot(xs[sl], med[sl], color=color, lw=2, label=f"{x.optimizer} (lr {x.best_lr:g})")
-                ax.fill_between(xs[sl], lo[sl], hi[sl], color=color, alpha=0.2, lw=0)
+                # log x: updates + 1, so the start (update 0) is drawn at 1, as in the top row
+                xs = (e * x.updates_per_epoch + 1).astype(float) if row else e.astype(float)
+                ax.plot(xs, med, color=color, lw=2, label=f"{x.optimizer} (lr {x.best_lr:g})")
+                ax.fill_between(xs, lo, hi, color=color, alpha=0.2, lw=0)
                 drawn = True
             first = entries[0]
             # Log axes need a positive point: a panel with nothing drawn keeps linear ones and a note.
