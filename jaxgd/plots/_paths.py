@@ -131,13 +131,13 @@ def _path_style(run):
     return dict(ls="-", marker="o", ms=1.2, lw=0.9, alpha=0.85, zorder=3)
 
 
-def _paths_legend(fig, axes, scene):
+def _paths_legend(fig, axes, scene, fontsize=8):
     handles, labels = axes[0].get_legend_handles_labels()
     keep = {}
     for h, lb in zip(handles, labels):
         keep.setdefault(lb, h)
-    fig.legend(keep.values(), keep.keys(), loc="outside lower center", ncol=2, fontsize=8, frameon=False,
-               title="contours: full-data loss minus its optimum, log-spaced levels", title_fontsize=8)
+    fig.legend(keep.values(), keep.keys(), loc="outside lower center", ncol=2, fontsize=fontsize, frameon=False,
+               title="contours: full-data loss minus its optimum, log-spaced levels", title_fontsize=fontsize)
 
 
 def paths_figure(X, y, results, path, *, true_w=None, true_b=None, max_points=PATH_POINTS):
@@ -197,7 +197,11 @@ def paths_animation(X, y, results, path, *, true_w=None, true_b=None, frames=120
         raise InputError(f"frames must be an integer >= 2, got {frames!r}")
     frames = int(frames)
     scene = _paths_scene(X, y, results, true_w, true_b, max_points)
-    fig = _figure(figsize=(10.5 if scene["zoom"] else 6, 6.2), layout="constrained", dpi=dpi)
+    # The GIF is drawn at a lower dpi than the PNG: its legend's text is scaled up to stay as
+    # many pixels tall as the PNG's 8 pt at 100 dpi (at 70 dpi, 8 pt was 8 px: unreadable).
+    legend_size = max(8.0, 8.0 * 100 / dpi)
+    fig = _figure(figsize=(10.5 if scene["zoom"] else 6, 6.2 + 0.25 * legend_size / 8), layout="constrained",
+                  dpi=dpi)
     axes, marks = _paths_axes(fig, scene)
     drawn = []
     for run in scene["runs"]:
@@ -209,7 +213,7 @@ def paths_animation(X, y, results, path, *, true_w=None, true_b=None, frames=120
                  for i, ax in enumerate(axes)]
         heads = [ax.plot([], [], "D", color=run["color"], mec="k", ms=6, zorder=7)[0] for ax in axes]
         drawn.append((run, lines, heads))
-    _paths_legend(fig, axes, scene)
+    _paths_legend(fig, axes, scene, fontsize=legend_size)
     total = max(int(run["samples"][-1]) for run in scene["runs"])
     title = axes[0].text(0.98, 0.02, "", transform=axes[0].transAxes, ha="right", va="bottom", fontsize=10,
                          zorder=8, bbox=dict(facecolor="white", edgecolor="0.5", boxstyle="round,pad=0.3"))
