@@ -13,7 +13,7 @@ import sys
 import warnings
 
 from jaxgd._errors import InputError
-from jaxgd.cli import _cluster, _common, _optimizer_flags, batch_size, claims, compare, explore, optimizers, parity, paths, sweep, train
+from jaxgd.cli import _cluster, _common, _facts, _optimizer_flags, batch_size, claims, compare, explore, optimizers, parity, paths, sweep, train
 
 __all__ = ["build_parser", "main"]
 
@@ -57,6 +57,9 @@ class _WarningPrinter:
 def main(argv=None):
     """Run the command line with ``argv`` (default ``sys.argv[1:]``); returns the exit code."""
     argv = sys.argv[1:] if argv is None else list(argv)
+    # What the parser reads of the optimizer registry comes from a cache file (no JAX import),
+    # unless the cache is off.
+    _facts.USE_CACHE = "--no-cache" not in argv
     # --help lists the keyword flags of the optimizer named beside it (none otherwise).
     _optimizer_flags.HELP_FOR = _optimizer_flags.help_for(argv)
     try:

@@ -1,14 +1,15 @@
 """What the commands share, in one namespace (``from jaxgd.cli import _common as c``): the options
 every command takes, the tutorial's data and held-out split, table printing; and, re-exported from
 their own modules, the parser and its error (``_usage``), the argparse types (``_types``), the
-``--json`` writer (``_json``) and the optimizer flags (``_optimizer_flags``)."""
+``--json`` writer (``_json``) and the optimizer flags (``_optimizer_flags``).
+
+Importing it, and building the parser, imports neither JAX nor numpy (``jaxgd --help`` is
+quick); ``quiet_train`` and ``timed_train`` (``jaxgd.drivers._runs``) are imported when a
+command first uses them."""
 
 from __future__ import annotations
 
-import numpy as np
-
 from jaxgd._errors import InputError
-from jaxgd.drivers._runs import quiet_train, timed_train  # noqa: F401  (c.quiet_train, c.timed_train in the commands)
 from jaxgd.cli._json import (  # noqa: F401
     NONFINITE,
     optimizer_config,
@@ -41,7 +42,15 @@ from jaxgd.cli._types import (  # noqa: F401
     real,
 )
 from jaxgd.cli._usage import Parser, UsageError, prog, usage_error  # noqa: F401
-from jaxgd.studies._table import table
+
+
+def __getattr__(name):  # PEP 562: the drivers (JAX) when a command first runs one
+    if name in ("quiet_train", "timed_train"):
+        from jaxgd.drivers import _runs
+
+        return getattr(_runs, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 TUTORIAL_N, TUTORIAL_LR, TUTORIAL_EPOCHS, TUTORIAL_BATCH = 1000, 0.02, 50, 50
 
@@ -91,6 +100,8 @@ def split_validation(X, y, fraction, seed, source="the data"):
     the first of ``numpy.random.default_rng(seed).permutation(n)``; both parts keep the rows'
     order. A split leaving no row on either side is an InputError naming --val-fraction."""
     import math
+
+    import numpy as np
 
     n = X.shape[0]
     n_val = math.ceil(round(fraction * n, 9))  # round: 0.3 * 10 is 3.0000000000000004
@@ -145,10 +156,14 @@ def validation_split(args, X, y, loaded=None):
 
 
 def print_table(header, rows):
+    from jaxgd.studies._table import table
+
     print(table(header, rows))
 
 
 def fmt_vec(a):
+    import numpy as np
+
     a = np.asarray(a).ravel()
     return f"{a[0]:.4f}" if a.size == 1 else "[" + ", ".join(f"{v:.3f}" for v in a[:3]) + (", …]" if a.size > 3 else "]")
 

@@ -5,13 +5,21 @@ from __future__ import annotations
 
 import argparse
 import os
-from typing import Optional
-
-import numpy as np
+from typing import TYPE_CHECKING, Optional
 
 from jaxgd._errors import InputError
-from jaxgd.data._files import LoadedData, load_dataset
-from jaxgd.studies._table import table
+
+if TYPE_CHECKING:
+    from jaxgd.data._files import LoadedData
+
+
+def __getattr__(name):  # PEP 562: the loaders import JAX, so only when a command loads a file
+    if name in ("load_dataset", "LoadedData"):
+        from jaxgd.data import _files
+
+        globals()[name] = value = getattr(_files, name)
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 __all__ = ["add_data_arguments", "data_from_args", "describe", "report_parameters"]
 
@@ -57,6 +65,7 @@ def data_from_args(args: argparse.Namespace, mesh=None) -> Optional[LoadedData]:
             raise InputError(f"{', '.join(given)} needs --data PATH")
         return None
     try:
+        load_dataset = globals().get("load_dataset") or __getattr__("load_dataset")
         return load_dataset(path, target=target, standardize=standardize, drop_nonfinite=drop, mesh=mesh)
     except (FileNotFoundError, PermissionError) as e:
         # A file the user named that cannot be opened is bad input; an error about any other file is not.
@@ -99,6 +108,10 @@ def report_parameters(loaded: LoadedData, w, b) -> str:
         x2                     -1.72969            -2.99941
         b (intercept)          -0.49961             1.00052
     """
+    import numpy as np
+
+    from jaxgd.studies._table import table
+
     w64 = np.asarray(w, dtype=np.float64).reshape(-1)
     b64 = float(np.asarray(b, dtype=np.float64).reshape(-1)[0])
     names = loaded.feature_names

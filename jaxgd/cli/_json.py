@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import numpy as np
-
-from jaxgd.drivers._runs import quiet_train, timed_train  # noqa: F401  (c.quiet_train, c.timed_train in the commands)
-
 NONFINITE = {"nan": "NaN", "inf": "Infinity", "-inf": "-Infinity"}
 
 
@@ -13,6 +9,8 @@ def plain(value):
     """``value`` as JSON-ready Python: arrays and numpy scalars as lists and Python numbers (floats
     at full precision: Python's float repr round-trips), dataclass-free containers recursed,
     non-finite floats as the strings "NaN", "Infinity", "-Infinity" (``float()`` reads them back)."""
+    import numpy as np
+
     if isinstance(value, dict):
         return {str(k): plain(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
@@ -72,6 +70,8 @@ def run_config(args, spec=None, **extra):
 def spread_json(values, diverged=None, qs=(0.05, 0.5, 0.95)):
     """A printed 'median [5%, 95%]' cell as {"median", "5%", "95%", "diverged"}: over the runs
     that did not diverge (``diverged``: a boolean mask), None where every run diverged."""
+    import numpy as np
+
     from jaxgd import analysis
 
     values = np.asarray(values, np.float64)

@@ -2,7 +2,8 @@
 of the registered optimizers (``weight_decay``: ``--weight-decay``), checked by the optimizer's
 own factory. ``--help`` lists the keyword flags of the optimizer named on the same command line
 (``jaxgd train --optimizer adam --help``), and only names them otherwise, so a command's help
-stays short however many optimizers there are."""
+stays short however many optimizers there are. What the parser reads of the registry comes
+through ``_facts`` (no JAX import on a warm run); building a spec imports ``optim`` itself."""
 
 from __future__ import annotations
 
@@ -16,20 +17,29 @@ def optimizer_flags():
     """{flag: keyword} for every keyword of every registered optimizer's factory (``--weight-decay``
     for ``weight_decay``), in registration order: the CLI's optimizer flags, derived from
     ``optim.REGISTRY``."""
-    from jaxgd import optim
-
     flags = {}
-    for definition in optim.REGISTRY.values():
-        for key in definition.keywords:
+    for definition in _optimizers().values():
+        for key in definition["keywords"]:
             flags.setdefault("--" + key.replace("_", "-"), key)
     return flags
 
 
+def _optimizers():
+    """{name: {"torch_name", "help", "keywords"}} of ``optim.REGISTRY``, in registration order."""
+    from jaxgd.cli._facts import facts
+
+    return facts()["optimizers"]
+
+
+def _names():
+    from jaxgd.cli._facts import facts
+
+    return facts()["optimizer_names"]
+
+
 def _takes(name):
     """{keyword: torch's default} of optimizer ``name``'s factory."""
-    from jaxgd import optim
-
-    return optim.REGISTRY[name].keywords
+    return _optimizers()[name]["keywords"]
 
 
 def _fmt_default(v):
@@ -47,8 +57,6 @@ HELP_FOR = None
 
 def help_for(argv):
     """The optimizer named on a command line that asks for ``--help`` (else None)."""
-    from jaxgd import optim
-
     if not {"-h", "--help"} & set(argv):
         return None
     for i, arg in enumerate(argv):
@@ -58,7 +66,7 @@ def help_for(argv):
             name = arg.partition("=")[2]
         else:
             continue
-        if name in optim.NAMES:
+        if name in _names():
             return name
     return None
 
@@ -66,26 +74,27 @@ def help_for(argv):
 def add_optimizer_arguments(p, allow_all=False):
     """``--optimizer NAME`` (or ``all`` with ``allow_all``), one flag per torch.optim keyword of
     the registered optimizers (``optim.REGISTRY``), and ``--schedule SPEC``."""
-    from jaxgd import optim
+    from jaxgd.cli._facts import facts
 
+    names_ = _names()
     shown = HELP_FOR
     if shown is None:
         about = ("torch.optim's optimizers, each keyword a flag (weight_decay: --weight-decay) with torch's "
                  "default; '--optimizer NAME --help' lists NAME's flags")
     else:
-        about = (f"the flags of --optimizer {shown} (torch.optim.{optim.REGISTRY[shown].torch_name}), with torch's "
+        about = (f"the flags of --optimizer {shown} (torch.optim.{_optimizers()[shown]['torch_name']}), with torch's "
                  "defaults; a flag it does not take is an error")
     g = p.add_argument_group("optimizer and learning-rate schedule", about)
-    g.add_argument("--optimizer", choices=optim.NAMES + (("all",) if allow_all else ()), default="sgd",
+    g.add_argument("--optimizer", choices=names_ + (("all",) if allow_all else ()), default="sgd",
                    metavar="NAME",
-                   help=f"one of {', '.join(optim.NAMES)}" + (", or 'all' (each at torch's defaults)" if allow_all
+                   help=f"one of {', '.join(names_)}" + (", or 'all' (each at torch's defaults)" if allow_all
                                                             else "")
                         + "; sgd without flags is the tutorial's sgd_optimizer (default: %(default)s)")
     for flag, key in optimizer_flags().items():
-        owners = [n for n in optim.NAMES if key in _takes(n)]
+        owners = [n for n in names_ if key in _takes(n)]
         default = _takes(owners[0])[key]
         if shown is not None and key in _takes(shown):
-            what = optim.REGISTRY[shown].help.get(key, key.replace("_", " "))
+            what = _optimizers()[shown]["help"].get(key, key.replace("_", " "))
             help_ = f"{what} (default: {_fmt_default(_takes(shown)[key])})".replace("%", "%%")
         else:
             help_ = argparse.SUPPRESS
@@ -95,7 +104,7 @@ def add_optimizer_arguments(p, allow_all=False):
             metavar = "A,B" if isinstance(default, tuple) else "X"
             g.add_argument(flag, dest=key, type=pair if isinstance(default, tuple) else real, metavar=metavar,
                            default=None, help=help_)
-    names = ", ".join(n for n in optim.SCHEDULE_NAMES if n != "constant")
+    names = ", ".join(n for n in facts()["schedule_names"] if n != "constant")
     g.add_argument("--schedule", type=schedule_spec, default="constant", metavar="SPEC",
                    help=f"lr schedule stepped after each epoch: 'constant' or NAME:KEY=VALUE,... with NAME one of "
                         f"{names}; e.g. step_lr:step_size=10,gamma=0.5 (default: %(default)s)")
@@ -105,11 +114,14 @@ def schedule_spec(text):
     """``constant`` or ``NAME:KEY=VALUE,...`` -> an ``optim.Schedule`` (milestones joined by '+')."""
     import inspect
 
+    from jaxgd.cli._facts import facts
+
+    known = facts()["schedule_names"]
+    name, _, rest = str(text).strip().partition(":")
+    if name not in known:  # before importing optim (JAX): a mistake is quick
+        raise argparse.ArgumentTypeError(f"unknown schedule {name!r}; expected one of {', '.join(known)}")
     from jaxgd import optim
 
-    name, _, rest = str(text).strip().partition(":")
-    if name not in optim.SCHEDULE_NAMES:
-        raise argparse.ArgumentTypeError(f"unknown schedule {name!r}; expected one of {', '.join(optim.SCHEDULE_NAMES)}")
     factory = getattr(optim, name)
     params = inspect.signature(factory).parameters
     given = {}

@@ -36,7 +36,9 @@ def condition_number(text):
 
 
 def add_parser(subparsers):
-    from jaxgd.studies._batch_size import DEFAULT_LRS, DEFAULT_TARGETS
+    from jaxgd.cli._facts import facts
+
+    DEFAULT_LRS, DEFAULT_TARGETS = facts()["batch_size_lrs"], facts()["batch_size_targets"]  # studies._batch_size's
 
     p = subparsers.add_parser(
         "batch-size",

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import numpy as np
-
 from jaxgd.cli import _common as c
 
 
@@ -37,6 +35,8 @@ def add_parser(subparsers):
 
 
 def run(args):
+    import numpy as np
+
     from jaxgd import plots
     from jaxgd.cli._data import report_parameters
     from jaxgd.core._plan import variant_name

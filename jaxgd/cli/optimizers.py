@@ -7,7 +7,9 @@ from jaxgd.cli import _common as c
 
 def add_parser(subparsers):
     from jaxgd.cli._data import add_data_arguments
-    from jaxgd.studies._optimizers import DEFAULT_LRS
+    from jaxgd.cli._facts import facts
+
+    DEFAULT_LRS = facts()["optimizers_lrs"]  # studies._optimizers.DEFAULT_LRS
 
     p = subparsers.add_parser(
         "optimizers",

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import numpy as np
-
 from jaxgd.cli import _cluster, _common as c
 
 
@@ -43,6 +41,8 @@ def add_parser(subparsers):
 
 
 def run(args) -> int:
+    import numpy as np
+
     from jaxgd import analysis, plots
     from jaxgd.cli._data import data_from_args, describe
     from jaxgd.data._synthetic import synthetic_data

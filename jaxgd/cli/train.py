@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import numpy as np
-
 from jaxgd.cli import _cluster, _common as c
 
 
@@ -25,6 +23,8 @@ def add_parser(subparsers):
 
 
 def run(args):
+    import numpy as np
+
     from jaxgd.cli._data import report_parameters
 
     opt = c.optimizer_from_args(args, "jaxgd train")
