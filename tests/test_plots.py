@@ -138,6 +138,21 @@ def test_claims_figure_band_is_the_tables_90_percent_interval(data):
     plt.close(fig)
 
 
+def test_claims_figure_updates_panel_starts_at_update_zero(data):
+    # Log x is updates + 1: every variant's curve starts at the initial loss (x = 1), as in the
+    # epochs panel; only the wall-time panel starts at epoch 1 (0 s is off a log axis).
+    result = sweep(data.X, data.y, batch_sizes=[100, 10, 1], lrs=[0.02], seeds=2, epochs=3)
+    fig = plots.claims_figure(result, np.full(3, 1e-4), 0.01, None)
+    epochs_panel, updates_panel, _, wall_panel = fig.axes
+    for i, (by_epoch, by_update, by_time) in enumerate(zip(epochs_panel.get_lines()[:3], updates_panel.get_lines()[:3],
+                                                           wall_panel.get_lines()[:3])):
+        u = int(result.updates_per_epoch[i])
+        np.testing.assert_array_equal(by_update.get_xdata(), [1, u + 1, 2 * u + 1, 3 * u + 1])
+        np.testing.assert_array_equal(by_update.get_ydata(), by_epoch.get_ydata())
+        assert len(by_time.get_xdata()) == 3
+    plt.close(fig)
+
+
 def test_claims_figure_legend_is_below_the_panels(data):
     result = sweep(data.X, data.y, batch_sizes=[100, 10, 1], lrs=[0.02], seeds=2, epochs=5)
     fig = plots.claims_figure(result, np.full(3, 1e-4), 0.01, None)

@@ -28,10 +28,12 @@ def claims_figure(result, sec_per_epoch, rel, path):
     fig = _figure(figsize=(12, 9), layout="constrained")
     axes = fig.subplots(2, 2)
     panels = [
-        ("epochs", "epochs", lambda i: e, "linear"),
-        ("parameter updates", "parameter updates (log)", lambda i: e * result.updates_per_epoch[i], "log"),
-        ("samples processed", "samples processed (gradients of one sample)", lambda i: e * result.n, "linear"),
-        ("wall time", "wall time of one run, s (log)", lambda i: e * sec_per_epoch[i], "log"),
+        # (title, x label, x of epoch ends, x scale, first epoch drawn): updates + 1 on a log axis
+        # draws the start (update 0) at 1; wall time has no such point (0 s is off a log axis).
+        ("epochs", "epochs", lambda i: e, "linear", 0),
+        ("parameter updates", "parameter updates + 1 (log)", lambda i: e * result.updates_per_epoch[i] + 1, "log", 0),
+        ("samples processed", "samples processed (gradients of one sample)", lambda i: e * result.n, "linear", 0),
+        ("wall time", "wall time of one run, s (log)", lambda i: e * sec_per_epoch[i], "log", 1),
     ]
     floor = 1e-8  # excess losses are positive; clip float32 rounding below the optimum
     handles = []
@@ -45,7 +47,7 @@ def claims_figure(result, sec_per_epoch, rel, path):
         style = dict(ls="--", lw=2.5) if variant == "GD" else dict(ls="-", lw=2)
         handles.append(Line2D([], [], color=COLORS[variant], alpha=0.35 if k == S else 1, label=label, **style))
     handles.append(Line2D([], [], color="k", ls=":", lw=1, label=f"target: {rel:.0%} of the initial excess"))
-    for ax, (title, xlabel, xs, xscale) in zip(axes.ravel(), panels):
+    for ax, (title, xlabel, xs, xscale, first) in zip(axes.ravel(), panels):
         for i, variant in enumerate(result.variants):
             ok = ~diverged[i]
             if not ok.any():
@@ -53,7 +55,7 @@ def claims_figure(result, sec_per_epoch, rel, path):
             curves = np.clip(excess[i, ok], floor, None)
             lo, med, hi = np.quantile(curves, QS, axis=0)
             x = xs(i).astype(float)
-            sl = slice(1, None) if xscale == "log" else slice(None)  # log x: from epoch 1
+            sl = slice(first, None)
             # GD is dashed and drawn on top: per update it coincides with mini-batch.
             style = dict(ls="--", lw=2.5, zorder=3) if variant == "GD" else dict(ls="-", lw=2)
             ax.plot(x[sl], med[sl], color=COLORS[variant], **style)
@@ -63,7 +65,7 @@ def claims_figure(result, sec_per_epoch, rel, path):
                title=f"Excess loss against {title}")
         ax.grid(True, which="both", alpha=0.3)
         if diverged.all():  # nothing drawn: still show the ranges the curves would span
-            sl = slice(1, None) if xscale == "log" else slice(None)
+            sl = slice(first, None)
             x = np.concatenate([xs(i).astype(float)[sl] for i in range(len(result.variants))])
             ax.set_xlim(x.min(), x.max())
             ax.set_ylim(target / 10, target * 1e3)
