@@ -1,14 +1,37 @@
-"""The command line as a user runs it: a fresh process, real output, real exit codes."""
+"""The command line as a user runs it: real output, real exit codes.
 
+Most tests call ``jaxgd.cli.main`` in this process (``run``): what they check is the command's
+output, and a fresh ``python -m jaxgd`` would add ~1.5 s of CPU (importing JAX, reading the
+compiled programs back) per call and nothing else. What only a fresh process shows (the entry
+point, the exit status ``sys.exit`` turns main's return into, stderr holding the one error line
+and nothing else a cold start may print) is checked through ``spawn`` on each error path.
+"""
+
+import contextlib
+import io
 import subprocess
 import sys
 
 import matplotlib.image
 import pytest
 
+from jaxgd import cli
 
-def run(*args, cwd=None):
-    return subprocess.run([sys.executable, "-m", "jaxgd", *args], capture_output=True, text=True, cwd=cwd, timeout=300)
+
+def spawn(*args):
+    """``python -m jaxgd ARGS`` in a fresh process."""
+    return subprocess.run([sys.executable, "-m", "jaxgd", *args], capture_output=True, text=True, timeout=300)
+
+
+def run(*args):
+    """``jaxgd ARGS`` in this process, as ``spawn`` reports it: exit code, stdout, stderr."""
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            code = cli.main(list(args))
+        except SystemExit as e:  # argparse's --help
+            code = e.code
+    return subprocess.CompletedProcess(list(args), code, out.getvalue(), err.getvalue())
 
 
 @pytest.mark.slow
@@ -66,8 +89,26 @@ def test_bad_input_is_one_line_and_exit_code_2(args, needle):
     assert "Traceback" not in p.stderr
 
 
+@pytest.mark.parametrize(
+    "args,needle",
+    [
+        (["train", "--lr", "abc"], "--lr"),  # argparse's own error
+        (["train", "--batch-size", "5000"], "--batch-size 5000 is larger than --n 1000"),  # a command's check
+        (["frobnicate"], "invalid choice"),
+    ],
+)
+def test_bad_input_in_a_fresh_process_is_one_line_and_exit_code_2(args, needle):
+    # The process boundary: exit status 2 and nothing on stderr but the one line (no start-up
+    # chatter from JAX or a warning), on the parser's path and on a command's.
+    p = spawn(*args)
+    assert p.returncode == 2
+    err = p.stderr.strip().splitlines()
+    assert len(err) == 1 and needle in err[0], p.stderr
+    assert "Traceback" not in p.stderr and p.stdout == ""
+
+
 def test_help_is_useful():
-    p = run("compare", "--help")
+    p = spawn("compare", "--help")
     assert p.returncode == 0 and "--batch-size" in p.stdout and "--out" in p.stdout
 
 
