@@ -155,10 +155,14 @@
     }
   }
 
-  function legend(a, items) {
+  // top left, or (bottom) the bottom left, where the loss curves have not yet come down
+  function legend(a, items, bottom) {
     const { ctx } = a;
     ctx.font = "11px system-ui, sans-serif"; ctx.textAlign = "left"; ctx.textBaseline = "middle";
-    let y = a.Y1 + 10;
+    ctx.fillStyle = "rgba(255,255,255,0.8)";
+    const top = bottom ? a.Y0 - 8 - 14 * items.length : a.Y1 + 2;
+    ctx.fillRect(a.X0 + 2, top, 190, 14 * items.length + 4);
+    let y = top + 9;
     for (const [label, color, alpha, width] of items) {
       ctx.globalAlpha = alpha; ctx.strokeStyle = color; ctx.lineWidth = width;
       ctx.beginPath(); ctx.moveTo(a.X0 + 6, y); ctx.lineTo(a.X0 + 24, y); ctx.stroke();
@@ -199,7 +203,7 @@
     const bb = (r) => { const ch = channel(r, CH.db); return (i) => OPT.b + ch[i]; };
     for (const ref of refs) {
       const r = run(st.o, ref.b, st.l, st.s);
-      line(a, w(r), bb(r), st.k, ref.color, 1, 0.45, false);
+      line(a, w(r), bb(r), st.k, ref.color, 1, 0.6, false);
     }
     const r = run(st.o, st.b, st.l, st.s), wr = w(r), br = bb(r);
     line(a, wr, br, st.k, CURRENT, 1.6, 1, true);
@@ -225,7 +229,7 @@
     const excess = (r, c) => { const ch = channel(r, c); return (i) => Math.max(ch[i], floor); };
     for (const ref of refs) {
       const r = run(st.o, ref.b, st.l, st.s);
-      line(a, ux(ref.b), excess(r, CH.excess), K - 1, ref.color, 1, 0.45, false);
+      line(a, ux(ref.b), excess(r, CH.excess), K - 1, ref.color, 1.1, 0.6, false);
     }
     const r = run(st.o, st.b, st.l, st.s);
     if (CH.val_excess !== undefined) line(a, ux(st.b), excess(r, CH.val_excess), K - 1, CURRENT, 1, 0.8, false);
@@ -237,8 +241,8 @@
     a.ctx.restore();
     const items = [[`${variant(D.batch_sizes[st.b])} (batch ${D.batch_sizes[st.b]}), this run`, CURRENT, 1, 1.8]];
     if (CH.val_excess !== undefined) items.push(["held-out, this run", CURRENT, 0.8, 1]);
-    for (const ref of refs) items.push([ref.label, ref.color, 0.45, 1]);
-    if (!byUpdates) legend(a, items);
+    for (const ref of refs) items.push([ref.label, ref.color, 0.6, 1.1]);
+    if (!byUpdates) legend(a, items, true);
   }
 
   function drawFit(st) {
@@ -315,7 +319,7 @@
     $("play").textContent = "❚❚ pause";
     let k = +ctl.at.value >= K - 1 ? 0 : +ctl.at.value, last = 0;
     const step = (t) => {
-      if (t - last > 5000 / K) { last = t; ctl.at.value = k; redraw(); k++; }
+      if (t - last > Math.min(5000, 120 * K) / K)  // the whole run in 5 s (less for a short trace) { last = t; ctl.at.value = k; redraw(); k++; }
       if (k < K) timer = requestAnimationFrame(step); else { timer = null; $("play").textContent = "▶ play"; }
     };
     timer = requestAnimationFrame(step);
