@@ -47,8 +47,9 @@ def test_a_corrupt_cache_gives_one_warning_and_a_normal_run(tmp_path):
     cli = [sys.executable, "-m", "jaxgd", "train", "--epochs", "2", "--batch-size", "7", "--n", "50"]
     first = subprocess.run(cli, capture_output=True, text=True, env=env, timeout=300)
     assert first.returncode == 0 and os.listdir(cache), first.stderr
-    for entry in os.listdir(cache):
-        (cache / entry).write_bytes(b"not a compiled program")
+    for entry in cache.rglob("*"):  # JAX's entries, the kept whole programs (aot-*/) and the CLI's facts
+        if entry.is_file():
+            entry.write_bytes(b"not a compiled program")
     second = subprocess.run(cli, capture_output=True, text=True, env=env, timeout=300)
     assert second.returncode == 0, second.stderr
     assert second.stdout.splitlines()[:-1] == first.stdout.splitlines()[:-1]  # all but the timing line
@@ -86,3 +87,72 @@ def test_cache_dir_follows_the_environment(monkeypatch, tmp_path):
     monkeypatch.delenv("XDG_CACHE_HOME")
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
     assert cache_dir() == tmp_path / "home" / ".cache" / "jaxgd"
+
+
+# Whole compiled programs kept on disk (jaxgd.drivers._aot, the command line's): the same runs
+# cold (compiled and written), warm (loaded, with compiling forbidden) and without it.
+AOT_SCRIPT = textwrap.dedent("""
+    import os, sys, numpy as np, jax, jaxgd
+    from jaxgd.drivers import _aot
+    if sys.argv[2] == "warm":
+        def forbidden(*_):
+            raise AssertionError("a kept program was traced again")
+        _aot._compile = forbidden
+    d = jaxgd.synthetic_data(num_examples=200)
+    with _aot.enabled(sys.argv[1]) if sys.argv[2] != "none" else open(os.devnull):
+        for bs, opt in ((None, "adam"), (7, "adam"), (1, "sgd")):
+            r = jaxgd.train(d.X, d.y, batch_size=bs, epochs=3, optimizer=opt, lr=0.05)
+            print(bs, opt, *(np.asarray(a).tobytes().hex()
+                             for a in (r.w, r.b, r.w_history, r.b_history, r.epoch_loss, r.step_loss)))
+""")
+
+
+def run_aot(cache, mode):
+    env = {k: v for k, v in os.environ.items() if k != "JAXGD_NO_CACHE"}
+    p = subprocess.run([sys.executable, "-c", AOT_SCRIPT, str(cache), mode], capture_output=True, text=True,
+                       env=env, timeout=300)
+    assert p.returncode == 0, p.stderr
+    return p.stdout
+
+
+@pytest.mark.slow
+def test_kept_programs_are_loaded_whole_and_give_bit_identical_results(tmp_path):
+    cold = run_aot(tmp_path, "cold")
+    (folder,) = [p for p in tmp_path.iterdir() if p.name.startswith("aot-")]
+    assert len(list(folder.glob("*.bin"))) == 3  # one a run
+    warm = run_aot(tmp_path, "warm")  # compiling is forbidden: every program comes from disk
+    assert cold == warm == run_aot(tmp_path, "none")
+    # unreadable entries: test_a_corrupt_cache_gives_one_warning_and_a_normal_run
+
+
+def test_another_jax_jaxgd_or_source_is_another_kept_program(monkeypatch, tmp_path):
+    import jax
+    import jaxlib
+
+    import jaxgd
+    from jaxgd import optim
+    from jaxgd.drivers import _aot, _train
+    from jaxgd.drivers._cache import source_key
+
+    d = jaxgd.synthetic_data(num_examples=20)
+    plan = _train._plan(20, 5, 2, "float32", 0, 20, 0)
+    args = (d.X, d.y, 0, 0.1, optim.sgd(), optim.constant(), None, None, None)
+    key = lambda: _aot.key(_train._program, {"plan": plan}, args)  # noqa: E731
+    base, source = key(), source_key()
+    assert key() == base
+    for module, name in ((jax, "__version__"), (jaxlib, "__version__"), (jaxgd, "__version__")):
+        monkeypatch.setattr(module, name, getattr(module, name) + ".post1")
+        assert key() != base, module
+        monkeypatch.undo()
+    monkeypatch.setattr(jaxgd, "__version__", jaxgd.__version__ + ".post1")
+    assert source_key() != source  # jaxgd's version (and every source file: tests/test_cli_imports.py)
+    monkeypatch.undo()
+    other = (d.X, d.y, 0, 0.1, optim.sgd(momentum=0.9), optim.constant(), None, None, None)  # another structure
+    assert _aot.key(_train._program, {"plan": plan}, other) != base
+    wider = (d.X.astype("float32"), d.y, 0, 0.1, optim.sgd(), optim.constant(), None, None, None)
+    assert _aot.key(_train._program, {"plan": plan}, wider) == base  # the same types: the same program
+    monkeypatch.setenv("XLA_FLAGS", os.environ.get("XLA_FLAGS", "") + " --xla_cpu_enable_fast_math=false")
+    assert key() != base
+    monkeypatch.undo()
+    with _aot.enabled(tmp_path) as folder:  # entries are filed under the source tree's hash
+        assert os.path.basename(folder) == f"aot-{source}"

@@ -8,6 +8,7 @@ exception is a bug and keeps its traceback.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 import warnings
@@ -76,12 +77,17 @@ def main(argv=None):
             if args.command is None:  # bare `jaxgd`: what there is to run
                 print(parser.format_help(), end="", file=sys.stderr)
                 return 2
+            kept = contextlib.nullcontext()
             if not (args.no_cache or os.environ.get("JAXGD_NO_CACHE")):
+                from jaxgd.drivers import _aot
                 from jaxgd.drivers._cache import enable_compilation_cache
 
-                enable_compilation_cache()
+                directory = enable_compilation_cache()
+                if directory is not None:  # whole programs too: a warm run skips tracing and lowering
+                    kept = _aot.enabled(directory)
             args.mesh = _cluster.start(args) if _cluster.requested(args) else None
-            return args.func(args)
+            with kept:
+                return args.func(args)
         except _common.UsageError as e:
             print(e, file=sys.stderr)
             return 2

@@ -15,10 +15,8 @@ computed in the process each time, as before.
 from __future__ import annotations
 
 import functools
-import hashlib
 import json
 import os
-import sys
 
 PREFIX = "cli-facts-"
 
@@ -42,22 +40,11 @@ def _compute() -> dict:
 
 
 def key() -> str:
-    """A hash of everything the facts are read from: every ``.py`` file of the package, jaxgd's
-    version and Python's (about 3 ms for the package's ~80 files)."""
-    import jaxgd
+    """``jaxgd.drivers._cache.source_key()``: a hash of every ``.py`` file of the package, jaxgd's
+    version and Python's."""
+    from jaxgd.drivers._cache import source_key
 
-    root = os.path.dirname(os.path.abspath(jaxgd.__file__))
-    h = hashlib.sha256(f"{jaxgd.__version__}\0{sys.version}\0{root}\0".encode())
-    paths = []
-    for folder, dirs, files in os.walk(root):
-        dirs[:] = sorted(d for d in dirs if d != "__pycache__")
-        paths += [os.path.join(folder, f) for f in files if f.endswith(".py")]
-    for path in sorted(paths):
-        h.update(os.path.relpath(path, root).encode() + b"\0")
-        with open(path, "rb") as f:
-            h.update(f.read())
-        h.update(b"\0")
-    return h.hexdigest()[:32]
+    return source_key()
 
 
 def _path(use_cache: bool):

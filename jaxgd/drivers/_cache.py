@@ -17,7 +17,7 @@ import warnings
 from pathlib import Path
 from typing import Optional
 
-__all__ = ["cache_dir", "enable_compilation_cache"]
+__all__ = ["cache_dir", "enable_compilation_cache", "source_key"]
 
 
 def cache_dir() -> Path:
@@ -26,6 +26,30 @@ def cache_dir() -> Path:
         return Path(os.environ["JAXGD_CACHE_DIR"]).expanduser()
     base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
     return Path(base).expanduser() / "jaxgd"
+
+
+def source_key() -> str:
+    """A hash of the installed ``jaxgd`` package: every ``.py`` file's path and bytes, jaxgd's
+    version and Python's (about 3 ms for ~80 files). What is cached from jaxgd's code (the
+    command line's facts, whole compiled programs) is filed under it, so an edited source file
+    or another version is never served a stale entry."""
+    import hashlib
+    import sys
+
+    import jaxgd
+
+    root = os.path.dirname(os.path.abspath(jaxgd.__file__))
+    h = hashlib.sha256(f"{jaxgd.__version__}\0{sys.version}\0{root}\0".encode())
+    paths = []
+    for folder, dirs, files in os.walk(root):
+        dirs[:] = sorted(d for d in dirs if d != "__pycache__")
+        paths += [os.path.join(folder, f) for f in files if f.endswith(".py")]
+    for path in sorted(paths):
+        h.update(os.path.relpath(path, root).encode() + b"\0")
+        with open(path, "rb") as f:
+            h.update(f.read())
+        h.update(b"\0")
+    return h.hexdigest()[:32]
 
 
 def enable_compilation_cache(path=None) -> Optional[str]:

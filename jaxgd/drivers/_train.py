@@ -10,7 +10,7 @@ from typing import Any, NamedTuple, Optional
 import jax
 import numpy as np
 
-from jaxgd.drivers import _validate
+from jaxgd.drivers import _aot, _validate
 from jaxgd import analysis, core, optim
 from jaxgd.data._mesh import auto_mesh, replicate, shard_rows
 from jaxgd.core._plan import variant_name  # noqa: F401  (also importable from here, as before)
@@ -206,7 +206,8 @@ def train(
             validation = replicate(validation, mesh)
     plan = _plan(n, batch_size, epochs, _dtype_name(dtype), unroll or 0, rows, record_every or 0)
     if mesh is None:
-        params, hist = _program(X, y, seed, lr, optimizer, schedule, init, order, validation, plan)
+        params, hist = _aot.call(_program, {"plan": plan}, X, y, seed, lr, optimizer, schedule, init, order,
+                                 validation)  # _program(..., plan) (from disk whole in a command)
     else:
         params, hist = _sharded_program(X, y, seed, lr, optimizer, schedule, init, order, validation, plan, mesh)
     # Non-finite data (or data so large the loss overflows) makes the initial loss non-finite:

@@ -1,0 +1,132 @@
+"""Whole compiled programs on disk, for the command line: a warm run skips tracing, lowering
+and XLA's compile (``jax.experimental.serialize_executable``).
+
+JAX's persistent compilation cache (``_cache``) keys on the lowered program, so every process
+still traces and lowers each program before it can look it up: about 0.3-0.5 s a program here,
+most of a warm ``jaxgd compare``. While ``enabled(directory)`` is in force (the command line
+holds it around a command), ``call(jitted, static, *args)`` keeps the compiled executable
+itself, filed under a key of everything that decides the program:
+
+- the function (module and name) and its static arguments (the ``Plan``);
+- the arguments' pytree structure (the optimizer's and schedule's static options included) and
+  each leaf's shape, dtype and weak type;
+- jax's, jaxlib's and jaxgd's versions, a hash of every jaxgd source file
+  (``_cache.source_key``), Python's version, the backend (platform, version, devices), every
+  ``jax.config`` value and ``XLA_FLAGS``.
+
+So another jaxgd, jax or source edit is another entry (tested), and entries of other sources
+are removed when a new one is written. Loading checks the arguments' structure again, and the
+loaded ``Compiled`` checks every argument's type on each call, so a key collision cannot run a
+program on arguments it was not compiled for. A result from a loaded executable is
+bit-identical to one from ``jit`` (tested): it is the same compiled code. Any failure to read,
+write or deserialise falls back to ``jit`` (the persistent cache still serves the compile).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import pickle
+import sys
+
+import jax
+
+__all__ = ["call", "enabled"]
+
+_DIRECTORY = None  # the folder of this source tree's entries while enabled, else None
+_LOADED: dict = {}  # key -> Compiled, for the process (a command calls the same program again)
+
+
+@contextlib.contextmanager
+def enabled(directory):
+    """Keep and reuse compiled programs under ``directory`` (a cache directory) inside the block."""
+    global _DIRECTORY
+    from jaxgd.drivers._cache import source_key
+
+    before = _DIRECTORY
+    _DIRECTORY = os.path.join(os.fspath(directory), f"aot-{source_key()}")
+    try:
+        yield _DIRECTORY
+    finally:
+        _DIRECTORY = before
+        _LOADED.clear()
+
+
+def _environment() -> str:
+    import jaxlib
+
+    import jaxgd
+
+    backend = jax.devices()[0].client
+    devices = tuple((d.platform, d.device_kind, d.id) for d in jax.devices())
+    config = sorted((k, repr(v)) for k, v in jax.config.values.items())
+    return repr((jax.__version__, jaxlib.__version__, jaxgd.__version__, sys.version, backend.platform,
+                 backend.platform_version, devices, config, os.environ.get("XLA_FLAGS", "")))
+
+
+def key(jitted, static: dict, args) -> str:
+    """The entry's name: a hash of the function, ``static``, the arguments' structure and leaf
+    types, and the environment (versions, backend, config, flags)."""
+    leaves, tree = jax.tree.flatten(args)
+    types = tuple((tuple(t.shape), str(t.dtype), bool(getattr(t, "weak_type", False)))
+                  for t in map(jax.typeof, leaves))
+    what = repr((getattr(jitted, "__module__", None), getattr(jitted, "__qualname__", None),
+                 sorted((k, repr(v)) for k, v in static.items()), str(tree), types, _environment()))
+    return hashlib.sha256(what.encode()).hexdigest()[:40]
+
+
+def _load(path, args):
+    from jax.experimental.serialize_executable import deserialize_and_load
+
+    try:
+        with open(path, "rb") as f:
+            blob, in_tree, out_tree = pickle.load(f)
+        if in_tree.children()[0] != jax.tree.structure(args):  # ((args), {}): what it was compiled for
+            return None
+        return deserialize_and_load(blob, in_tree, out_tree)
+    except Exception:  # none yet, or unreadable (truncated, another format): compiled afresh
+        return None
+
+
+def _store(path, compiled):
+    import tempfile
+
+    from jax.experimental.serialize_executable import serialize
+
+    folder = os.path.dirname(path)
+    try:
+        blob, in_tree, out_tree = serialize(compiled)
+        os.makedirs(folder, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=folder, prefix=".aot-", suffix=".tmp")
+        with os.fdopen(fd, "wb") as f:
+            pickle.dump((blob, in_tree, out_tree), f, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(tmp, path)  # atomic: a reader sees the old entry or the whole new one
+        parent = os.path.dirname(folder)
+        for name in os.listdir(parent):  # the entries of other sources can never be read again
+            if name.startswith("aot-") and name != os.path.basename(folder):
+                import shutil
+
+                shutil.rmtree(os.path.join(parent, name), ignore_errors=True)
+    except Exception:  # a read-only directory, an executable that cannot be serialised: not kept
+        pass
+
+
+def _compile(jitted, static, args):
+    return jitted.lower(*args, **static).compile()
+
+
+def call(jitted, static: dict, *args):
+    """``jitted(*args, **static)``; while ``enabled``, through the executable kept on disk."""
+    if _DIRECTORY is None:
+        return jitted(*args, **static)
+    k = key(jitted, static, args)
+    compiled = _LOADED.get(k)
+    if compiled is None:
+        path = os.path.join(_DIRECTORY, k + ".bin")
+        compiled = _load(path, args)
+        if compiled is None:
+            compiled = _compile(jitted, static, args)
+            _store(path, compiled)
+        _LOADED[k] = compiled
+    return compiled(*args)
