@@ -98,12 +98,16 @@ AOT_SCRIPT = textwrap.dedent("""
         def forbidden(*_):
             raise AssertionError("a kept program was traced again")
         _aot._compile = forbidden
+        from jaxgd.drivers import _sweep_programs
+        _sweep_programs._compiled = forbidden
     d = jaxgd.synthetic_data(num_examples=200)
     with _aot.enabled(sys.argv[1]) if sys.argv[2] != "none" else open(os.devnull):
         for bs, opt in ((None, "adam"), (7, "adam"), (1, "sgd")):
             r = jaxgd.train(d.X, d.y, batch_size=bs, epochs=3, optimizer=opt, lr=0.05)
             print(bs, opt, *(np.asarray(a).tobytes().hex()
                              for a in (r.w, r.b, r.w_history, r.b_history, r.epoch_loss, r.step_loss)))
+        s = jaxgd.sweep(d.X, d.y, batch_sizes=[7, None], lrs=[0.01, 0.05], seeds=2, epochs=3, progress=False)
+        print("sweep", *(np.asarray(a).tobytes().hex() for a in (s.epoch_loss, s.w, s.b, s.step_loss_mean)))
 """)
 
 
@@ -117,9 +121,10 @@ def run_aot(cache, mode):
 
 @pytest.mark.slow
 def test_kept_programs_are_loaded_whole_and_give_bit_identical_results(tmp_path):
+    # train's programs (_aot.call) and a sweep's (_aot.kept)
     cold = run_aot(tmp_path, "cold")
     (folder,) = [p for p in tmp_path.iterdir() if p.name.startswith("aot-")]
-    assert len(list(folder.glob("*.bin"))) == 3  # one a run
+    assert len(list(folder.glob("*.bin"))) == 4  # one a run, one for the sweep's programs
     warm = run_aot(tmp_path, "warm")  # compiling is forbidden: every program comes from disk
     assert cold == warm == run_aot(tmp_path, "none")
     # unreadable entries: test_a_corrupt_cache_gives_one_warning_and_a_normal_run

@@ -24,6 +24,7 @@ import jax
 import numpy as np
 
 from jaxgd import core
+from jaxgd.drivers import _aot
 
 
 @dataclasses.dataclass(frozen=True)
@@ -124,7 +125,17 @@ def _shardings(mesh):
 
 @functools.lru_cache(maxsize=32)
 def programs(shape: SweepShape):
-    """``(draw, [chunk program per plan])``, compiled for ``shape`` (and its mesh)."""
+    """``(draw, [chunk program per plan])``, compiled for ``shape`` (and its mesh); in a command,
+    kept whole on disk (``_aot``; not a mesh's)."""
+    if shape.mesh is None:
+        draw, *chunks = _aot.kept("sweep", repr(shape), lambda: _compiled(shape))
+    else:
+        draw, *chunks = _compiled(shape)
+    return draw, chunks
+
+
+def _compiled(shape: SweepShape):
+    """``[draw, chunk program per plan]``, lowered in turn and compiled concurrently."""
     dtype = np.dtype(shape.dtype)
     L, S = shape.num_lrs, shape.num_seeds
     sds = jax.ShapeDtypeStruct
@@ -145,8 +156,7 @@ def programs(shape: SweepShape):
         lowered.append(chunk.lower(x_spec, y_spec, states_spec, None if plan.full_batch else orders_spec,
                                    sds((), np.int32), val_spec))
     with ThreadPoolExecutor(max_workers=min(len(lowered), os.cpu_count() or 1)) as pool:
-        draw, *chunks = pool.map(_compile, lowered)
-    return draw, chunks
+        return list(pool.map(_compile, lowered))
 
 
 # XLA:CPU hands the sweep's batched (seed, lr, batch) reductions and products to YNNPACK
