@@ -319,7 +319,8 @@
     $("play").textContent = "❚❚ pause";
     let k = +ctl.at.value >= K - 1 ? 0 : +ctl.at.value, last = 0;
     const step = (t) => {
-      if (t - last > Math.min(5000, 120 * K) / K)  // the whole run in 5 s (less for a short trace) { last = t; ctl.at.value = k; redraw(); k++; }
+      // the whole run in 5 s (less for a short trace)
+      if (t - last > Math.min(5000, 120 * K) / K) { last = t; ctl.at.value = k; redraw(); k++; }
       if (k < K) timer = requestAnimationFrame(step); else { timer = null; $("play").textContent = "▶ play"; }
     };
     timer = requestAnimationFrame(step);
