@@ -183,11 +183,13 @@ def test_optimizers_json_rows_are_the_printed_table(tmp_path, capsys):
     from jaxgd.studies._optimizers import compare_optimizers
 
     path = tmp_path / "opt.json"
+    # The default grid of rates and the sizes of test_cli_optim's optimizers test: the two share
+    # the 33 compiled sweep programs (the suite's compilation cache), the costly part of either.
     out = _run(["optimizers", "--n", "30", "--epochs", "2", "--seeds", "2", "--batch-size", "5",
-                "--lrs", "0.01,0.1", "--out", str(tmp_path / "o.png"), "--json", str(path)], capsys)
+                "--out", str(tmp_path / "o.png"), "--json", str(path)], capsys)
     got = _load(path)
     X, y = _data(30)
-    report = compare_optimizers(X, y, batch_size=5, lrs=[0.01, 0.1], seeds=2, epochs=2)
+    report = compare_optimizers(X, y, batch_size=5, seeds=2, epochs=2)
     assert len(got["rows"]) == len(report.entries) == 3 * len(optim.NAMES)  # every optimizer x GD, mini-batch, SGD
     for row, e in zip(got["rows"], report.entries):
         assert (row["optimizer"], row["variant"], row["batch"], row["best lr"]) == (

@@ -32,6 +32,8 @@ from jaxgd import optim
 from jaxgd import parity
 from jaxgd.parity import to_torch, x64_enabled
 
+# tests/test_cli_optim.py runs `jaxgd parity --optimizer all` at these n, d, epochs and batch
+# sizes, so that the two share their compiled programs: change them together.
 N, D, EPOCHS, LR = 23, 3, 5, 0.05
 OPTIMIZERS = {
     "sgd": optim.sgd(),
