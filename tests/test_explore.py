@@ -37,7 +37,7 @@ def page(tmp_path_factory):
 
     buf = io.StringIO()
     with contextlib.redirect_stdout(buf):
-        rc = cli.main([*ARGV, "--out", str(out)])
+        rc = cli.main([*ARGV, "--out", str(out), "--json", str(out.with_suffix(".json"))])
     return rc, buf.getvalue(), out
 
 
@@ -84,6 +84,17 @@ def test_the_command_writes_one_self_contained_page(page):
     assert "<script src" not in text and "<link" not in text and "@import" not in text
     assert "{{" not in text  # every placeholder filled
     assert "jaxgd explore --n 40" in text  # the command that made it
+
+
+def test_json_holds_the_runs_and_the_parity(page, runs):
+    import json
+
+    got = json.loads(page[2].with_suffix(".json").read_text())
+    assert got["runs"] == 36 and got["bytes"] == page[2].stat().st_size
+    assert got["diverged"] == int(np.sum(runs.diverged_epoch >= 0))
+    assert got["trace_samples"] == runs.samples.tolist()
+    assert got["config"]["batch_sizes"] == [1, 4, N] and got["config"]["optimizers"] == list(OPTIMIZERS)
+    assert got["parity"]["checked"] == HAVE_TORCH and len(got["parity"]["points"]) == 3 * HAVE_TORCH
 
 
 def test_the_grid_is_the_sweeps_runs(page, runs, trained):

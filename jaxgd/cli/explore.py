@@ -60,6 +60,7 @@ def add_parser(subparsers):
                    help="runs replayed in PyTorch when torch is installed, 0 to 200 (default: %(default)s)")
     c.add_val_fraction(p)
     p.add_argument("--out", type=html_path, default="jaxgd_explore.html", help="the page (default: %(default)s)")
+    c.add_json(p)
     add_data_arguments(p)
     p.set_defaults(func=run, d=1)  # d: the synthetic data's one feature (c.tutorial_data)
     return p
@@ -132,6 +133,20 @@ def run(args):
     with open(args.out, "w", encoding="utf-8") as f:
         f.write(page)
     print(f"page: {args.out} ({os.path.getsize(args.out) / 1e6:.2f} MB; {time.perf_counter() - t0:.1f} s in all)")
+    c.write_json(args.json, {
+        "page": args.out, "bytes": os.path.getsize(args.out), "runs": runs.num_runs,
+        "diverged": int(np.sum(runs.diverged_epoch >= 0)), "sweep_seconds": runs.seconds,
+        "seconds": time.perf_counter() - t0, "trace_samples": runs.samples,
+        "parity": {"checked": parity.checked, "reason": parity.reason, "ok": parity.ok, "tolerance": parity.tolerance,
+                   "worst_diff": parity.worst_diff, "worst_ratio": parity.worst_ratio, "seconds": parity.seconds,
+                   "drawn_from": parity.pool,
+                   "points": [{"optimizer": q.optimizer, "batch_size": q.batch_size, "lr": q.lr, "seed": q.seed,
+                               "max_diff": q.max_diff, "ratio": q.ratio, "ok": q.ok} for q in parity.points]},
+        "config": {"command": _command(args), "n": n, "epochs": args.epochs, "data_seed": args.data_seed,
+                   "batch_sizes": batch_sizes, "lrs": args.lrs, "seeds": args.seeds,
+                   "optimizers": list(runs.optimizers), "points": args.points, "parity_points": args.parity_points,
+                   "val_fraction": args.val_fraction, "data": args.data, "target": args.target,
+                   "standardize": args.standardize, "drop_nonfinite": args.drop_nonfinite}})
     if parity.checked and not parity.ok:
         print("parity BROKEN: a sampled run differs from PyTorch beyond the tolerance (the page says so)")
         return 1
