@@ -11,6 +11,19 @@ step, run), for use under your own ``jax.jit`` / ``jax.vmap``; ``jaxgd.optim`` t
 """
 
 import importlib
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # the same names, seen by type checkers and by the API reference (griffe)
+    from jaxgd import analysis, claims, core, distributed, optim
+    from jaxgd._errors import InputError
+    from jaxgd.core import Trace
+    from jaxgd.data._files import LoadedData, load_dataset
+    from jaxgd.data._orders import epoch_orders
+    from jaxgd.data._synthetic import Dataset, synthetic_data
+    from jaxgd.drivers._cache import enable_compilation_cache
+    from jaxgd.drivers._sweep import sweep
+    from jaxgd.drivers._sweep_result import SweepResult
+    from jaxgd.drivers._train import Config, TrainResult, train
 
 # Each public name and the module it lives in, imported on first use (PEP 562): ``import
 # jaxgd.cli`` (the command line) stays free of JAX until a command runs; ``jaxgd.train`` and
