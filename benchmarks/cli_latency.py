@@ -73,7 +73,9 @@ def main(argv=None):
             for r in range(1 if no_cold or name in ONE_RUN else repeats):
                 shutil.rmtree(cache, ignore_errors=True)
                 import_jax()
-                (warm if no_cold else cold).append(_timed(cmd, scratch, {**env, "JAXGD_CACHE_DIR": cache}))
+                elapsed = _timed(cmd, scratch, {**env, "JAXGD_CACHE_DIR": cache})
+                if not no_cold:  # with --no-cold this run only fills the cache
+                    cold.append(elapsed)
             for r in range(0 if name in ONE_RUN else repeats):
                 import_jax()
                 warm.append(_timed(cmd, scratch, {**env, "JAXGD_CACHE_DIR": cache}))
