@@ -30,7 +30,7 @@ COMMANDS = {
     "compare": ["compare"],
     "claims": ["claims"],
     "batch-size": ["batch-size"],
-    "paths --gif": ["paths", "--gif"],
+    "paths --gif": ["paths", "--gif", "jaxgd_paths.gif"],
     "parity --optimizer all": ["parity", "--optimizer", "all"],
 }
 HEAVY = {"claims", "batch-size", "paths --gif", "parity --optimizer all"}
