@@ -98,8 +98,6 @@ AOT_SCRIPT = textwrap.dedent("""
         def forbidden(*_):
             raise AssertionError("a kept program was traced again")
         _aot._compile = forbidden
-        from jaxgd.drivers import _sweep_programs
-        _sweep_programs._compiled = forbidden
     d = jaxgd.synthetic_data(num_examples=200)
     with _aot.enabled(sys.argv[1]) if sys.argv[2] != "none" else open(os.devnull):
         for bs, opt in ((None, "adam"), (7, "adam"), (1, "sgd")):
@@ -121,10 +119,11 @@ def run_aot(cache, mode):
 
 @pytest.mark.slow
 def test_kept_programs_are_loaded_whole_and_give_bit_identical_results(tmp_path):
-    # train's programs (_aot.call) and a sweep's (_aot.kept)
+    # train's programs (_aot.call); a sweep's are not kept (_sweep_programs.programs says why)
+    # and must give the same results beside them
     cold = run_aot(tmp_path, "cold")
     (folder,) = [p for p in tmp_path.iterdir() if p.name.startswith("aot-")]
-    assert len(list(folder.glob("*.bin"))) == 4  # one a run, one for the sweep's programs
+    assert len(list(folder.glob("*.bin"))) == 3  # one a run
     warm = run_aot(tmp_path, "warm")  # compiling is forbidden: every program comes from disk
     assert cold == warm == run_aot(tmp_path, "none")
     # unreadable entries: test_a_corrupt_cache_gives_one_warning_and_a_normal_run
