@@ -98,6 +98,8 @@ AOT_SCRIPT = textwrap.dedent("""
         def forbidden(*_):
             raise AssertionError("a kept program was traced again")
         _aot._compile = forbidden
+    if len(sys.argv) > 3:  # JAX's persistent cache on too, in the same directory (as the CLI does)
+        jaxgd.enable_compilation_cache(sys.argv[1])
     d = jaxgd.synthetic_data(num_examples=200)
     with _aot.enabled(sys.argv[1]) if sys.argv[2] != "none" else open(os.devnull):
         for bs, opt in ((None, "adam"), (7, "adam"), (1, "sgd")):
@@ -109,10 +111,10 @@ AOT_SCRIPT = textwrap.dedent("""
 """)
 
 
-def run_aot(cache, mode):
+def run_aot(cache, mode, persistent=False):
     env = {k: v for k, v in os.environ.items() if k != "JAXGD_NO_CACHE"}
-    p = subprocess.run([sys.executable, "-c", AOT_SCRIPT, str(cache), mode], capture_output=True, text=True,
-                       env=env, timeout=300)
+    p = subprocess.run([sys.executable, "-c", AOT_SCRIPT, str(cache), mode, *(["persistent"] if persistent else [])],
+                       capture_output=True, text=True, env=env, timeout=300)
     assert p.returncode == 0, p.stderr
     return p.stdout
 
@@ -127,6 +129,18 @@ def test_kept_programs_are_loaded_whole_and_give_bit_identical_results(tmp_path)
     warm = run_aot(tmp_path, "warm")  # compiling is forbidden: every program comes from disk
     assert cold == warm == run_aot(tmp_path, "none")
     # unreadable entries: test_a_corrupt_cache_gives_one_warning_and_a_normal_run
+
+
+def test_a_program_the_persistent_cache_held_is_kept_compiled_afresh(tmp_path):
+    # JAX's persistent cache filled first (no kept programs), then kept programs beside it: an
+    # executable loaded from the persistent cache and serialised again failed when loaded and
+    # run ("NOT_FOUND: Function ..._fusion not found", a warm `jaxgd compare` after a cold
+    # one); kept programs are compiled with that cache off, so the warm run must work and
+    # equal the others bit for bit.
+    filled = run_aot(tmp_path, "none", persistent=True)
+    cold = run_aot(tmp_path, "cold", persistent=True)
+    warm = run_aot(tmp_path, "warm", persistent=True)  # compiling forbidden: every program from disk
+    assert filled == cold == warm
 
 
 def test_another_jax_jaxgd_or_source_is_another_kept_program(monkeypatch, tmp_path):

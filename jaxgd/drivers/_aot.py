@@ -115,8 +115,25 @@ def _store(path, compiled):
         pass
 
 
+@contextlib.contextmanager
+def _without_persistent_cache():
+    """JAX's persistent cache off for the block. An executable JAX loaded from that cache,
+    serialised again, fails when loaded and run (XLA:CPU, jax 0.10.2: "NOT_FOUND: Function
+    ..._fusion not found"; a warm `jaxgd compare` after a cold one whose programs the
+    persistent cache held: tests/test_cache.py), so a program kept here is always compiled
+    afresh."""
+    before = jax.config.jax_enable_compilation_cache
+    jax.config.update("jax_enable_compilation_cache", False)
+    try:
+        yield
+    finally:
+        jax.config.update("jax_enable_compilation_cache", before)
+
+
 def _compile(jitted, static, args):
-    return jitted.lower(*args, **static).compile()
+    lowered = jitted.lower(*args, **static)
+    with _without_persistent_cache():
+        return lowered.compile()
 
 
 def call(jitted, static: dict, *args):
@@ -150,7 +167,8 @@ def kept(name: str, static: str, build):
         path = os.path.join(_DIRECTORY, k + ".bin")
         compiled = _load(path)
         if compiled is None:
-            compiled = build()
+            with _without_persistent_cache():
+                compiled = build()
             _store(path, compiled)
         _LOADED[k] = compiled
     return compiled
