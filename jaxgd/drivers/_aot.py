@@ -32,7 +32,7 @@ import sys
 
 import jax
 
-__all__ = ["call", "enabled", "kept"]
+__all__ = ["call", "enabled"]
 
 _DIRECTORY = None  # the folder of this source tree's entries while enabled, else None
 _LOADED: dict = {}  # key -> Compiled, for the process (a command calls the same program again)
@@ -76,34 +76,33 @@ def key(jitted, static: dict, args) -> str:
     return hashlib.sha256(what.encode()).hexdigest()[:40]
 
 
-def _load(path, args=None):
-    """The executables kept in ``path`` (a list), or None. With ``args``: the one executable,
-    if it was compiled for their structure."""
+def _load(path, args):
+    """The executable kept in ``path``, if it was compiled for the structure of ``args``; else None."""
     from jax.experimental.serialize_executable import deserialize_and_load
 
     try:
         with open(path, "rb") as f:
-            entries = pickle.load(f)
-        if args is not None and entries[0][1].children()[0] != jax.tree.structure(args):  # ((args), {})
+            blob, in_tree, out_tree = pickle.load(f)
+        if in_tree.children()[0] != jax.tree.structure(args):  # in_tree is ((args), {})
             return None
-        return [deserialize_and_load(blob, in_tree, out_tree) for blob, in_tree, out_tree in entries]
+        return deserialize_and_load(blob, in_tree, out_tree)
     except Exception:  # none yet, or unreadable (truncated, another format): compiled afresh
         return None
 
 
 def _store(path, compiled):
-    """Keep the executables ``compiled`` (a list) in ``path``."""
+    """Keep the executable ``compiled`` in ``path``."""
     import tempfile
 
     from jax.experimental.serialize_executable import serialize
 
     folder = os.path.dirname(path)
     try:
-        entries = [serialize(c) for c in compiled]
+        entry = serialize(compiled)
         os.makedirs(folder, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=folder, prefix=".aot-", suffix=".tmp")
         with os.fdopen(fd, "wb") as f:
-            pickle.dump(entries, f, protocol=pickle.HIGHEST_PROTOCOL)
+            pickle.dump(entry, f, protocol=pickle.HIGHEST_PROTOCOL)
         os.replace(tmp, path)  # atomic: a reader sees the old entry or the whole new one
         parent = os.path.dirname(folder)
         for name in os.listdir(parent):  # the entries of other sources can never be read again
@@ -144,31 +143,9 @@ def call(jitted, static: dict, *args):
     compiled = _LOADED.get(k)
     if compiled is None:
         path = os.path.join(_DIRECTORY, k + ".bin")
-        loaded = _load(path, args)
-        if loaded is None:
-            compiled = _compile(jitted, static, args)
-            _store(path, [compiled])
-        else:
-            (compiled,) = loaded
-        _LOADED[k] = compiled
-    return compiled(*args)
-
-
-def kept(name: str, static: str, build):
-    """``build()``, a list of compiled executables (``Compiled``) that ``static`` (a repr of
-    everything static about them: shapes, dtypes, pytree structures, plans) determines; while
-    ``enabled``, kept on disk under ``name``, ``static`` and the environment. The executables
-    check every argument's type when called."""
-    if _DIRECTORY is None:
-        return build()
-    k = hashlib.sha256(repr((name, static, _environment())).encode()).hexdigest()[:40]
-    compiled = _LOADED.get(k)
-    if compiled is None:
-        path = os.path.join(_DIRECTORY, k + ".bin")
-        compiled = _load(path)
+        compiled = _load(path, args)
         if compiled is None:
-            with _without_persistent_cache():
-                compiled = build()
+            compiled = _compile(jitted, static, args)
             _store(path, compiled)
         _LOADED[k] = compiled
-    return compiled
+    return compiled(*args)

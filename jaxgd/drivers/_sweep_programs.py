@@ -24,7 +24,6 @@ import jax
 import numpy as np
 
 from jaxgd import core
-from jaxgd.drivers import _aot
 
 
 @dataclasses.dataclass(frozen=True)
@@ -125,19 +124,12 @@ def _shardings(mesh):
 
 @functools.lru_cache(maxsize=32)
 def programs(shape: SweepShape):
-    """``(draw, [chunk program per plan])``, compiled for ``shape`` (and its mesh); in a command,
-    compiled through the persistent cache (not kept whole on disk: see below)."""
-    # Not kept on disk (_aot.kept): a warm `jaxgd explore` failed running a kept sweep program
-    # (XLA:CPU "NOT_FOUND: Function ..._fusion not found"). The cause found for train's programs
-    # (an executable from JAX's persistent cache serialised again; _aot now compiles kept
-    # programs with that cache off) likely explains it, but explore's warm run at the default
-    # grid has not been checked with the fix, so sweeps use the persistent cache only.
-    draw, *chunks = _compiled(shape)
-    return draw, chunks
-
-
-def _compiled(shape: SweepShape):
-    """``[draw, chunk program per plan]``, lowered in turn and compiled concurrently."""
+    """``(draw, [chunk program per plan])``, compiled for ``shape`` (and its mesh), lowered in
+    turn and compiled concurrently. Not kept whole on disk (``jaxgd.drivers._aot``) as train's
+    programs are in a command: a warm `jaxgd explore` failed running a kept sweep program
+    (XLA:CPU "NOT_FOUND: Function ..._fusion not found"). The cause found for train's programs
+    (an executable from JAX's persistent cache serialised again) likely explains it, but
+    explore's warm run at the default grid has not been checked with the fix."""
     dtype = np.dtype(shape.dtype)
     L, S = shape.num_lrs, shape.num_seeds
     sds = jax.ShapeDtypeStruct
@@ -158,7 +150,8 @@ def _compiled(shape: SweepShape):
         lowered.append(chunk.lower(x_spec, y_spec, states_spec, None if plan.full_batch else orders_spec,
                                    sds((), np.int32), val_spec))
     with ThreadPoolExecutor(max_workers=min(len(lowered), os.cpu_count() or 1)) as pool:
-        return list(pool.map(_compile, lowered))
+        draw, *chunks = pool.map(_compile, lowered)
+    return draw, chunks
 
 
 # XLA:CPU hands the sweep's batched (seed, lr, batch) reductions and products to YNNPACK
