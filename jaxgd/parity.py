@@ -140,38 +140,75 @@ def violation(a, b, dtype="float32", plain_sgd=True) -> tuple[float, float]:
     return _violation(a, b, *tolerance(dtype, plain_sgd))
 
 
+def _torch_job(X, y, *, batch_size, lr, epochs, init, order, dtype="float32", optimizer=None,
+               schedule=None) -> dict:
+    """``compare``'s torch run as plain data for ``torchref.replay.run``: arrays in ``dtype`` and
+    torch's own class names and keywords, no closure, so it pickles into a worker process."""
+    from jaxgd import optim
+
+    opt = optim.get(optimizer or "sgd")
+    sched = optim.get_schedule(schedule)
+    job = {"X": np.asarray(X, dtype), "y": np.asarray(y, dtype).reshape(-1, 1),
+           "w0": np.asarray(init[0], dtype), "b0": np.asarray(init[1], dtype), "order": np.asarray(order),
+           "batch_size": int(batch_size), "lr": float(lr), "epochs": int(epochs)}
+    if not is_plain_sgd(opt, sched):
+        job["optimizer"] = (opt.definition.torch_name, dict(opt.kwargs))
+        job["schedule"] = None if sched.name == "constant" else (sched.torch_name, dict(sched.kwargs))
+    return job
+
+
 def reference(X, y, *, batch_size, lr, epochs, init, order, dtype="float32", optimizer=None, schedule=None) -> dict:
     """The PyTorch run ``compare`` replays, as numpy arrays: ``w_history`` (epochs + 1, d, 1),
     ``b_history`` (epochs + 1, 1), ``epoch_loss`` (epochs + 1,) and ``step_loss`` (updates,).
 
     Plain SGD at a constant rate runs the tutorial's loop (``torchref.tutorial.train``), anything
-    else that loop driven by ``torch.optim`` (``torchref.optim.train``); the arguments are those
-    of ``compare``. Imports torch.
+    else that loop driven by ``torch.optim`` (``torchref.optim.train``), through
+    ``torchref.replay.run``; the arguments are those of ``compare``. Imports torch.
     """
-    import torch
+    import torchref.replay
 
-    import torchref
-    import torchref.optim
+    return torchref.replay.run(**_torch_job(X, y, batch_size=batch_size, lr=lr, epochs=epochs, init=init,
+                                            order=order, dtype=dtype, optimizer=optimizer, schedule=schedule))
 
+
+def _jax_run(X, y, *, batch_size, lr, epochs, init, order, dtype="float32", optimizer=None, schedule=None):
+    """``compare``'s jaxgd run: (its ``Result``, [w_history, b_history, epoch_loss, step_loss])."""
+    from jaxgd.drivers import _train
     from jaxgd import optim
+    from jaxgd.drivers._runs import quiet_divergence
 
     opt = optim.get(optimizer or "sgd")
     sched = optim.get_schedule(schedule)
     X, y = np.asarray(X, dtype), np.asarray(y, dtype).reshape(-1, 1)
     w0, b0 = (np.asarray(p, dtype) for p in init)
-    order = np.asarray(order)
-    if is_plain_sgd(opt, sched):
-        ref = torchref.train(
-            torch.tensor(X), torch.tensor(y), batch_size, lr, epochs,
-            w=torch.tensor(w0), b=torch.tensor(b0), orders=order,
-        )
-    else:
-        make_optimizer, make_scheduler = to_torch(opt, sched)
-        ref = torchref.optim.train(
-            torch.tensor(X), torch.tensor(y), batch_size, lr, epochs, make_optimizer=make_optimizer,
-            make_scheduler=make_scheduler, w=torch.tensor(w0), b=torch.tensor(b0), orders=order,
-        )
-    return {k: ref[k].numpy() for k in ("w_history", "b_history", "epoch_loss", "step_loss")}
+    # Divergence is reported in the ParityReport; train's warning about it would repeat it.
+    with x64_enabled(dtype == "float64"), quiet_divergence():
+        res = _train.train(X, y, batch_size=batch_size, lr=lr, epochs=epochs, init=(w0, b0), order=np.asarray(order),
+                           **({} if is_plain_sgd(opt, sched) else {"optimizer": opt, "schedule": sched}))
+        return res, [np.asarray(a) for a in (res.w_history, res.b_history, res.epoch_loss, res.step_loss)]
+
+
+def _report(case, res, jax_out, ref) -> ParityReport:
+    from jaxgd import optim
+
+    opt = optim.get(case.get("optimizer") or "sgd")
+    plain = is_plain_sgd(opt, case.get("schedule"))
+    dtype, epochs = case.get("dtype", "float32"), case["epochs"]
+    ref_out = [ref[k] for k in ("w_history", "b_history", "epoch_loss", "step_loss")]
+    jax_div, torch_div = diverged_at(jax_out[2]), diverged_at(ref_out[2])
+    # Compare epochs 0 .. k-1, before either run diverged, and the updates that led to them.
+    k = min([epochs + 1] + [e for e in (jax_div, torch_div) if e is not None])
+    updates = (k - 1) * (res.updates // epochs)
+    cut = (slice(0, k), slice(0, k), slice(0, k), slice(0, updates))
+    diffs = [violation(j[c], r[c], dtype, plain) for j, r, c in zip(jax_out, ref_out, cut)]
+    (viol_w, diff_w), (viol_b, diff_b), (viol_e, diff_e), (viol_s, diff_s) = diffs
+    violation_ = max(viol_w, viol_b, viol_e, viol_s)
+    finite = all(np.isfinite(j[c]).all() for j, c in zip(jax_out, cut))
+    return ParityReport(
+        res.config.variant, case["batch_size"], dtype, max(diff_w, diff_b), diff_e, diff_s, violation_,
+        bool(violation_ <= 1.0 and finite and jax_div == torch_div), jax_div, torch_div, k,
+        opt.name, tolerance_text(dtype, plain),
+    )
 
 
 def compare(X, y, *, batch_size, lr, epochs, init, order, dtype="float32", optimizer=None, schedule=None):
@@ -185,39 +222,58 @@ def compare(X, y, *, batch_size, lr, epochs, init, order, dtype="float32", optim
     at a constant rate (the default) replays the tutorial's loop (``torchref.tutorial.train``,
     ``TOLERANCES``); anything else the same loop driven by ``torch.optim``
     (``torchref.optim.train``, ``OPTIM_F64_RTOL`` / ``OPTIM_F32_SCALE_RTOL``).
+    ``compare_many`` runs many cases with the torch runs in worker processes.
     """
-    from jaxgd.drivers import _train
-    from jaxgd import optim
-    from jaxgd.drivers._runs import quiet_divergence
+    case = dict(X=X, y=y, batch_size=batch_size, lr=lr, epochs=epochs, init=init, order=order, dtype=dtype,
+                optimizer=optimizer, schedule=schedule)
+    res, jax_out = _jax_run(**case)
+    return _report(case, res, jax_out, reference(**case))
 
-    opt = optim.get(optimizer or "sgd")
-    sched = optim.get_schedule(schedule)
-    plain = is_plain_sgd(opt, sched)
-    X, y = np.asarray(X, dtype), np.asarray(y, dtype).reshape(-1, 1)
-    w0, b0 = (np.asarray(p, dtype) for p in init)
-    order = np.asarray(order)
-    # Divergence is reported in the ParityReport; train's warning about it would repeat it.
-    with x64_enabled(dtype == "float64"), quiet_divergence():
-        res = _train.train(X, y, batch_size=batch_size, lr=lr, epochs=epochs, init=(w0, b0), order=order,
-                           **({} if plain else {"optimizer": opt, "schedule": sched}))
-        jax_out = [np.asarray(a) for a in (res.w_history, res.b_history, res.epoch_loss, res.step_loss)]
-    ref = reference(X, y, batch_size=batch_size, lr=lr, epochs=epochs, init=(w0, b0), order=order, dtype=dtype,
-                    optimizer=opt, schedule=sched)
-    ref_out = [ref[k] for k in ("w_history", "b_history", "epoch_loss", "step_loss")]
-    jax_div, torch_div = diverged_at(jax_out[2]), diverged_at(ref_out[2])
-    # Compare epochs 0 .. k-1, before either run diverged, and the updates that led to them.
-    k = min([epochs + 1] + [e for e in (jax_div, torch_div) if e is not None])
-    updates = (k - 1) * (res.updates // epochs)
-    cut = (slice(0, k), slice(0, k), slice(0, k), slice(0, updates))
-    diffs = [violation(j[c], r[c], dtype, plain) for j, r, c in zip(jax_out, ref_out, cut)]
-    (viol_w, diff_w), (viol_b, diff_b), (viol_e, diff_e), (viol_s, diff_s) = diffs
-    violation_ = max(viol_w, viol_b, viol_e, viol_s)
-    finite = all(np.isfinite(j[c]).all() for j, c in zip(jax_out, cut))
-    return ParityReport(
-        res.config.variant, batch_size, dtype, max(diff_w, diff_b), diff_e, diff_s, violation_,
-        bool(violation_ <= 1.0 and finite and jax_div == torch_div), jax_div, torch_div, k,
-        opt.name, tolerance_text(dtype, plain),
-    )
+
+WORKERS_FROM_UPDATES = 20_000
+"""``compare_many`` starts worker processes by default from this many torch updates in all: about
+5 s of torch's eager loop on a 2-core machine (0.2-1 ms per update), against about 3 s to start a
+worker."""
+
+
+def compare_many(cases, *, workers=None) -> list[ParityReport]:
+    """``[compare(**case) for case in cases]``, faster: the torch runs go to ``workers`` worker
+    processes while the jaxgd runs proceed here. ``workers=None`` (the default) starts one per CPU
+    core when the torch runs make at least ``WORKERS_FROM_UPDATES`` updates in all (starting a
+    worker, which imports torch, costs seconds), and none otherwise; 0 runs everything in this
+    process. Each case is a dict of ``compare``'s keyword arguments. The reports are the
+    same as ``compare``'s: each torch run is the same single-threaded arithmetic wherever it runs.
+
+    Workers are started with ``spawn`` (never ``fork``: this process runs JAX's threads) and import
+    only torch, numpy and ``torchref``.
+    """
+    import os
+
+    import torchref.replay
+
+    cases = [dict(case) for case in cases]
+    jobs = [_torch_job(**case) for case in cases]
+
+    def updates(job):  # epochs x batches per epoch
+        return job["epochs"] * -(-len(job["X"]) // job["batch_size"])
+
+    if workers is None:
+        many = sum(map(updates, jobs)) >= WORKERS_FROM_UPDATES
+        workers = min(os.cpu_count() or 1, len(cases)) if many else 0
+    if workers < 0:
+        raise ValueError(f"workers must be >= 0, got {workers}")
+    if workers == 0:
+        return [compare(**case) for case in cases]
+    import concurrent.futures
+    import multiprocessing
+
+    with concurrent.futures.ProcessPoolExecutor(
+            workers, mp_context=multiprocessing.get_context("spawn"), initializer=torchref.replay.single_thread) as pool:
+        # The longest torch runs first, so that the workers finish together.
+        futures = {i: pool.submit(torchref.replay.run_job, jobs[i])
+                   for i in sorted(range(len(jobs)), key=lambda i: -updates(jobs[i]))}
+        jax_runs = [_jax_run(**case) for case in cases]
+        return [_report(case, *jax_runs[i], futures[i].result()) for i, case in enumerate(cases)]
 
 
 # --- jaxgd.optim specs -> torch.optim / torch.optim.lr_scheduler (torch imported inside) ----------

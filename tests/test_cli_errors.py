@@ -105,6 +105,7 @@ def test_an_os_error_about_another_file_while_loading_propagates(tmp_path, monke
     ["batch-size", "--batch-sizes", "1,5000"],
     ["parity", "--batch-sizes", "n,5000"],
     ["parity", "--dtype", "float16"],
+    ["parity", "--workers", "-1"],
 ])
 def test_every_error_line_names_the_command(tmp_path, capsys, argv):
     (tmp_path / "bad.csv").write_text("a,y\n1,2\n3,x\n")

@@ -118,3 +118,17 @@ def test_parity_command_with_a_diverging_lr_exits_0(capsys):
         assert f"{name}: both runs diverged at epoch 1; compared epoch 0" in out, out
     assert "parity holds up to the divergence" in out and "nan" not in out
     assert err == "", err
+
+
+def test_compare_many_runs_torch_in_worker_processes_with_the_same_reports():
+    # compare_many sends the torch runs to spawned worker processes (one torch thread each) while
+    # the JAX runs proceed here: every report must equal compare's in this process to the bit,
+    # since both run the same arithmetic (tensors far below torch's parallel grain).
+    X, y, init, order = parity.tutorial_problem(n=40, epochs=3)
+    cases = [dict(X=X, y=y, init=init, order=order, batch_size=bs, lr=0.05, epochs=3, optimizer=opt, dtype=dt)
+             for bs, opt, dt in ((40, None, "float32"), (7, "adam", "float64"), (1, "rmsprop", "float32"))]
+    many = parity.compare_many(cases, workers=2)
+    assert many == [parity.compare(**case) for case in cases]
+    assert all(rep.ok for rep in many)
+    with pytest.raises(ValueError, match="workers must be >= 0"):
+        parity.compare_many(cases, workers=-1)

@@ -17,6 +17,9 @@ def add_parser(subparsers):
                    help="comma-separated batch sizes, 'n' = full batch (default: %(default)s)")
     p.add_argument("--dtype", choices=["float32", "float64", "both"], default="both",
                    help="floating-point type of both runs (default: %(default)s)")
+    p.add_argument("--workers", type=c.int_at_least(0), default=None, metavar="N",
+                   help="worker processes that run the PyTorch side beside the JAX runs "
+                        "(default: one per CPU core when the torch runs make 20,000 updates or more; 0: everything in this process)")
     c.add_json(p)
     c.add_optimizer_arguments(p, allow_all=True)
     p.set_defaults(func=run)
@@ -68,6 +71,9 @@ def run(args):
     for dt in dtypes:
         header += [f"{dt} max |Δ|", f"{dt} worst / tol"]
     header += ["diverged", "parity"]
+    cases = [dict(zip(("X", "y", "init", "order"), problems[dt]), batch_size=bs, lr=args.lr, epochs=args.epochs, dtype=dt, optimizer=spec, schedule=args.schedule)
+             for spec in specs for bs in batch_sizes for dt in dtypes]
+    reports = iter(parity.compare_many(cases, workers=args.workers))
     rows, records, notes, ok = [], [], [], True
     for spec in specs:
         for bs in batch_sizes:
@@ -76,9 +82,7 @@ def run(args):
             record = row[:]
             divs, fine = [], True
             for dt in dtypes:
-                X, y, init, order = problems[dt]
-                rep = parity.compare(X, y, batch_size=bs, lr=args.lr, epochs=args.epochs, init=init, order=order,
-                                     dtype=dt, optimizer=spec, schedule=args.schedule)
+                rep = next(reports)
                 fine &= rep.ok
                 worst_diff = max(rep.max_param_diff, rep.max_epoch_loss_diff, rep.max_step_loss_diff)
                 row += [f"{worst_diff:.2e}", f"{rep.max_violation:.3g}"]
