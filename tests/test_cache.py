@@ -131,6 +131,7 @@ def test_kept_programs_are_loaded_whole_and_give_bit_identical_results(tmp_path)
     # unreadable entries: test_a_corrupt_cache_gives_one_warning_and_a_normal_run
 
 
+@pytest.mark.slow  # two fresh processes compile the tutorial's programs: about 25 s
 def test_a_program_the_persistent_cache_held_is_kept_compiled_afresh(tmp_path):
     # JAX's persistent cache filled first (no kept programs), then kept programs beside it: an
     # executable loaded from the persistent cache and serialised again failed when loaded and

@@ -179,6 +179,7 @@ def test_claims_json_rows_and_verdicts(tmp_path, capsys):
         assert f"{f['median']:.3g} [{f['5%']:.3g}, {f['95%']:.3g}]" in printed
 
 
+@pytest.mark.slow  # 33 sweep programs: about 45 s on the 2-core machine
 def test_optimizers_json_rows_are_the_printed_table(tmp_path, capsys):
     from jaxgd.studies._optimizers import compare_optimizers
 

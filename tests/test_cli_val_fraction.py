@@ -110,6 +110,7 @@ def test_sweep_prints_the_median_held_out_loss(tmp_path, capsys):
     assert f"5 (mini-batch)  {row['final held-out loss']:.3g}" in table
 
 
+@pytest.mark.slow  # 33 sweep programs: about 40 s on the 2-core machine
 def test_optimizers_report_the_held_out_loss(tmp_path, capsys):
     from jaxgd.studies._optimizers import compare_optimizers
 

@@ -26,7 +26,8 @@ def problem(n, d, epochs, seed, dtype):
 
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
-@pytest.mark.parametrize("batch_size", [1000, 50, 1], ids=["GD", "mini-batch", "SGD"])
+@pytest.mark.parametrize("batch_size", [1000, 50, pytest.param(1, marks=pytest.mark.slow)],  # SGD: 50,000 torch updates, ~15 s
+                         ids=["GD", "mini-batch", "SGD"])
 def test_tutorial_workload_parity(dtype, batch_size):
     # The tutorial's experiment exactly: n = 1000, w = [3.5], b = 4, lr 0.02, 50 epochs.
     X, y, init, order = parity.tutorial_problem(dtype=dtype)

@@ -12,6 +12,9 @@ from pathlib import Path
 
 import pytest
 
+# One fresh process with 4 host devices runs every sharded case (about 50 s on the 2-core machine).
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture(scope="module")
 def sharded_results():
