@@ -245,7 +245,8 @@ def compare_many(cases, *, workers=None) -> list[ParityReport]:
     same as ``compare``'s: each torch run is the same single-threaded arithmetic wherever it runs.
 
     Workers are started with ``spawn`` (never ``fork``: this process runs JAX's threads) and import
-    only torch, numpy and ``torchref``.
+    only torch, numpy and ``torchref``. As with any ``spawn`` pool, a script that calls this at
+    its top level needs the ``if __name__ == "__main__":`` guard (each worker imports the script).
     """
     import os
 
