@@ -283,22 +283,19 @@ def compare_many(cases, *, workers=None) -> list[ParityReport]:
 def make_optimizer(spec):
     """``(params, lr) -> torch.optim.Optimizer`` for a jaxgd ``optim.Optimizer``: its registered
     torch class with the spec's keywords, which are torch's (``spec.kwargs``), and torch's
-    default ``foreach``."""
-    import torch
+    default ``foreach`` (``torchref.replay.optimizer_factory``)."""
+    import torchref.replay
 
-    cls = getattr(torch.optim, spec.definition.torch_name)
-    kwargs = {k: tuple(v) if isinstance(v, tuple) else v for k, v in spec.kwargs.items()}
-    return lambda params, lr: cls(params, lr=lr, **kwargs)
+    return torchref.replay.optimizer_factory(spec.definition.torch_name, spec.kwargs)
 
 
 def make_scheduler(schedule):
     """``optimizer -> torch LRScheduler`` for a jaxgd ``optim.Schedule``; None for ``constant``."""
-    import torch
+    import torchref.replay
 
     if schedule.name == "constant":
         return None
-    cls = getattr(torch.optim.lr_scheduler, schedule.torch_name)
-    return lambda opt: cls(opt, **schedule.kwargs)
+    return torchref.replay.scheduler_factory(schedule.torch_name, schedule.kwargs)
 
 
 def to_torch(optimizer_spec, schedule_spec=None):

@@ -34,17 +34,22 @@ def run(X, y, w0, b0, order, *, batch_size, lr, epochs, optimizer=None, schedule
             raise ValueError("a schedule needs a torch.optim optimizer: pass optimizer=('SGD', {})")
         ref = _tutorial_train(X, y, batch_size, lr, epochs, w=w, b=b, orders=order)
     else:
-        cls = getattr(torch.optim, optimizer[0])
-        kwargs = dict(optimizer[1])
-        make_scheduler = None
-        if schedule is not None:
-            sched_cls = getattr(torch.optim.lr_scheduler, schedule[0])
-            sched_kwargs = dict(schedule[1])
-            make_scheduler = lambda opt: sched_cls(opt, **sched_kwargs)  # noqa: E731
         ref = _optim.train(X, y, batch_size, lr, epochs, w=w, b=b, orders=order,
-                           make_optimizer=lambda params, lr: cls(params, lr=lr, **kwargs),
-                           make_scheduler=make_scheduler)
+                           make_optimizer=optimizer_factory(*optimizer),
+                           make_scheduler=None if schedule is None else scheduler_factory(*schedule))
     return {k: ref[k].numpy() for k in FIELDS}
+
+
+def optimizer_factory(name, kwargs):
+    """``(params, lr) -> torch.optim.<name>(params, lr=lr, **kwargs)``, with torch's default ``foreach``."""
+    cls, kwargs = getattr(torch.optim, name), dict(kwargs)
+    return lambda params, lr: cls(params, lr=lr, **kwargs)
+
+
+def scheduler_factory(name, kwargs):
+    """``optimizer -> torch.optim.lr_scheduler.<name>(optimizer, **kwargs)``."""
+    cls, kwargs = getattr(torch.optim.lr_scheduler, name), dict(kwargs)
+    return lambda opt: cls(opt, **kwargs)
 
 
 def run_job(job: dict) -> dict:
