@@ -23,6 +23,55 @@ def pytest_runtest_teardown(item, nextitem):
     gc.collect()
 
 
+# --- The fast part and the whole: a parametrised test marked ``@pytest.mark.diagonal`` keeps, in
+# the README's test command (-m 'not slow'), only a covering diagonal of its parameter product:
+# one case per value of its longest parameter list, the other lists' values cycled beside it, so
+# that every value of every list is still tried (a test of 20 optimizers x 3 batch sizes keeps
+# 20 cases, each batch size 6 or 7 times). The other cases are marked slow: .ci/run's second
+# line (-m slow) runs them, so CI still runs the whole product, each case once.
+
+
+def on_diagonal(indices: dict, sizes: dict) -> bool:
+    """Whether the case with ``indices`` ({list: its entry's index}) lies on the covering diagonal
+    of lists of ``sizes`` ({list: length}): each list's index equals the longest list's index
+    modulo that list's length (the longest list: the first of the longest, in sorted order)."""
+    if not indices:
+        return True
+    longest = max(sorted(sizes), key=lambda k: sizes[k])
+    return all(indices[k] == indices[longest] % sizes[k] for k in indices)
+
+
+def _lists(item):
+    """The item's parameter lists, one per ``parametrize`` (a list may set several names at once):
+    {list: the identities of this case's values in it}."""
+    lists = {}
+    for mark in item.iter_markers("parametrize"):
+        names = mark.args[0] if mark.args else mark.kwargs["argnames"]
+        names = tuple(n.strip() for n in names.split(",")) if isinstance(names, str) else tuple(names)
+        lists[names] = tuple(id(item.callspec.params[n]) for n in names)
+    return lists
+
+
+@pytest.hookimpl(tryfirst=True)  # before -m deselects by marker
+def pytest_collection_modifyitems(config, items):
+    cases = {}  # test function (its node id without the parameters) -> its parametrised items
+    for item in items:
+        if item.get_closest_marker("diagonal") and hasattr(item, "callspec"):
+            cases.setdefault(item.nodeid.partition("[")[0], []).append(item)
+    for group in cases.values():
+        # Each list's entries, numbered in order of first appearance (the list's order): the
+        # same entry is the same objects in every case that uses it.
+        ordinals: dict = {}
+        for item in group:
+            for names, entry in _lists(item).items():
+                ordinals.setdefault(names, {}).setdefault(entry, len(ordinals[names]))
+        sizes = {names: len(seen) for names, seen in ordinals.items()}
+        for item in group:
+            indices = {names: ordinals[names][entry] for names, entry in _lists(item).items()}
+            if not on_diagonal(indices, sizes):
+                item.add_marker(pytest.mark.slow)
+
+
 # --- Markdown code blocks: pytest --markdown-docs (pytest-markdown-docs) runs every ```python
 # block of README.md and docs/*.md as a test; ```python notest marks one that is shown, not run.
 # A block followed by a line `<!-- output -->` and a fenced block must print that text: numbers

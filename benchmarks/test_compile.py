@@ -80,6 +80,7 @@ def cold_compile(call):
     return cold, stages, n_compiles
 
 
+@pytest.mark.slow  # over ~5 s on the 2-core machine (benchmarks/suite-times); .ci/run runs it
 @pytest.mark.benchmark(group="compile")
 @pytest.mark.parametrize("variant", ["GD", "mini-batch", "SGD"])
 def test_compile(benchmark, tiny, seed_cfg, variant):

@@ -55,6 +55,7 @@ def _probe(k, case):
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
+@pytest.mark.slow  # over ~5 s on the 2-core machine (benchmarks/suite-times); .ci/run runs it
 @pytest.mark.benchmark(group="devices-GD")
 @pytest.mark.parametrize("case,k", CASES, ids=[f"{c}-k{k}" for c, k in CASES])
 def test_devices(benchmark, case, k):

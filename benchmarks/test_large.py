@@ -71,6 +71,7 @@ ROUNDS = {"jaxgd": 5, "jaxgd(order=)": 3, "torch-idiomatic": 3, "floor-numpy": 5
           "floor-gather-numpy": 3}
 
 
+@pytest.mark.slow  # over ~5 s on the 2-core machine (benchmarks/suite-times); .ci/run runs it
 @pytest.mark.parametrize("variant,contender", _params())
 def test_large(benchmark, tiny, large_cfg, large_setup, large_reference, variant, contender):
     import jax.numpy as jnp

@@ -34,6 +34,8 @@ def memory_reference(large_cfg):
     return out
 
 
+@pytest.mark.slow  # over ~5 s on the 2-core machine (benchmarks/suite-times); .ci/run runs it
+@pytest.mark.diagonal  # the fast part: a covering diagonal of the product (conftest.py)
 @pytest.mark.benchmark(group="memory")
 @pytest.mark.parametrize("variant", ["GD", "mini-batch"])
 @pytest.mark.parametrize("contender", ["jaxgd", "torch-idiomatic"])
@@ -66,6 +68,7 @@ def test_memory(benchmark, memory_reference, tiny, contender, variant):
     benchmark.extra_info["workload"] = "large"
 
 
+@pytest.mark.slow  # over ~5 s on the 2-core machine (benchmarks/suite-times); .ci/run runs it
 @pytest.mark.benchmark(group="memory-big")
 @pytest.mark.parametrize("source", ["numpy", "aligned", "npy"])
 def test_memory_big(benchmark, tiny, source):

@@ -89,6 +89,7 @@ TUTORIAL_ROUNDS = {"jaxgd": {"GD": 50, "mini-batch": 30, "SGD": 30},
                    "torch-idiomatic": {"GD": 10, "mini-batch": 5, "SGD": 1}}
 
 
+@pytest.mark.slow  # over ~5 s on the 2-core machine (benchmarks/suite-times); .ci/run runs it
 @pytest.mark.parametrize("variant,opt,contender", _params(TUTORIAL_VARIANTS, "tutorial-optim"))
 def test_tutorial_optim(benchmark, tiny, seed_cfg, seed_setup, tutorial_optim_reference, variant, opt, contender):  # noqa: F811
     bs = dict(workloads.seed_variants(seed_cfg))[variant]
@@ -134,6 +135,7 @@ def large_optim_reference(large_cfg, large_setup):  # noqa: F811
 LARGE_ROUNDS = {"jaxgd": 5, "torch-idiomatic": 3}
 
 
+@pytest.mark.slow  # over ~5 s on the 2-core machine (benchmarks/suite-times); .ci/run runs it
 @pytest.mark.parametrize("variant,opt,contender", _params(LARGE_VARIANTS, "large-optim"))
 def test_large_optim(benchmark, tiny, large_cfg, large_setup, large_optim_reference, variant, opt, contender):  # noqa: F811
     cfg = large_cfg
@@ -177,6 +179,7 @@ COMPILE_CASES = {
 }
 
 
+@pytest.mark.slow  # over ~5 s on the 2-core machine (benchmarks/suite-times); .ci/run runs it
 @pytest.mark.benchmark(group="compile")
 @pytest.mark.parametrize("opt", list(COMPILE_CASES))
 def test_compile_optimizer(benchmark, tiny, seed_cfg, opt):

@@ -66,6 +66,7 @@ ROUNDS = {
 }
 
 
+@pytest.mark.slow  # over ~5 s on the 2-core machine (benchmarks/suite-times); .ci/run runs it
 @pytest.mark.parametrize("variant,contender", _params())
 def test_seed(benchmark, tiny, seed_cfg, seed_setup, seed_reference, variant, contender):
     import jaxgd

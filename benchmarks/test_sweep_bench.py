@@ -46,6 +46,7 @@ def _sweep_once(X, y, kwargs):
     return time.perf_counter() - t0
 
 
+@pytest.mark.slow  # over ~5 s on the 2-core machine (benchmarks/suite-times); .ci/run runs it
 @pytest.mark.benchmark(group="sweep")
 def test_sweep_vs_train_runs(benchmark, data):
     X, y = data

@@ -198,6 +198,7 @@ def tiny():
                                 timing_examples=6400, timing_updates=200, repeats=2, bootstrap=50)
 
 
+@pytest.mark.slow  # over ~5 s on the 2-core machine (benchmarks/suite-times); .ci/run runs it
 def test_study_examples_are_batch_size_times_updates(tiny):
     _, r = tiny
     reached = np.isfinite(r.steps)
@@ -211,6 +212,7 @@ def test_study_examples_are_batch_size_times_updates(tiny):
     assert set(r.lr[has_lr]) <= set(r.lrs)
 
 
+@pytest.mark.slow  # its module's shared fixture runs a study, a sweep, a command or a cluster (over ~10 s); .ci/run runs it
 def test_study_updates_fall_as_the_batch_grows_on_the_ill_conditioned_problem(tiny):
     # Fixed seeds, so deterministic: the median updates to 1% fall strictly from SGD to GD
     # (measured 79.5, 24.5, 16, 14), and SGD needs the fewest examples.
@@ -220,6 +222,7 @@ def test_study_updates_fall_as_the_batch_grows_on_the_ill_conditioned_problem(ti
     assert np.argmin(r.median_samples[0]) == 0
 
 
+@pytest.mark.slow  # its module's shared fixture runs a study, a sweep, a command or a cluster (over ~10 s); .ci/run runs it
 def test_study_fit_is_the_fit_of_its_reached_batch_sizes(tiny):
     problem, r = tiny
     for t, fit in enumerate(r.fits):
@@ -234,6 +237,7 @@ def test_study_fit_is_the_fit_of_its_reached_batch_sizes(tiny):
     assert 8 < problem.condition < 13  # "about 10" for 64 rows (sampling spreads the scales a little)
 
 
+@pytest.mark.slow  # its module's shared fixture runs a study, a sweep, a command or a cluster (over ~10 s); .ci/run runs it
 def test_study_noise_scale_and_wall_time(tiny):
     _, r = tiny
     # B_simple and B_noise grow as the parameters approach the optimum: initial < at 1% < at 0.1%.
@@ -256,6 +260,7 @@ def test_study_noise_scale_and_wall_time(tiny):
     json.dumps({"rows": rows, "fits": bsz.fit_rows(r)})  # plain JSON types only
 
 
+@pytest.mark.slow  # its module's shared fixture runs a study, a sweep, a command or a cluster (over ~10 s); .ci/run runs it
 def test_study_figure(tiny, tmp_path):
     from jaxgd import plots
 
@@ -265,6 +270,7 @@ def test_study_figure(tiny, tmp_path):
     assert img.shape[1] > 1000 and img.std() > 0.05  # a real, non-blank figure
 
 
+@pytest.mark.slow  # over ~5 s on the 2-core machine (benchmarks/suite-times); .ci/run runs it
 def test_study_where_every_rate_diverges_cannot_judge_and_still_draws(tmp_path):
     # lr 50 and 100 diverge at every batch size: no rate is chosen, nothing is fitted, the verdict
     # says so, and the figure is written with a note instead of empty log axes.
@@ -303,6 +309,7 @@ def test_default_batch_sizes():
 # --- the command ------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow  # over ~5 s on the 2-core machine (benchmarks/suite-times); .ci/run runs it
 def test_cli_runs_and_writes_the_figure_and_json(tmp_path):
     fig, js = tmp_path / "bs.png", tmp_path / "bs.json"
     p = subprocess.run(

@@ -57,6 +57,7 @@ def test_a_corrupt_cache_gives_one_warning_and_a_normal_run(tmp_path):
     assert len(warnings) == 1 and "compilation cache has unreadable entries" in warnings[0], second.stderr
 
 
+@pytest.mark.slow  # over ~5 s on the 2-core machine (benchmarks/suite-times); .ci/run runs it
 def test_an_unwritable_cache_directory_warns_and_caches_nothing(tmp_path):
     blocker = tmp_path / "file"
     blocker.write_text("a file where the cache directory should go")
@@ -65,6 +66,7 @@ def test_an_unwritable_cache_directory_warns_and_caches_nothing(tmp_path):
     assert "compilation cache off: cannot write to" in p.stderr
 
 
+@pytest.mark.slow  # over ~5 s on the 2-core machine (benchmarks/suite-times); .ci/run runs it
 def test_no_cache_flag_and_env_leave_the_cache_off(tmp_path):
     cache = tmp_path / "cache"
     for extra, env_var in ((["--no-cache"], {}), ([], {"JAXGD_NO_CACHE": "1"})):

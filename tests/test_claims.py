@@ -38,6 +38,7 @@ def test_claims_at_the_tutorial_settings(tmp_path, capsys):
     assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
+@pytest.mark.slow  # over ~5 s on the 2-core machine (benchmarks/suite-times); .ci/run runs it
 def test_claims_report_figures():
     # Away from the tutorial's settings a claim can fail, and the report must say so: at n=200
     # mini-batch makes 4 updates per epoch and is still descending (~26 epochs to target) after
@@ -93,6 +94,7 @@ def test_check_claims_bad_arguments():
         _claims.check_claims(epochs=5, tail=6, out=None)
 
 
+@pytest.mark.slow  # over ~5 s on the 2-core machine (benchmarks/suite-times); .ci/run runs it
 def test_claims_when_every_run_diverges():
     # lr 5 at n=100: GD's error grows ~(5 * 1 - 1)^2 = 16x per epoch (features of variance ~1),
     # past 1000x the initial loss by epoch 3; mini-batch and SGD blow up within an epoch. Every
@@ -109,6 +111,7 @@ def test_claims_when_every_run_diverges():
     assert "never" not in r.text and "nan" not in r.text
 
 
+@pytest.mark.slow  # over ~10 s on the 2-core machine (benchmarks/suite-times); .ci/run runs it
 def test_claims_judge_only_what_did_not_diverge():
     # lr 1 at n=200 (measured with these seeds): every SGD run diverges within 2 epochs (single
     # samples with x^2 + 1 > 2 overshoot), GD and mini-batch (batch 50) converge. GD's and
@@ -125,6 +128,7 @@ def test_claims_judge_only_what_did_not_diverge():
     assert "4 of 12 runs diverged and are left out of the medians and intervals" in r.text
 
 
+@pytest.mark.slow  # over ~10 s on the 2-core machine (benchmarks/suite-times); .ci/run runs it
 def test_claims_command_on_diverging_runs_leaks_no_warnings(tmp_path, capsys):
     out = tmp_path / "c.png"
     assert cli.main(["claims", "--claims", "1,2,3", "--lr", "5", "--seeds", "2", "--epochs", "5", "--n", "100",
@@ -134,6 +138,7 @@ def test_claims_command_on_diverging_runs_leaks_no_warnings(tmp_path, capsys):
     assert "RuntimeWarning" not in err and "invalid value" not in err and "warning" not in err, err
 
 
+@pytest.mark.slow  # over ~5 s on the 2-core machine (benchmarks/suite-times); .ci/run runs it
 def test_claims_selects_claims_and_writes_claim_4_to_json(tmp_path, capsys):
     import json
 

@@ -58,6 +58,7 @@ def test_train_prints_the_loss_curve():
     assert "epoch    4" in p.stdout and "mini-batch: batch 10, 400 updates" in p.stdout
 
 
+@pytest.mark.slow  # over ~5 s on the 2-core machine (benchmarks/suite-times); .ci/run runs it
 def test_parity_command_passes_and_reports_every_variant():
     p = run("parity", "--epochs", "3", "--n", "200", "--batch-sizes", "n,7,1")
     assert p.returncode == 0, p.stdout + p.stderr
@@ -227,6 +228,7 @@ def test_train_on_a_csv_file_reports_original_units(house_csv):
     assert "2000 rows; 2 features (size, age); target 'price'" in p.stdout
 
 
+@pytest.mark.slow  # over ~5 s on the 2-core machine (benchmarks/suite-times); .ci/run runs it
 def test_compare_on_a_csv_file(house_csv, tmp_path):
     out = tmp_path / "house.png"
     p = run("compare", "--data", str(house_csv), "--standardize", "--out", str(out))
@@ -318,6 +320,7 @@ def test_main_leaves_the_warning_machinery_as_it_found_it(capsys):
     capsys.readouterr()
 
 
+@pytest.mark.slow  # over ~5 s on the 2-core machine (benchmarks/suite-times); .ci/run runs it
 @pytest.mark.parametrize("batch_size, labels", [("1", ["GD (batch 100)", "SGD (batch 1)"]),
                                                 ("100", ["GD (batch 100)", "SGD (batch 1)"]),
                                                 ("10", ["GD (batch 100)", "mini-batch (batch 10)", "SGD (batch 1)"])])
@@ -340,6 +343,7 @@ def test_compare_runs_each_batch_size_once(tmp_path, monkeypatch, capsys, batch_
     assert variants == [label.split()[0] for label in labels]
 
 
+@pytest.mark.slow  # over ~5 s on the 2-core machine (benchmarks/suite-times); .ci/run runs it
 def test_compare_says_which_runs_diverged(tmp_path, capsys):
     from jaxgd import cli
 

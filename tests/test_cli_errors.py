@@ -40,6 +40,7 @@ def test_an_input_error_is_one_line_naming_the_command(monkeypatch, capsys):
     assert capsys.readouterr().err == "jaxgd train: error: the data has no rows\n"
 
 
+@pytest.mark.slow  # over ~5 s on the 2-core machine (benchmarks/suite-times); .ci/run runs it
 def test_an_internal_error_in_a_fresh_process_shows_its_traceback():
     code = ("import sys; from jaxgd import cli; from jaxgd.cli import sweep\n"
             "def run(args): raise ValueError('internal bug')\n"

@@ -133,6 +133,7 @@ def test_parity_json_rows_are_the_reports(tmp_path, capsys):
     assert cells[3:5] == [f"{row['float32 max |Δ|']:.2e}", f"{row['float32 worst / tol']:.3g}"]
 
 
+@pytest.mark.slow  # over ~5 s on the 2-core machine (benchmarks/suite-times); .ci/run runs it
 def test_sweep_json_cells_are_the_printed_medians(tmp_path, capsys):
     from jaxgd import plots
 
@@ -153,6 +154,7 @@ def test_sweep_json_cells_are_the_printed_medians(tmp_path, capsys):
         assert printed[f"{r['batch']} ({r['variant']})"][col] == f"{r[label]:.3g}"
 
 
+@pytest.mark.slow  # over ~5 s on the 2-core machine (benchmarks/suite-times); .ci/run runs it
 def test_claims_json_rows_and_verdicts(tmp_path, capsys):
     from jaxgd.studies._claims import check_claims
 
@@ -204,6 +206,7 @@ def test_optimizers_json_rows_are_the_printed_table(tmp_path, capsys):
         assert cells[6] == f"{f['median']:.3g} [{f['5%']:.3g}, {f['95%']:.3g}]"
 
 
+@pytest.mark.slow  # over ~5 s on the 2-core machine (benchmarks/suite-times); .ci/run runs it
 def test_paths_json_rows_are_the_printed_table(tmp_path, capsys):
     path = tmp_path / "paths.json"
     out = _run(["paths", "--n", "40", "--epochs", "2", "--batch-size", "8", "--out", str(tmp_path / "p.png"),

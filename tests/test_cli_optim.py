@@ -139,6 +139,7 @@ def test_train_with_adam_prints_what_jaxgd_train_computes(extra, schedule, capsy
     assert _losses(out)[-1] != float(f"{float(default.epoch_loss[-1]):.6f}")
 
 
+@pytest.mark.slow  # over ~5 s on the 2-core machine (benchmarks/suite-times); .ci/run runs it
 def test_sweep_with_an_optimizer_names_it(tmp_path, capsys):
     argv = ["sweep", "--optimizer", "rmsprop", "--centered", "--n", "60", "--epochs", "2", "--seeds", "2",
             "--lrs", "0.01", "--batch-sizes", "10", "--schedule", "exponential_lr:gamma=0.9",
@@ -149,6 +150,7 @@ def test_sweep_with_an_optimizer_names_it(tmp_path, capsys):
            "schedule exponential_lr(gamma=0.9)" in out
 
 
+@pytest.mark.slow  # over ~5 s on the 2-core machine (benchmarks/suite-times); .ci/run runs it
 def test_parity_breach_with_an_optimizer_exits_1(monkeypatch, capsys):
     # A 1% different learning rate on jaxgd's side must break the optimizer tolerance in both dtypes.
     from jaxgd.drivers import _train
@@ -206,6 +208,7 @@ def test_choose_lr_criterion():
     assert choose_lr(loss, np.ones_like(diverged), opt, resolution=0.0)[0] is None
 
 
+@pytest.mark.slow  # over ~5 s on the 2-core machine (benchmarks/suite-times); .ci/run runs it
 def test_optimizers_command_prints_every_row_and_writes_a_figure(tmp_path, capsys):
     out_png = tmp_path / "opt.png"
     # The sizes of test_cli_json's optimizers test, so the two share their 33 compiled sweep

@@ -11,6 +11,7 @@ from PIL import Image
 from jaxgd import cli, plots
 
 
+@pytest.mark.slow  # over ~10 s on the 2-core machine (benchmarks/suite-times); .ci/run runs it
 def test_paths_writes_the_figure_and_the_gif(tmp_path, capsys, monkeypatch):
     seen = {}
     real = plots.paths_figure
@@ -72,6 +73,7 @@ def test_bad_flags_are_one_line_and_exit_2(tmp_path, capsys, argv, needle):
     assert "Traceback" not in err
 
 
+@pytest.mark.slow  # over ~5 s on the 2-core machine (benchmarks/suite-times); .ci/run runs it
 def test_paths_from_a_fresh_process_on_a_data_file(tmp_path):
     rng = np.random.default_rng(0)
     x = rng.normal(0, 1, 60)
@@ -84,6 +86,7 @@ def test_paths_from_a_fresh_process_on_a_data_file(tmp_path):
     assert "60 rows; 1 feature (x)" in p.stdout and (tmp_path / "p.png").exists()
 
 
+@pytest.mark.slow  # over ~5 s on the 2-core machine (benchmarks/suite-times); .ci/run runs it
 def test_compare_draws_its_loss_curves_from_a_trace_on_small_data_only(tmp_path, monkeypatch, capsys):
     # The trace keeps every update's parameters: compare asks for one only while that is small.
     from jaxgd.cli import compare

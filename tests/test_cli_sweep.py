@@ -45,6 +45,7 @@ def test_sweep_command_bad_input(argv, message, capsys):
 
 
 
+@pytest.mark.slow  # over ~5 s on the 2-core machine (benchmarks/suite-times); .ci/run runs it
 def test_sweep_on_a_data_file(tmp_path, capsys):
     # n is the file's row count: 'n' in --batch-sizes is full batch over 40 rows.
     path = tmp_path / "d.csv"

@@ -26,6 +26,7 @@ def _split(X, y, n_val, seed):
     return X[train], y[train], X[held], y[held]
 
 
+@pytest.mark.slow  # over ~5 s on the 2-core machine (benchmarks/suite-times); .ci/run runs it
 @pytest.mark.parametrize("n, fraction, n_val", [(100, 0.25, 25), (10, 0.3, 3), (7, 0.5, 4), (1000, 0.0001, 1)])
 def test_split_sizes(n, fraction, n_val, tmp_path, capsys):
     path = tmp_path / "t.json"
@@ -78,6 +79,7 @@ def test_split_is_seeded_by_data_seed(csv_file, tmp_path, capsys):
     assert c["val_loss"] == [float(v) for v in np.asarray(r.val_loss)]
 
 
+@pytest.mark.slow  # over ~5 s on the 2-core machine (benchmarks/suite-times); .ci/run runs it
 def test_compare_prints_and_writes_the_held_out_loss(tmp_path, capsys):
     path = tmp_path / "c.json"
     out = _run(["compare", "--n", "80", "--epochs", "3", "--batch-size", "10", "--val-fraction", "0.25",
@@ -162,6 +164,7 @@ def test_bad_fraction_is_one_line_exit_2_before_any_training(argv, needle, monke
     assert "Traceback" not in err
 
 
+@pytest.mark.slow  # over ~5 s on the 2-core machine (benchmarks/suite-times); .ci/run runs it
 def test_compare_figure_draws_the_held_out_loss_dashed():
     import matplotlib.pyplot as plt
 
@@ -181,6 +184,7 @@ def test_compare_figure_draws_the_held_out_loss_dashed():
         plt.close(fig)
 
 
+@pytest.mark.slow  # over ~5 s on the 2-core machine (benchmarks/suite-times); .ci/run runs it
 def test_compare_draws_the_runs_with_their_held_out_loss(tmp_path, monkeypatch, capsys):
     # Every run compare hands to its figure (timed runs or re-runs for the figure) carries the held-out loss.
     from jaxgd import plots

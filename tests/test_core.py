@@ -63,6 +63,7 @@ def test_pure_core_runs_under_the_callers_jit_and_vmap(data):
         np.testing.assert_allclose(np.asarray(states.params.w[s]), np.asarray(ref.w), rtol=1e-6, atol=1e-6)
 
 
+@pytest.mark.slow  # over ~5 s on the 2-core machine (benchmarks/suite-times); .ci/run runs it
 def test_a_stateful_optimizer_survives_sweep_chunks(data, trace):
     # The momentum buffer of a test-only optax.trace optimizer lives in the carried TrainState:
     # a sweep chunked every 2 epochs (3 chunks, the last one masked) equals the same sweep in
@@ -116,6 +117,7 @@ def test_a_run_continues_from_the_state_another_ended_in(data, trace):
     np.testing.assert_allclose(np.asarray(state.params.w), np.asarray(whole.w), rtol=1e-6)
 
 
+@pytest.mark.slow  # over ~5 s on the 2-core machine (benchmarks/suite-times); .ci/run runs it
 @pytest.mark.parametrize("opt,schedule", [(optim.adam(), optim.step_lr(2, 0.5)),
                                           (optim.sgd(momentum=0.9, dampening=0.1), optim.cosine_annealing_lr(4)),
                                           (optim.rmsprop(momentum=0.5, centered=True), None)],
@@ -136,6 +138,7 @@ def test_real_optimizer_state_and_schedules_survive_sweep_chunks(data, opt, sche
             np.testing.assert_allclose(chunked.epoch_loss[i, j, 1], np.asarray(ref.epoch_loss), rtol=1e-5)
 
 
+@pytest.mark.slow  # over ~5 s on the 2-core machine (benchmarks/suite-times); .ci/run runs it
 def test_the_schedule_a_state_carries_is_the_one_the_run_uses(data):
     # The review's silent bug: Plan(schedule=step_lr(1, 0.1)) with a state built without it
     # trained at a constant lr (final lr 0.02 instead of 2e-7). The schedule now lives only in
@@ -173,6 +176,7 @@ def test_a_state_whose_parts_disagree_is_refused_at_trace_time(data):
         core.run(state, X, y, plan, orders=jaxgd.epoch_orders(0, 40, 1), order_keys=keys)
 
 
+@pytest.mark.slow  # over ~5 s on the 2-core machine (benchmarks/suite-times); .ci/run runs it
 def test_orders_are_told_from_keys_by_argument_never_by_dtype(data):
     # The review's risk: any uint32 array passed as orders was taken as Feistel keys. A uint32
     # permutation is a permutation: the same run as its int32 copy, bit for bit.

@@ -78,6 +78,7 @@ def test_epoch_orders_rejects_bad_sizes():
         jaxgd.epoch_orders(0, 5, 0)
 
 
+@pytest.mark.slow  # over ~5 s on the 2-core machine (benchmarks/suite-times); .ci/run runs it
 @pytest.mark.parametrize("n", [1, 2, 7, 64, 1000, 1001])
 def test_the_order_at_some_positions_is_the_whole_orders_there(n):
     # A process holding a shard of the rows computes each batch's indices on their own

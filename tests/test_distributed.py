@@ -94,6 +94,7 @@ def reports(data_dir):
     return [json.loads(Path(f"{out}.{i}.json").read_text()) for i in range(2)]
 
 
+@pytest.mark.slow  # over ~5 s on the 2-core machine (benchmarks/suite-times); .ci/run runs it
 def test_two_processes_form_one_cluster(reports):
     for r in reports:
         assert r["process_count"] == 2 and r["devices"] == 2
@@ -102,6 +103,7 @@ def test_two_processes_form_one_cluster(reports):
 
 
 @pytest.mark.parametrize("case", list(TRAIN_CASES))
+@pytest.mark.slow  # its fixture starts the two-process cluster (~40 s); .ci/run runs it
 def test_two_process_training_equals_one_process(reports, data_dir, case):
     # Only the summation order differs (per-process partial sums, then an all-reduce over
     # gloo): the float32 tolerance of the 4-device test (tests/test_sharding.py),
@@ -119,6 +121,7 @@ def test_two_process_training_equals_one_process(reports, data_dir, case):
     assert reports[0]["train"][case] == reports[1]["train"][case]
 
 
+@pytest.mark.slow  # over ~5 s on the 2-core machine (benchmarks/suite-times); .ci/run runs it
 def test_two_process_sweep_equals_one_process_sweep(reports, data_dir):
     # Runs never communicate (the seeds are split over the processes, each run on one device),
     # so test_sweep.py's tolerances apply: rtol 1e-6 on losses, atol 1e-6 on parameters.
@@ -133,11 +136,13 @@ def test_two_process_sweep_equals_one_process_sweep(reports, data_dir):
             np.testing.assert_allclose(g, a, rtol=1e-6, atol=1e-6)
 
 
+@pytest.mark.slow  # its module's shared fixture runs a study, a sweep, a command or a cluster (over ~10 s); .ci/run runs it
 def test_sweep_asks_for_the_whole_data_on_every_process(reports):
     for r in reports:
         assert "needs the whole data set on every process" in r["sweep_global_error"]
 
 
+@pytest.mark.slow  # its module's shared fixture runs a study, a sweep, a command or a cluster (over ~10 s); .ci/run runs it
 def test_standardizing_across_processes_uses_every_row(reports, data_dir):
     # Both loaders compute the column statistics in float64 (each process's partial sums,
     # exchanged bit for bit and added in float64); only the summation order differs from the
@@ -153,6 +158,7 @@ def _cli(port, i, *args):
             "--num-processes", "2", "--process-id", str(i), "--no-cache"]
 
 
+@pytest.mark.slow  # over ~5 s on the 2-core machine (benchmarks/suite-times); .ci/run runs it
 def test_cli_train_on_two_processes_prints_once(data_dir):
     files = f"{data_dir}/X.npy,{data_dir}/y.npy"
     results = _cluster(lambda port, i: _cli(port, i, "train", "--data", files, "--batch-size", "50",
@@ -166,6 +172,7 @@ def test_cli_train_on_two_processes_prints_once(data_dir):
     assert f"final loss {float(ref.epoch_loss[-1]):.6f}" in out0
 
 
+@pytest.mark.slow  # over ~5 s on the 2-core machine (benchmarks/suite-times); .ci/run runs it
 def test_cli_sweep_on_two_processes_writes_once(data_dir, tmp_path):
     dirs = [tmp_path / "p0", tmp_path / "p1"]
     for d in dirs:
@@ -183,6 +190,7 @@ def test_cli_sweep_on_two_processes_writes_once(data_dir, tmp_path):
     assert len(Path(dirs[0] / "jaxgd_sweep.csv").read_text().strip().splitlines()) == 1 + 2 * 2 * 3
 
 
+@pytest.mark.slow  # over ~5 s on the 2-core machine (benchmarks/suite-times); .ci/run runs it
 def test_mpirun_launches_the_cli_as_one_cluster(data_dir):
     # A real launcher: Open MPI's mpirun starts both processes and JAX finds the cluster in its
     # environment (--distributed). The result is the one-process run's, printed once.
@@ -211,6 +219,7 @@ def test_mpirun_launches_the_cli_as_one_cluster(data_dir):
     assert f"final loss {float(ref.epoch_loss[-1]):.6f}" in out
 
 
+@pytest.mark.slow  # over ~5 s on the 2-core machine (benchmarks/suite-times); .ci/run runs it
 @pytest.mark.parametrize("command", ["train", "sweep"])
 def test_gloo_never_writes_to_stdout(data_dir, tmp_path, command):
     # gloo (C++) prints a "[Gloo] Rank r is connected to ..." line on stdout for every group of
@@ -233,6 +242,7 @@ def _one(args, timeout=120):
     return p.returncode, p.stdout, p.stderr
 
 
+@pytest.mark.slow  # over ~5 s on the 2-core machine (benchmarks/suite-times); .ci/run runs it
 @pytest.mark.parametrize("args, message", [
     (["--coordinator", "127.0.0.1:1234", "--num-processes", "2", "--process-id", "2"],
      "--process-id 2 is out of range for --num-processes 2 (0..1)"),
@@ -248,6 +258,7 @@ def test_bad_cluster_flags_are_one_line_exit_2(args, message):
     assert err.startswith("jaxgd train: error: "), err
 
 
+@pytest.mark.slow  # over ~5 s on the 2-core machine (benchmarks/suite-times); .ci/run runs it
 def test_an_unreachable_coordinator_is_one_line_after_the_timeout():
     # Nothing listens on the port: process 1 waits --cluster-timeout seconds, then one line.
     rc, out, err = _one(["train", "--epochs", "1", "--coordinator", f"127.0.0.1:{_free_port()}",

@@ -28,6 +28,7 @@ def site(tmp_path_factory):
     return out
 
 
+@pytest.mark.slow  # over ~5 s on the 2-core machine (benchmarks/suite-times); .ci/run runs it
 def test_strict_build_writes_every_page(site):
     for page in ["index.html", "tutorial/index.html", "cli/index.html", "parity/index.html", "claims/index.html",
                  "benchmarks/index.html", "architecture/index.html", "guide/own-data/index.html",
@@ -37,6 +38,7 @@ def test_strict_build_writes_every_page(site):
     assert not (site / "make_tutorial_notebook.py").exists()
 
 
+@pytest.mark.slow  # its module's shared fixture runs a study, a sweep, a command or a cluster (over ~10 s); .ci/run runs it
 def test_cli_reference_is_every_commands_help(site):
     from jaxgd import optim
     from jaxgd.cli import COMMANDS
@@ -49,6 +51,7 @@ def test_cli_reference_is_every_commands_help(site):
         assert f"the flags of --optimizer {name} " in text, name
 
 
+@pytest.mark.slow  # its module's shared fixture runs a study, a sweep, a command or a cluster (over ~10 s); .ci/run runs it
 def test_api_reference_comes_from_the_docstrings(site):
     text = (site / "api" / "jaxgd" / "index.html").read_text()
     for name in ["jaxgd.train", "jaxgd.sweep", "jaxgd.load_dataset", "jaxgd.TrainResult"]:
@@ -56,6 +59,7 @@ def test_api_reference_comes_from_the_docstrings(site):
     assert "Load features X (n, d) and targets y" in text  # load_dataset's docstring, rendered
 
 
+@pytest.mark.slow  # its module's shared fixture runs a study, a sweep, a command or a cluster (over ~10 s); .ci/run runs it
 def test_code_fence_options_are_hidden_on_the_site(site):
     text = (site / "architecture" / "index.html").read_text()
     assert "notest" not in text

@@ -24,6 +24,7 @@ def test_every_figure_has_its_committed_data():
             assert (DOCS / file).is_file(), file
 
 
+@pytest.mark.slow  # over ~5 s on the 2-core machine (benchmarks/suite-times); .ci/run runs it
 @pytest.mark.parametrize("name", make_figures.QUICK)
 def test_committed_figure_data_equal_a_fresh_run(name):
     # Floats to make_figures.RTOL (1e-4: float32 runs whose sums XLA orders differently on other

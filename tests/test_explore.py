@@ -73,6 +73,7 @@ def trained(data):
     return out
 
 
+@pytest.mark.slow  # over ~5 s on the 2-core machine (benchmarks/suite-times); .ci/run runs it
 def test_the_command_writes_one_self_contained_page(page):
     rc, out, path = page
     assert rc == 0, out
@@ -86,6 +87,7 @@ def test_the_command_writes_one_self_contained_page(page):
     assert "jaxgd explore --n 40" in text  # the command that made it
 
 
+@pytest.mark.slow  # its module's shared fixture runs a study, a sweep, a command or a cluster (over ~10 s); .ci/run runs it
 def test_json_holds_the_runs_and_the_parity(page, runs):
     import json
 
@@ -97,6 +99,7 @@ def test_json_holds_the_runs_and_the_parity(page, runs):
     assert got["parity"]["checked"] == HAVE_TORCH and len(got["parity"]["points"]) == 3 * HAVE_TORCH
 
 
+@pytest.mark.slow  # over ~5 s on the 2-core machine (benchmarks/suite-times); .ci/run runs it
 def test_the_grid_is_the_sweeps_runs(page, runs, trained):
     """run_grid's arrays (what the page encodes) equal train's, trace and final values."""
     assert runs.loss.shape == runs.w.shape == (2, 3, 3, 2, POINTS) and runs.samples[-1] == N * EPOCHS
@@ -113,6 +116,7 @@ def test_the_grid_is_the_sweeps_runs(page, runs, trained):
         np.testing.assert_allclose([runs.final_w[i], runs.final_b[i]], [t.w[0, 0], t.b[0]], rtol=RTOL, atol=ATOL)
 
 
+@pytest.mark.slow  # its module's shared fixture runs a study, a sweep, a command or a cluster (over ~10 s); .ci/run runs it
 @pytest.mark.skipif(not HAVE_TORCH, reason="the parity check needs torch: pip install '.[dev]'")
 def test_the_page_states_the_parity_it_checked(page):
     rc, out, path = page
@@ -216,12 +220,14 @@ def _move(driver, control, value):
                           "e.dispatchEvent(new Event('input', {bubbles: true}));", control, str(value))
 
 
+@pytest.mark.slow  # its module's shared fixture runs a study, a sweep, a command or a cluster (over ~10 s); .ci/run runs it
 def test_the_page_loads_without_errors(browser):
     errors = [e for e in browser.get_log("browser") if e["level"] == "SEVERE"]
     assert not errors, errors
     assert browser.execute_script("return window.jaxgdExplore.controls") == ["optimizer", "batch", "lr", "seed", "at"]
 
 
+@pytest.mark.slow  # over ~5 s on the 2-core machine (benchmarks/suite-times); .ci/run runs it
 def test_every_setting_shows_what_train_computes(browser, trained):
     seen = 0
     for oi, o in enumerate(OPTIMIZERS):
@@ -259,6 +265,7 @@ def _precision(v, digits):
     return f"{v:.{max(digits - 1 - e, 0)}f}"
 
 
+@pytest.mark.slow  # its module's shared fixture runs a study, a sweep, a command or a cluster (over ~10 s); .ci/run runs it
 def test_the_sample_slider_shows_the_trace(browser, trained):
     """At each trace point, the drawn (w, b) and loss are train's trace there, to the float16 the
     page stores them in: an offset from the optimum, so 2^-11 of the distance to it (+ rounding)."""
@@ -280,6 +287,7 @@ def test_the_sample_slider_shows_the_trace(browser, trained):
     _move(browser, "at", POINTS - 1)
 
 
+@pytest.mark.slow  # over ~5 s on the 2-core machine (benchmarks/suite-times); .ci/run runs it
 def test_redraw_is_measured_on_every_change(browser):
     """Each change redraws once, timed by performance.now() (benchmarks/explore_timing.py measures
     the default grid). The bound is 10x the 50 ms target: what the tiny grid measures is ~100x under
@@ -296,6 +304,7 @@ def test_redraw_is_measured_on_every_change(browser):
     assert float(np.median(times)) <= 500, f"median redraw {np.median(times):.1f} ms"
 
 
+@pytest.mark.slow  # its module's shared fixture runs a study, a sweep, a command or a cluster (over ~10 s); .ci/run runs it
 def test_play_animates_over_samples_processed(browser):
     _move(browser, "at", 0)
     browser.find_element("id", "play").click()

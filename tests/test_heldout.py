@@ -23,6 +23,7 @@ def data():
 
 
 
+@pytest.mark.slow  # over ~5 s on the 2-core machine (benchmarks/suite-times); .ci/run runs it
 @pytest.mark.parametrize("batch_size", VARIANTS)
 def test_val_loss_is_the_held_out_loss_at_each_epochs_parameters(data, batch_size):
     X, y, Xv, yv = data
@@ -50,6 +51,7 @@ def test_default_result_has_no_val_loss_or_trace(data):
     assert r.val_loss is None and r.trace is None
 
 
+@pytest.mark.slow  # over ~5 s on the 2-core machine (benchmarks/suite-times); .ci/run runs it
 def test_sweep_val_loss_equals_train(data):
     X, y, Xv, yv = data
     lrs, seeds = [0.05, 0.2], [0, 4]

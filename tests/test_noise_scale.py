@@ -70,6 +70,7 @@ def _per_example_hessian_noise_scale(X, y, w, b):
     return np.trace(H @ np.cov(g.T, bias=True)) / (G @ H @ G)
 
 
+@pytest.mark.slow  # over ~5 s on the 2-core machine (benchmarks/suite-times); .ci/run runs it
 @pytest.mark.parametrize("d", [1, 4])
 def test_hessian_noise_scale_matches_per_example_gradients(d):
     # Same comparison and tolerance as B_simple above, with H from jax.hessian (float64).

@@ -209,6 +209,7 @@ def tolerance(name, spec, dtype):
 # ---------------------------------------------------------------------------------- 1
 
 
+@pytest.mark.diagonal  # the fast part: a covering diagonal of the product (conftest.py)
 @pytest.mark.parametrize("dtype", [np.float64, np.float32], ids=["float64", "float32"])
 @pytest.mark.parametrize("name,spec,lr", CASES, ids=IDS)
 def test_matches_torch_step_by_step(name, spec, lr, dtype):
@@ -271,6 +272,7 @@ def with_values_of(values, structure):
     return jax.tree.unflatten(jax.tree.structure(structure), jax.tree.leaves(values))
 
 
+@pytest.mark.slow  # over ~5 s on the 2-core machine (benchmarks/suite-times); .ci/run runs it
 @pytest.mark.parametrize("name,spec,lr", CASES, ids=IDS)
 def test_maximize_matches_torch(name, spec, lr):
     # maximize=True (torch negates the gradient before anything else) for every optimizer and
@@ -423,6 +425,7 @@ OPTAX_EXACT_CASES = [
 ]
 
 
+@pytest.mark.slow  # over ~5 s on the 2-core machine (benchmarks/suite-times); .ci/run runs it
 @pytest.mark.parametrize("name,tx,make,lr", OPTAX_DEFAULT_CASES, ids=[c[0] for c in OPTAX_DEFAULT_CASES])
 def test_optax_defaults_differ_from_torch(name, tx, make, lr):
     # Measured (seed 0, d=3): 6e-8 (rmsprop eps in sqrt) to 2.9 relative; the newer five:
@@ -663,6 +666,7 @@ LRS = {"sgd": 0.02, "adam": 0.01, "adamw": 0.01, "adagrad": 0.05, "rmsprop": 0.0
 EPOCHS, STEPS_PER_EPOCH = 8, 5
 
 
+@pytest.mark.slow  # over ~5 s on the 2-core machine (benchmarks/suite-times); .ci/run runs it
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(spec=SPECS, schedule=SCHEDS, d=st.integers(1, 5), seed=st.integers(0, 2**16))
 def test_property_steps_and_schedule_match_torch(spec, schedule, d, seed):
@@ -736,6 +740,7 @@ E2E = [
 ]
 
 
+@pytest.mark.slow  # over ~5 s on the 2-core machine (benchmarks/suite-times); .ci/run runs it
 @pytest.mark.parametrize("spec,schedule,lr", E2E, ids=[f"{s.name}-{c.name}" for s, c, _ in E2E])
 def test_end_to_end_tutorial_loop_matches_torchref(spec, schedule, lr):
     # n=100, d=3, batch 7: the last batch has 2 rows and is divided by 7, as in the tutorial.

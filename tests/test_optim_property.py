@@ -34,6 +34,7 @@ import functools
 import warnings
 
 import numpy as np
+import pytest
 import torch
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
@@ -120,6 +121,7 @@ def _fixed_problem(n, d, batch_size, epochs, seed=3):
 
 # Always run, besides the 25 drawn: a diverging run (lr 1e80: the loss overflows to inf in
 # epoch 2, so the "same epoch, finite part only" path is exercised) and step_lr with Nesterov.
+@pytest.mark.slow  # over ~5 s on the 2-core machine (benchmarks/suite-times); .ci/run runs it
 @example(opt_lr=(optim.sgd(), 1e80), schedule=optim.constant(), problem=_fixed_problem(12, 2, 12, 4))
 @example(opt_lr=(optim.sgd(momentum=0.5, nesterov=True), 0.02), schedule=optim.step_lr(1, 0.5),
          problem=_fixed_problem(17, 3, 5, 3))

@@ -97,6 +97,7 @@ def worst(got, want):
     return max(float(np.max(np.abs(g - w)) / np.max(np.abs(w))) for g, w in zip(got, want))
 
 
+@pytest.mark.diagonal  # the fast part: a covering diagonal of the product (conftest.py)
 @pytest.mark.parametrize("batch_size", [N, 5, 1], ids=["GD", "mini-batch", "SGD"])
 @pytest.mark.parametrize("name", list(OPTIMIZERS))
 def test_every_optimizer_matches_torch_optim(name, batch_size):
@@ -108,6 +109,7 @@ def test_every_optimizer_matches_torch_optim(name, batch_size):
         assert np.max(np.abs(g - w)) <= F32_SCALE_RTOL * np.max(np.abs(w)), (name, np.max(np.abs(g - w)))
 
 
+@pytest.mark.diagonal  # the fast part: a covering diagonal of the product (conftest.py)
 @pytest.mark.parametrize("batch_size", [N, 5, 1], ids=["GD", "mini-batch", "SGD"])
 @pytest.mark.parametrize("opt_name", ["sgd-momentum-dampening", "adam"])
 @pytest.mark.parametrize("sched_name", list(SCHEDULES))
@@ -138,6 +140,7 @@ def test_no_hyperparameter_or_schedule_value_recompiles(compile_counter):
     assert float(runs[0].epoch_loss[-1]) != float(runs[1].epoch_loss[-1])
 
 
+@pytest.mark.diagonal  # the fast part: a covering diagonal of the product (conftest.py)
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
 @pytest.mark.parametrize("batch_size", [N, 5, 1], ids=["GD", "mini-batch", "SGD"])
 @pytest.mark.parametrize("name", NEW)
@@ -152,6 +155,7 @@ def test_parity_compare_of_torch_optims_other_optimizers(name, batch_size, dtype
     assert report.ok and not report.diverged, report
 
 
+@pytest.mark.diagonal  # the fast part: a covering diagonal of the product (conftest.py)
 @pytest.mark.filterwarnings("ignore:training diverged")  # an ascent may pass 1000x the initial loss
 @pytest.mark.parametrize("batch_size", [N, 1], ids=["GD", "SGD"])
 @pytest.mark.parametrize("name", optim.NAMES)

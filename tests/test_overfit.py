@@ -28,6 +28,7 @@ def small():
     return of.measure(SMALL, seeds=3)
 
 
+@pytest.mark.slow  # over ~5 s on the 2-core machine (benchmarks/suite-times); .ci/run runs it
 def test_over_parameterised_variants_all_end_at_the_min_norm_interpolator(small):
     # d = 2n: every update moves (w, b) within the row space of [X, 1] from a start of norm
     # ~0.01 sqrt(d), so all three converge to the minimum-norm solution up to that start
@@ -42,6 +43,7 @@ def test_over_parameterised_variants_all_end_at_the_min_norm_interpolator(small)
     assert np.all(small.final_val > 0.25)
 
 
+@pytest.mark.slow  # its module's shared fixture runs a study, a sweep, a command or a cluster (over ~10 s); .ci/run runs it
 def test_equal_training_loss_level_is_the_largest_final_loss(small):
     np.testing.assert_array_equal(small.level, small.final_train.max(axis=0))
     assert np.all(np.isfinite(small.epochs_to_level)) and np.all(small.epochs_to_level <= SMALL.epochs)
@@ -74,6 +76,7 @@ def test_any_diverged_run_cannot_be_judged():
     assert claim.verdict == CANNOT_JUDGE and "SGD" in claim.reason
 
 
+@pytest.mark.slow  # its module's shared fixture runs a study, a sweep, a command or a cluster (over ~10 s); .ci/run runs it
 def test_report_names_every_variant_and_the_verdict(small):
     claim = of.verdict([small])
     text = of.format_report([small], claim)

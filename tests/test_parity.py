@@ -25,6 +25,7 @@ def problem(n, d, epochs, seed, dtype):
     return X, y, init, order
 
 
+@pytest.mark.diagonal  # the fast part: a covering diagonal of the product (conftest.py)
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 @pytest.mark.parametrize("batch_size", [1000, 50, pytest.param(1, marks=pytest.mark.slow)],  # SGD: 50,000 torch updates, ~15 s
                          ids=["GD", "mini-batch", "SGD"])
@@ -35,6 +36,7 @@ def test_tutorial_workload_parity(dtype, batch_size):
     assert rep.ok, rep
 
 
+@pytest.mark.diagonal  # the fast part: a covering diagonal of the product (conftest.py)
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 @pytest.mark.parametrize(
     "n,d,batch_size,lr",
@@ -77,6 +79,7 @@ def test_parity_detects_a_real_difference(monkeypatch):
     seed=st.integers(0, 2**16),
     dtype=st.sampled_from(["float32", "float64"]),
 )
+@pytest.mark.slow  # over ~5 s on the 2-core machine (benchmarks/suite-times); .ci/run runs it
 def test_parity_property(n, d, batch_frac, lr, epochs, seed, dtype):
     # Safe range: with |x|^2 ~ d <= 4 and lr <= 0.1, every update is contractive
     # (lr * |x|^2 < 2), so rounding differences cannot be amplified.
@@ -108,6 +111,7 @@ def test_only_one_framework_diverging_breaks_parity(monkeypatch):
     assert not rep.ok and not rep.same_divergence
 
 
+@pytest.mark.slow  # over ~5 s on the 2-core machine (benchmarks/suite-times); .ci/run runs it
 def test_parity_command_with_a_diverging_lr_exits_0(capsys):
     # lr 1e6: every variant's loss is above 1000x the initial loss after one epoch, in both
     # frameworks; only epoch 0 can be compared, and it agrees.
@@ -121,6 +125,7 @@ def test_parity_command_with_a_diverging_lr_exits_0(capsys):
     assert err == "", err
 
 
+@pytest.mark.slow  # over ~5 s on the 2-core machine (benchmarks/suite-times); .ci/run runs it
 def test_compare_many_runs_torch_in_worker_processes_with_the_same_reports():
     # compare_many sends the torch runs to spawned worker processes (one torch thread each) while
     # the JAX runs proceed here: every report must equal compare's in this process to the bit,

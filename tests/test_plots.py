@@ -34,6 +34,7 @@ def compare_results(X, y, lr, batch_sizes=(100, 10, 1), epochs=3):
         return {f"{b}": train(X, y, batch_size=b, lr=lr, epochs=epochs) for b in batch_sizes}
 
 
+@pytest.mark.slow  # over ~5 s on the 2-core machine (benchmarks/suite-times); .ci/run runs it
 def test_compare_figure_names_diverged_runs_instead_of_nan(data):
     # lr 1e9: every variant's loss overflows within two epochs.
     results = compare_results(data.X, data.y, lr=1e9)
@@ -56,6 +57,7 @@ def test_compare_figure_without_divergence_has_no_note(data):
     plt.close(fig)
 
 
+@pytest.mark.slow  # over ~5 s on the 2-core machine (benchmarks/suite-times); .ci/run runs it
 def test_claims_figure_when_everything_diverged(data):
     result = sweep(data.X, data.y, batch_sizes=[100, 10, 1], lrs=[5.0], seeds=2, epochs=5)
     assert result.diverged.all()
@@ -84,6 +86,7 @@ def inside(fig, artist):
     return box.x0 >= 0 and box.y0 >= 0 and box.x1 <= fig.bbox.width and box.y1 <= fig.bbox.height
 
 
+@pytest.mark.slow  # over ~5 s on the 2-core machine (benchmarks/suite-times); .ci/run runs it
 @pytest.mark.parametrize("lrs, batch_sizes", [([0.05], [1, 10, 100]), ([0.05], [10]), ([0.01, 0.05, 0.1, 5.0], [1, 100])])
 def test_sweep_heatmap_fits_its_figure(data, lrs, batch_sizes):
     # One learning rate (one column) used to clip the title and the legend, with a
@@ -114,6 +117,7 @@ def test_sweep_heatmap_legend_names_only_what_is_shown(data):
     plt.close(fig)
 
 
+@pytest.mark.slow  # over ~5 s on the 2-core machine (benchmarks/suite-times); .ci/run runs it
 def test_claims_figure_band_is_the_tables_90_percent_interval(data):
     # The band must span the same 5th-95th percentiles over seeds that the claims' tables quote
     # (analysis.QS), not the interquartile range. Compared exactly: both are np.quantile of the
@@ -138,6 +142,7 @@ def test_claims_figure_band_is_the_tables_90_percent_interval(data):
     plt.close(fig)
 
 
+@pytest.mark.slow  # over ~5 s on the 2-core machine (benchmarks/suite-times); .ci/run runs it
 def test_claims_figure_updates_panel_starts_at_update_zero(data):
     # Log x is updates + 1: every variant's curve starts at the initial loss (x = 1), as in the
     # epochs panel; only the wall-time panel starts at epoch 1 (0 s is off a log axis).
@@ -182,6 +187,7 @@ def line_by_label(ax, start):
     return line
 
 
+@pytest.mark.slow  # over ~5 s on the 2-core machine (benchmarks/suite-times); .ci/run runs it
 def test_compare_figure_draws_loss_curves_from_the_trace(data):
     results = traced_results(data)
     fig = plots.compare_figure(data.X, data.y, data.true_w, data.true_b, results, None)
@@ -283,6 +289,7 @@ def path_line(ax, label):
     return line_by_label(ax, label + ":")
 
 
+@pytest.mark.slow  # over ~5 s on the 2-core machine (benchmarks/suite-times); .ci/run runs it
 def test_paths_figure_draws_each_trace(data):
     # R = 1: the trace holds every update; GD's and mini-batch's paths are every update, SGD's
     # (300 updates) is thinned to max_points with both ends exact.
@@ -314,6 +321,7 @@ def test_paths_figure_draws_each_trace(data):
     plt.close(fig)
 
 
+@pytest.mark.slow  # over ~5 s on the 2-core machine (benchmarks/suite-times); .ci/run runs it
 def test_paths_figure_zooms_on_the_optimum_when_the_noise_is_small(data):
     results = traced_results(data, epochs=10, record_every=1)
     fig = plots.paths_figure(data.X, data.y, results, None)
@@ -375,6 +383,7 @@ def svg_backend():
     matplotlib.use(old)
 
 
+@pytest.mark.slow  # over ~5 s on the 2-core machine (benchmarks/suite-times); .ci/run runs it
 def test_figures_leave_the_backend_and_pyplot_alone(data, svg_backend, tmp_path):
     from jaxgd.studies import _batch_size as bsz
     from jaxgd.studies._optimizers import compare_optimizers
@@ -405,6 +414,7 @@ def test_figures_leave_the_backend_and_pyplot_alone(data, svg_backend, tmp_path)
     assert plt.get_fignums() == [svg_backend.number]
 
 
+@pytest.mark.slow  # over ~5 s on the 2-core machine (benchmarks/suite-times); .ci/run runs it
 def test_optimizers_figure_where_every_rate_diverged_says_so(data):
     # Every lr diverges for every optimizer: the panels carry the note (log axes with nothing
     # positive to show raised "Data cannot be log-scaled" before).

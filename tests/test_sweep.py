@@ -43,6 +43,7 @@ def result(swept):
     return swept[0]
 
 
+@pytest.mark.slow  # over ~5 s on the 2-core machine (benchmarks/suite-times); .ci/run runs it
 def test_shapes_and_metadata(result):
     B, L, S = len(BATCH_SIZES), len(LRS), len(SEEDS)
     assert result.shape == (B, L, S) and result.num_runs == B * L * S
@@ -107,6 +108,7 @@ def test_chunked_equals_unchunked(data, result):
         np.testing.assert_allclose(whole.step_loss_mean[i], full.mean(-1), rtol=1e-5)
 
 
+@pytest.mark.slow  # over ~5 s on the 2-core machine (benchmarks/suite-times); .ci/run runs it
 def test_compiles_once_per_batch_size(data, swept, counting_compiles):
     # One program per batch size plus the shared draw program, whatever the numbers of lrs and
     # seeds: 3 x 3 x 2 runs in chunks (the fixture) and 3 x 9 x 12 unchunked runs alike. Unseen

@@ -57,6 +57,7 @@ def test_grid_samples_and_updates():
     assert updates.tolist() == [0, 0, 0, 1, 1, 2, 2, 2, 3]
 
 
+@pytest.mark.slow  # over ~5 s on the 2-core machine (benchmarks/suite-times); .ci/run runs it
 @pytest.mark.parametrize("batch_size", [None, 8, 7, 1])
 def test_train_trace_shapes_and_grid(data, batch_size):
     X, y, Xv, yv = data
@@ -75,6 +76,7 @@ def test_train_trace_shapes_and_grid(data, batch_size):
     np.testing.assert_allclose(t.val_loss, numpy_loss(Xv, yv, t.w, t.b), rtol=RTOL)
 
 
+@pytest.mark.slow  # over ~5 s on the 2-core machine (benchmarks/suite-times); .ci/run runs it
 @pytest.mark.parametrize("batch_size", [None, 8, 7, 1])
 def test_trace_equals_history_at_epoch_boundaries(data, batch_size):
     X, y = data[:2]
@@ -88,6 +90,7 @@ def test_trace_equals_history_at_epoch_boundaries(data, batch_size):
     np.testing.assert_allclose(t.loss[at_epochs], r.epoch_loss, rtol=RTOL)
 
 
+@pytest.mark.slow  # over ~5 s on the 2-core machine (benchmarks/suite-times); .ci/run runs it
 @pytest.mark.parametrize("batch_size, record_every", [(None, 40), (8, 8), (1, 1), (7, 1)])
 def test_trace_holds_every_update(data, batch_size, record_every):
     # R = batch size (when it divides n) or R = 1: every update's parameters, in order.
@@ -126,6 +129,7 @@ def test_a_long_trace_is_exact(data):
     np.testing.assert_allclose(t.val_loss, numpy_loss(Xv, yv, t.w, t.b), rtol=RTOL)
 
 
+@pytest.mark.slow  # over ~5 s on the 2-core machine (benchmarks/suite-times); .ci/run runs it
 @pytest.mark.parametrize("batch_size", [None, 7])
 def test_trace_does_not_change_training(data, batch_size):
     X, y = data[:2]
@@ -162,6 +166,7 @@ def swept(data):
     return jaxgd.sweep(X, y, chunk_epochs=2, **kw), jaxgd.sweep(X, y, **kw)
 
 
+@pytest.mark.slow  # over ~5 s on the 2-core machine (benchmarks/suite-times); .ci/run runs it
 def test_sweep_trace_lanes_equal_train(data, swept):
     X, y, Xv, yv = data
     s, whole = swept
@@ -185,6 +190,7 @@ def test_sweep_trace_lanes_equal_train(data, swept):
                 np.testing.assert_allclose(s.trace_b[i, j, k], t.trace.b[..., 0], rtol=1e-6, atol=1e-7)
 
 
+@pytest.mark.slow  # its module's shared fixture runs a study, a sweep, a command or a cluster (over ~10 s); .ci/run runs it
 def test_sweep_trace_does_not_depend_on_chunks(swept):
     s, whole = swept
     # each chunk starts from the state the last one ended in, on the grid: the same points
@@ -197,6 +203,7 @@ def test_sweep_trace_does_not_depend_on_chunks(swept):
     np.testing.assert_allclose(s.val_loss, whole.val_loss, rtol=1e-6)
 
 
+@pytest.mark.slow  # over ~5 s on the 2-core machine (benchmarks/suite-times); .ci/run runs it
 def test_sweep_trace_without_validation(data):
     X, y = data[:2]
     s = jaxgd.sweep(X, y, batch_sizes=[8], lrs=[0.05], seeds=1, epochs=2, record_every=40)

@@ -61,6 +61,7 @@ def test_result_fields_have_the_documented_shapes(tutorial_data):
     assert float(r.b_history[0, 0]) == 0.0 and abs(float(r.w_history[0, 0, 0])) < 0.05
 
 
+@pytest.mark.slow  # over ~5 s on the 2-core machine (benchmarks/suite-times); .ci/run runs it
 @pytest.mark.parametrize("batch_size,variant,updates", [(None, "GD", 50), (1000, "GD", 50), (1, "SGD", 50_000), (50, "mini-batch", 1000)])
 def test_batch_size_selects_the_variant(tutorial_data, batch_size, variant, updates):
     r = jaxgd.train(tutorial_data.X, tutorial_data.y, batch_size=batch_size, lr=0.02, epochs=50)
@@ -92,6 +93,7 @@ def test_same_seed_same_result_bit_for_bit(tutorial_data):
     assert not np.array_equal(np.asarray(a.step_loss), np.asarray(c.step_loss))
 
 
+@pytest.mark.slow  # over ~5 s on the 2-core machine (benchmarks/suite-times); .ci/run runs it
 @pytest.mark.parametrize("batch_size", [1, 50, 300])
 def test_epoch_orders_replay_the_default_run(tutorial_data, batch_size):
     # Passing the published orders and the drawn init must reproduce the default run exactly.
@@ -112,6 +114,7 @@ def test_gd_ignores_the_order_up_to_summation_order(tutorial_data):
     np.testing.assert_allclose(np.asarray(a.w_history), np.asarray(b.w_history), rtol=1e-6)
 
 
+@pytest.mark.slow  # over ~5 s on the 2-core machine (benchmarks/suite-times); .ci/run runs it
 def test_input_forms_agree(tutorial_data):
     # numpy or JAX arrays, y as (n,) or (n, 1), nested lists: the same float32 values give
     # the same program and so the same bits.
