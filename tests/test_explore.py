@@ -128,6 +128,7 @@ def test_the_page_states_the_parity_it_checked(page):
     assert text.count("<td>ok") == 3
 
 
+@pytest.mark.slow  # over ~5 s on the 2-core machine (benchmarks/suite-times); .ci/run runs it
 def test_without_torch_the_page_says_not_checked_and_how(data, runs, monkeypatch):
     from jaxgd.explore import _page, _parity
 

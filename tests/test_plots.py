@@ -103,6 +103,7 @@ def test_sweep_heatmap_fits_its_figure(data, lrs, batch_sizes):
     plt.close(fig)
 
 
+@pytest.mark.slow  # over ~5 s on the 2-core machine (benchmarks/suite-times); .ci/run runs it
 def test_sweep_heatmap_legend_names_only_what_is_shown(data):
     # lr 0.5 at n=100: every run converges within 5 epochs; lr 5 diverges in every run.
     calm = sweep(data.X, data.y, batch_sizes=[10, 100], lrs=[0.5], seeds=2, epochs=5, step_loss="none")
@@ -158,6 +159,7 @@ def test_claims_figure_updates_panel_starts_at_update_zero(data):
     plt.close(fig)
 
 
+@pytest.mark.slow  # over ~5 s on the 2-core machine (benchmarks/suite-times); .ci/run runs it
 def test_claims_figure_legend_is_below_the_panels(data):
     result = sweep(data.X, data.y, batch_sizes=[100, 10, 1], lrs=[0.02], seeds=2, epochs=5)
     fig = plots.claims_figure(result, np.full(3, 1e-4), 0.01, None)
@@ -226,6 +228,7 @@ def test_compare_figure_draws_batch_losses_in_their_own_panel(data):
     plt.close(fig)
 
 
+@pytest.mark.slow  # over ~5 s on the 2-core machine (benchmarks/suite-times); .ci/run runs it
 def test_compare_figure_draws_held_out_loss_on_the_trace_grid(data):
     """With a trace, the held-out loss is drawn at the trace's points (the training loss's
     x), not at epoch ends joined by straight lines."""
@@ -432,6 +435,7 @@ def test_optimizers_figure_where_every_rate_diverged_says_so(data):
     assert "sgd: every lr diverged" in legends and "adam: every lr diverged" in legends
 
 
+@pytest.mark.slow  # over ~5 s on the 2-core machine (benchmarks/suite-times); .ci/run runs it
 def test_optimizers_figure_bottom_row_starts_at_update_zero(data):
     """The bottom row (log x: updates + 1) draws the start, update 0, at x = 1, as the top row
     draws epoch 0: every curve has epochs + 1 points in both rows."""
