@@ -119,8 +119,11 @@ def _losses(out):
     return [float(m) for m in re.findall(r"^epoch +\d+ +loss (\S+)$", out, re.M)]
 
 
-@pytest.mark.parametrize("extra, schedule", [([], optim.constant()),
-                                             (["--schedule", "step_lr:step_size=1,gamma=0.5"], optim.step_lr(1, 0.5))])
+@pytest.mark.parametrize("extra, schedule", [
+    ([], optim.constant()),
+    pytest.param(["--schedule", "step_lr:step_size=1,gamma=0.5"], optim.step_lr(1, 0.5),
+                 marks=pytest.mark.slow),  # ~6 s; the schedule's parity is test_optim_train's
+])
 def test_train_with_adam_prints_what_jaxgd_train_computes(extra, schedule, capsys):
     argv = ["train", "--optimizer", "adam", "--betas", "0.8,0.99", "--n", "100", "--epochs", "4",
             "--batch-size", "10", "--lr", "0.05", *extra]

@@ -142,6 +142,7 @@ def test_without_torch_the_page_says_not_checked_and_how(data, runs, monkeypatch
     assert "<code>pip install &#x27;jaxgd[torch]&#x27; &amp;&amp; jaxgd explore --n 40 --out a.html</code>" in text
 
 
+@pytest.mark.slow  # its module's shared fixture runs a study, a sweep, a command or a cluster (over ~10 s); .ci/run runs it
 def test_the_parity_sample_is_spread_and_affordable(runs, monkeypatch):
     pts = explore.sample(runs, 4, seed=1)
     assert len(set(pts)) == 4 and [p[0] for p in pts] == [0, 1, 0, 1]  # the optimizers in turn, distinct runs

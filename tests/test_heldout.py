@@ -35,7 +35,7 @@ def test_val_loss_is_the_held_out_loss_at_each_epochs_parameters(data, batch_siz
     np.testing.assert_allclose(numpy_loss(X, y, r.w_history, r.b_history), r.epoch_loss, rtol=RTOL)
 
 
-@pytest.mark.parametrize("batch_size", [None, 7])
+@pytest.mark.parametrize("batch_size", [pytest.param(None, marks=pytest.mark.slow), 7])  # GD: ~5 s more
 def test_validation_does_not_change_training(data, batch_size):
     X, y, Xv, yv = data
     plain = jaxgd.train(X, y, batch_size=batch_size, lr=0.05, epochs=EPOCHS, seed=1)

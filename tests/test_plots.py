@@ -357,6 +357,7 @@ def test_paths_figure_needs_a_trace_and_one_feature(data):
         plots.paths_figure(two.X, two.y, {"GD": r}, None)
 
 
+@pytest.mark.slow  # over ~5 s on the 2-core machine (benchmarks/suite-times); .ci/run runs it
 def test_paths_animation_has_the_frames_asked_for(data, tmp_path):
     from PIL import Image
 
