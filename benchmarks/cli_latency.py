@@ -49,6 +49,28 @@ def _timed(cmd, cwd, env):
     return elapsed
 
 
+def _cpu_model():
+    """The CPU's model name (Linux), or None: hosts differ between runs, and so do the seconds."""
+    try:
+        with open("/proc/cpuinfo") as f:
+            return next((line.split(":", 1)[1].strip() for line in f if line.startswith("model name")), None)
+    except OSError:
+        return None
+
+
+def _commit():
+    """The checkout's commit (with "+changes" when the tree differs from it), or None."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    try:
+        sha = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=here, capture_output=True, text=True,
+                             check=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=here,
+                               capture_output=True, text=True).stdout.strip()
+        return sha + ("+changes" if dirty else "")
+    except (OSError, subprocess.CalledProcessError):
+        return None
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--repeats", type=int, default=3)
@@ -95,7 +117,8 @@ def main(argv=None):
               f"{fmt(cold, '8.2f'):>8}{fmt(None if cold is None else cold / base, '7.1f'):>7}{fmt(gc, '6.1f'):>6}")
     if args.json:
         with open(args.json, "w") as f:
-            json.dump({"date": time.strftime("%Y-%m-%d"), "cpus": os.cpu_count(), "import_jax_s": base,
+            json.dump({"date": time.strftime("%Y-%m-%d"), "cpus": os.cpu_count(), "cpu": _cpu_model(),
+                       "commit": _commit(), "import_jax_s": base,
                        "import_jax_runs": floor, "commands": rows, "goals": GOALS}, f, indent=1)
 
 

@@ -120,9 +120,9 @@ def _losses(out):
 
 
 @pytest.mark.parametrize("extra, schedule", [
-    ([], optim.constant()),
-    pytest.param(["--schedule", "step_lr:step_size=1,gamma=0.5"], optim.step_lr(1, 0.5),
-                 marks=pytest.mark.slow),  # ~6 s; the schedule's parity is test_optim_train's
+    pytest.param([], optim.constant(), marks=pytest.mark.slow),  # ~7 s each: the flags' specs are
+    pytest.param(["--schedule", "step_lr:step_size=1,gamma=0.5"], optim.step_lr(1, 0.5),  # checked
+                 marks=pytest.mark.slow),  # fast by test_optimizer_flags_build_the_spec
 ])
 def test_train_with_adam_prints_what_jaxgd_train_computes(extra, schedule, capsys):
     argv = ["train", "--optimizer", "adam", "--betas", "0.8,0.99", "--n", "100", "--epochs", "4",

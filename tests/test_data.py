@@ -30,7 +30,8 @@ def test_synthetic_data_is_reproducible_and_seed_dependent():
     assert a.X.shape == (50, 2)
 
 
-@pytest.mark.parametrize("n", [1, 2, 3, 7, 64, 100, 513, 1000, 4097])
+@pytest.mark.parametrize("n", [1, 2, 3, 7, 64, 100, pytest.param(513, marks=pytest.mark.slow), 1000,
+                               pytest.param(4097, marks=pytest.mark.slow)])  # a program each: ~1.5 s
 def test_epoch_orders_are_permutations(n):
     orders = np.asarray(jaxgd.epoch_orders(5, n, 6))
     assert orders.shape == (6, n) and orders.dtype == np.int32

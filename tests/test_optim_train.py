@@ -142,6 +142,7 @@ def test_no_hyperparameter_or_schedule_value_recompiles(compile_counter):
     assert float(runs[0].epoch_loss[-1]) != float(runs[1].epoch_loss[-1])
 
 
+@pytest.mark.slow  # the same optimizers' parity is in the fast part (test_every_optimizer_matches_torch_optim), parity.compare's machinery too (test_parity.py); .ci/run runs it
 @pytest.mark.diagonal  # the fast part: a covering diagonal of the product (conftest.py)
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
 @pytest.mark.parametrize("batch_size", [N, 5, 1], ids=["GD", "mini-batch", "SGD"])
@@ -160,7 +161,9 @@ def test_parity_compare_of_torch_optims_other_optimizers(name, batch_size, dtype
 @pytest.mark.diagonal  # the fast part: a covering diagonal of the product (conftest.py)
 @pytest.mark.filterwarnings("ignore:training diverged")  # an ascent may pass 1000x the initial loss
 @pytest.mark.parametrize("batch_size", [N, 1], ids=["GD", "SGD"])
-@pytest.mark.parametrize("name", optim.NAMES)
+# The fast part: SGD and Adam (maximize is one wrapper around every optimizer: optim._spec).
+@pytest.mark.parametrize("name", [n if n in ("sgd", "adam") else pytest.param(n, marks=pytest.mark.slow)
+                                  for n in optim.NAMES])
 def test_maximize_matches_torch_optim(name, batch_size):
     # Gradient ascent (torch negates the gradient first) through a whole run, float64, every
     # optimizer at torch's defaults: within 1e-10 of each field's scale, as above.

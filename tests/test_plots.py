@@ -49,6 +49,7 @@ def test_compare_figure_names_diverged_runs_instead_of_nan(data):
     plt.close(fig)
 
 
+@pytest.mark.slow  # over ~5 s on the 2-core machine (benchmarks/suite-times); .ci/run runs it
 def test_compare_figure_without_divergence_has_no_note(data):
     results = compare_results(data.X, data.y, lr=0.05)
     fig = plots.compare_figure(data.X, data.y, data.true_w, data.true_b, results, None)

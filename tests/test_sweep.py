@@ -181,6 +181,7 @@ def test_bad_data_raises_value_error(data):
         jaxgd.sweep(Xbad, y, batch_sizes=[N], lrs=[0.1], seeds=1, epochs=1)
 
 
+@pytest.mark.slow  # over ~5 s on the 2-core machine (benchmarks/suite-times); .ci/run runs it
 def test_chunks_are_sized_by_the_int32_orders_whatever_the_data_dtype(monkeypatch):
     # Orders are int32 (4 bytes) even for float64 data: 2 seeds x n=40 x 4 bytes = 320 bytes an
     # epoch, so a 640-byte budget holds 2 epochs (sizing by float64's 8 bytes would give 1).
