@@ -61,14 +61,14 @@ def pytest_collection_modifyitems(config, items):
     for group in cases.values():
         # Each list's entries, numbered in order of first appearance (the list's order): the
         # same entry is the same objects in every case that uses it.
+        entries = [_lists(item) for item in group]
         ordinals: dict = {}
-        for item in group:
-            for names, entry in _lists(item).items():
+        for lists in entries:
+            for names, entry in lists.items():
                 ordinals.setdefault(names, {}).setdefault(entry, len(ordinals[names]))
         sizes = {names: len(seen) for names, seen in ordinals.items()}
-        for item in group:
-            indices = {names: ordinals[names][entry] for names, entry in _lists(item).items()}
-            if not on_diagonal(indices, sizes):
+        for item, lists in zip(group, entries):
+            if not on_diagonal({names: ordinals[names][entry] for names, entry in lists.items()}, sizes):
                 item.add_marker(pytest.mark.slow)
 
 

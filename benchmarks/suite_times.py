@@ -32,9 +32,15 @@ def main(argv=None):
     p.add_argument("--top", type=int, default=20, help="modules to print (default: %(default)s)")
     p.add_argument("--before", default=None, help="an earlier run's XML: its figures beside each module's")
     args = p.parse_args(argv)
+    runs = {}
+    for path in filter(None, (args.before, args.xml)):
+        try:
+            runs[path] = per_module(path)
+        except (OSError, ET.ParseError) as e:
+            p.error(f"cannot read {path} as pytest's JUnit XML: {e}")
     if args.before:
-        return _side_by_side(per_module(args.before), per_module(args.xml), args.top)
-    rows = sorted(per_module(args.xml).items(), key=lambda kv: -kv[1][0])
+        return _side_by_side(runs[args.before], runs[args.xml], args.top)
+    rows = sorted(runs[args.xml].items(), key=lambda kv: -kv[1][0])
     total = sum(s for s, _ in dict(rows).values())
     print(f"{'module':40s} {'seconds':>8s} {'tests':>6s}")
     for module, (s, n) in rows[: args.top]:
