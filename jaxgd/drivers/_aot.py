@@ -32,7 +32,7 @@ import sys
 
 import jax
 
-__all__ = ["call", "enabled"]
+__all__ = ["call", "enabled", "kept"]
 
 _DIRECTORY = None  # the folder of this source tree's entries while enabled, else None
 _LOADED: dict = {}  # key -> Compiled, for the process (a command calls the same program again)
@@ -76,13 +76,17 @@ def key(jitted, static: dict, args) -> str:
     return hashlib.sha256(what.encode()).hexdigest()[:40]
 
 
-def _load(path, args):
-    """The executable kept in ``path``, if it was compiled for the structure of ``args``; else None."""
+def _load(path, args=None):
+    """What ``path`` keeps: with ``args``, the one executable, if it was compiled for the
+    structure of ``args``; without, the list of executables (``kept``). None if there is none."""
     from jax.experimental.serialize_executable import deserialize_and_load
 
     try:
         with open(path, "rb") as f:
-            blob, in_tree, out_tree = pickle.load(f)
+            entries = pickle.load(f)
+        if args is None:
+            return [deserialize_and_load(*entry) for entry in entries]
+        ((blob, in_tree, out_tree),) = entries
         if in_tree.children()[0] != jax.tree.structure(args):  # in_tree is ((args), {})
             return None
         return deserialize_and_load(blob, in_tree, out_tree)
@@ -91,18 +95,18 @@ def _load(path, args):
 
 
 def _store(path, compiled):
-    """Keep the executable ``compiled`` in ``path``."""
+    """Keep the executables ``compiled`` (a list) in ``path``."""
     import tempfile
 
     from jax.experimental.serialize_executable import serialize
 
     folder = os.path.dirname(path)
     try:
-        entry = serialize(compiled)
+        entries = [serialize(c) for c in compiled]
         os.makedirs(folder, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=folder, prefix=".aot-", suffix=".tmp")
         with os.fdopen(fd, "wb") as f:
-            pickle.dump(entry, f, protocol=pickle.HIGHEST_PROTOCOL)
+            pickle.dump(entries, f, protocol=pickle.HIGHEST_PROTOCOL)
         os.replace(tmp, path)  # atomic: a reader sees the old entry or the whole new one
         parent = os.path.dirname(folder)
         for name in os.listdir(parent):  # the entries of other sources can never be read again
@@ -116,17 +120,23 @@ def _store(path, compiled):
 
 @contextlib.contextmanager
 def _without_persistent_cache():
-    """JAX's persistent cache off for the block. An executable JAX loaded from that cache,
-    serialised again, fails when loaded and run (XLA:CPU, jax 0.10.2: "NOT_FOUND: Function
-    ..._fusion not found"; a warm `jaxgd compare` after a cold one whose programs the
-    persistent cache held: tests/test_cache.py), so a program kept here is always compiled
-    afresh."""
+    """JAX's persistent cache off for the block: neither read nor written. An executable JAX
+    loaded from that cache, serialised again, fails when loaded and run (XLA:CPU, jax 0.10.2:
+    "NOT_FOUND: Function ..._fusion not found"; tests/test_cache.py), so a program kept here is
+    always compiled afresh. JAX decides whether a process uses the cache once, at its first
+    compile (``compilation_cache.is_cache_used``), so turning ``jax_enable_compilation_cache``
+    off alone does not stop a process that has compiled already: ``reset_cache`` makes JAX
+    decide again on entering (off) and on leaving (the cache as it was, same directory)."""
+    from jax.experimental.compilation_cache import compilation_cache
+
     before = jax.config.jax_enable_compilation_cache
     jax.config.update("jax_enable_compilation_cache", False)
+    compilation_cache.reset_cache()
     try:
         yield
     finally:
         jax.config.update("jax_enable_compilation_cache", before)
+        compilation_cache.reset_cache()
 
 
 def _compile(jitted, static, args):
@@ -146,6 +156,27 @@ def call(jitted, static: dict, *args):
         compiled = _load(path, args)
         if compiled is None:
             compiled = _compile(jitted, static, args)
-            _store(path, compiled)
+            _store(path, [compiled])
         _LOADED[k] = compiled
     return compiled(*args)
+
+
+def kept(name: str, static: str, build):
+    """``build()``, a list of compiled executables (``Compiled``) that ``static`` (a repr of
+    everything static about them: shapes, dtypes, pytree structures, plans) determines; while
+    ``enabled``, kept on disk under ``name``, ``static`` and the environment, and built with
+    JAX's persistent cache off (``_without_persistent_cache``). The executables check every
+    argument's type when called."""
+    if _DIRECTORY is None:
+        return build()
+    k = hashlib.sha256(repr((name, static, _environment())).encode()).hexdigest()[:40]
+    compiled = _LOADED.get(k)
+    if compiled is None:
+        path = os.path.join(_DIRECTORY, k + ".bin")
+        compiled = _load(path)
+        if compiled is None:
+            with _without_persistent_cache():
+                compiled = build()
+            _store(path, compiled)
+        _LOADED[k] = compiled
+    return compiled

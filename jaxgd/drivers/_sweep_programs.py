@@ -9,7 +9,7 @@
 
 Programs are lowered in turn, then compiled concurrently (XLA compiles without holding the
 GIL), and cached by ``SweepShape``, so a repeated sweep of the same shape neither traces nor
-compiles again.
+compiles again; in a command they are kept whole on disk too (``_aot.kept``).
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ import jax
 import numpy as np
 
 from jaxgd import core
+from jaxgd.drivers import _aot
 
 
 @dataclasses.dataclass(frozen=True)
@@ -124,12 +125,18 @@ def _shardings(mesh):
 
 @functools.lru_cache(maxsize=32)
 def programs(shape: SweepShape):
-    """``(draw, [chunk program per plan])``, compiled for ``shape`` (and its mesh), lowered in
-    turn and compiled concurrently. Not kept whole on disk (``jaxgd.drivers._aot``) as train's
-    programs are in a command: a warm `jaxgd explore` failed running a kept sweep program
-    (XLA:CPU "NOT_FOUND: Function ..._fusion not found"). The cause found for train's programs
-    (an executable from JAX's persistent cache serialised again) likely explains it, but
-    explore's warm run at the default grid has not been checked with the fix."""
+    """``(draw, [chunk program per plan])``, compiled for ``shape``; in a command, kept whole on
+    disk (``_aot.kept``, keyed by ``repr(shape)``: not a mesh's), so a warm command neither
+    traces, lowers nor compiles them."""
+    if shape.mesh is None:
+        draw, *chunks = _aot.kept("sweep", repr(shape), lambda: _compiled(shape))
+    else:
+        draw, *chunks = _compiled(shape)
+    return draw, chunks
+
+
+def _compiled(shape: SweepShape):
+    """``[draw, chunk program per plan]``, lowered in turn and compiled concurrently."""
     dtype = np.dtype(shape.dtype)
     L, S = shape.num_lrs, shape.num_seeds
     sds = jax.ShapeDtypeStruct
@@ -150,8 +157,7 @@ def programs(shape: SweepShape):
         lowered.append(chunk.lower(x_spec, y_spec, states_spec, None if plan.full_batch else orders_spec,
                                    sds((), np.int32), val_spec))
     with ThreadPoolExecutor(max_workers=min(len(lowered), os.cpu_count() or 1)) as pool:
-        draw, *chunks = pool.map(_compile, lowered)
-    return draw, chunks
+        return list(pool.map(_compile, lowered))
 
 
 # XLA:CPU hands the sweep's batched (seed, lr, batch) reductions and products to YNNPACK
