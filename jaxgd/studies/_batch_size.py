@@ -50,9 +50,11 @@ which side is fastest turns on exactly those two points: wall time answers "whic
 fastest on this machine", not "does the batch size trade updates against epochs".
 
 The wall time to the target is median S times one update's time: ``jaxgd.train`` at that batch
-size (at a rate it used), each call long enough (``timing_examples`` examples, at least
-``timing_updates`` updates) that the call's own overhead (~0.2-0.3 ms) is a few percent of it
-(the earlier 2,000 updates a call timed mostly that overhead at batch 1: 0.27 us an update), the
+size (at a rate it used), each call long enough (``timing_examples`` examples, 200,000 by
+default, at least ``timing_updates`` updates) that the call's own overhead (~0.2-0.3 ms) is at
+most a few percent of it (SGD on the tutorial's data, the shortest call: 200,000 updates at
+~0.07 us, ~14 ms; the earlier 2,000 updates a call timed mostly that overhead at batch 1: 0.27
+us an update; 10^6 examples a call made the timing most of a warm ``jaxgd claims``), the
 batch sizes timed in interleaved rounds (``repeats``) so that a change of load falls on all of
 them, the median over rounds. The report gives the fastest batch size, how far ahead of the
 other side (SGD and GD against the best mid-size batch) it is, and how much the rounds spread.
@@ -288,7 +290,7 @@ class ProblemResult:
         return int(np.flatnonzero(self.batch_sizes == batch_size)[0])
 
 
-def time_updates(X, y, batch_sizes, rates, *, timing_examples: int = 10**6, timing_updates: int = 2000,
+def time_updates(X, y, batch_sizes, rates, *, timing_examples: int = 2 * 10**5, timing_updates: int = 2000,
                  rounds: int = 5) -> np.ndarray:
     """Seconds per update of ``jaxgd.train`` at each batch size: ``(B, rounds)``.
 
@@ -318,7 +320,7 @@ def time_updates(X, y, batch_sizes, rates, *, timing_examples: int = 10**6, timi
 
 
 def measure(problem: Problem, *, batch_sizes=None, lrs=DEFAULT_LRS, seeds=4, targets=DEFAULT_TARGETS,
-            timing_examples: int = 10**6, timing_updates: int = 2000, repeats: int = 5,
+            timing_examples: int = 2 * 10**5, timing_updates: int = 2000, repeats: int = 5,
             bootstrap: int = 1000) -> ProblemResult:
     """Runs the study on one problem (see the module's docstring); returns a ``ProblemResult``.
 
