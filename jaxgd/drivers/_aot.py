@@ -29,6 +29,7 @@ import hashlib
 import os
 import pickle
 import sys
+import threading
 
 import jax
 
@@ -118,6 +119,10 @@ def _store(path, compiled):
         pass
 
 
+_OFF_LOCK = threading.Lock()
+_OFF = [0, None]  # blocks inside _without_persistent_cache now (any thread), the setting before them
+
+
 @contextlib.contextmanager
 def _without_persistent_cache():
     """JAX's persistent cache off for the block: neither read nor written. An executable JAX
@@ -126,17 +131,25 @@ def _without_persistent_cache():
     always compiled afresh. JAX decides whether a process uses the cache once, at its first
     compile (``compilation_cache.is_cache_used``), so turning ``jax_enable_compilation_cache``
     off alone does not stop a process that has compiled already: ``reset_cache`` makes JAX
-    decide again on entering (off) and on leaving (the cache as it was, same directory)."""
+    decide again on entering (off) and on leaving (the cache as it was, same directory).
+    Threads may compile kept programs at once: the first block in turns the cache off, the last
+    out restores it."""
     from jax.experimental.compilation_cache import compilation_cache
 
-    before = jax.config.jax_enable_compilation_cache
-    jax.config.update("jax_enable_compilation_cache", False)
-    compilation_cache.reset_cache()
+    with _OFF_LOCK:
+        if _OFF[0] == 0:
+            _OFF[1] = jax.config.jax_enable_compilation_cache
+            jax.config.update("jax_enable_compilation_cache", False)
+            compilation_cache.reset_cache()
+        _OFF[0] += 1
     try:
         yield
     finally:
-        jax.config.update("jax_enable_compilation_cache", before)
-        compilation_cache.reset_cache()
+        with _OFF_LOCK:
+            _OFF[0] -= 1
+            if _OFF[0] == 0:
+                jax.config.update("jax_enable_compilation_cache", _OFF[1])
+                compilation_cache.reset_cache()
 
 
 def _compile(jitted, static, args):

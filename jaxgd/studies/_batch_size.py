@@ -63,8 +63,10 @@ other side (SGD and GD against the best mid-size batch) it is, and how much the 
 from __future__ import annotations
 
 import dataclasses
+import os
 import math
 import time
+from concurrent.futures import ThreadPoolExecutor
 from typing import Optional
 
 import jax
@@ -307,9 +309,10 @@ def time_updates(X, y, batch_sizes, rates, *, timing_examples: int = 2 * 10**5, 
         nb = -(-n // bs)
         epochs = max(1, -(-timing_examples // n), -(-timing_updates // nb))
         runs.append((dict(batch_size=int(bs), lr=float(rate), epochs=epochs), epochs * nb))
-    with quiet_divergence():
-        for kw, _ in runs:
-            jax.block_until_ready(train(X, y, **kw))  # compiles
+    with quiet_divergence(), ThreadPoolExecutor(max_workers=min(len(runs), os.cpu_count() or 1)) as pool:
+        # Compiles each batch size's program, in threads: XLA compiles one while Python traces the next.
+        for result in pool.map(lambda run: train(X, y, **run[0]), runs):
+            jax.block_until_ready(result)
         out = np.empty((len(runs), max(1, int(rounds))))
         for r in range(out.shape[1]):
             for i, (kw, updates) in enumerate(runs):
