@@ -19,6 +19,10 @@ Needs torch (``pip install 'jaxgd[dev]'``).
 
 from __future__ import annotations
 
+import contextlib
+import functools
+import hashlib
+import os
 from typing import NamedTuple, Optional
 
 import jax
@@ -93,6 +97,7 @@ class ParityReport(NamedTuple):
     compared_epochs: int = 0
     optimizer: str = "sgd"  # the optimizer's name
     tolerance: str = ""  # the tolerance applied, in words (``tolerance_text``)
+    torch_kept: bool = False  # torch's run was read from ``reference_cache``, not run again
 
     @property
     def diverged(self) -> bool:
@@ -163,12 +168,132 @@ def reference(X, y, *, batch_size, lr, epochs, init, order, dtype="float32", opt
 
     Plain SGD at a constant rate runs the tutorial's loop (``torchref.tutorial.train``), anything
     else that loop driven by ``torch.optim`` (``torchref.optim.train``), through
-    ``torchref.replay.run``; the arguments are those of ``compare``. Imports torch.
+    ``torchref.replay.run``; the arguments are those of ``compare``. Imports torch (unless
+    ``reference_cache`` holds the run).
     """
-    import torchref.replay
+    job = _torch_job(X, y, batch_size=batch_size, lr=lr, epochs=epochs, init=init, order=order, dtype=dtype,
+                     optimizer=optimizer, schedule=schedule)
+    ref = _kept_reference(job)
+    if ref is None:
+        import torchref.replay
 
-    return torchref.replay.run(**_torch_job(X, y, batch_size=batch_size, lr=lr, epochs=epochs, init=init,
-                                            order=order, dtype=dtype, optimizer=optimizer, schedule=schedule))
+        ref = torchref.replay.run(**job)
+        _keep_reference(job, ref)
+    return ref
+
+
+# --- torch's side of a run, kept on disk while reference_cache is in force ----------------------
+
+_REFERENCE_DIR = None  # the folder of entries while reference_cache is in force, else None
+_REFERENCE_FIELDS = ("w_history", "b_history", "epoch_loss", "step_loss")  # torchref.replay.FIELDS
+
+
+@contextlib.contextmanager
+def reference_cache(directory):
+    """Within the block, each torch run (``reference``, ``compare``, ``compare_many``) is read
+    from ``directory`` when it holds that run, and kept there when it is computed.
+
+    A torch run is a deterministic function of its inputs: one thread, the same data, initial
+    parameters and sample orders, torch's own classes. An entry is filed under a hash of
+    everything that decides its numbers (``_reference_key``): the job itself (every array's
+    dtype, shape and bytes; batch size, learning rate, epochs, optimizer and schedule with
+    their keywords) and the environment that computes it (torch's and numpy's versions, a hash
+    of torchref's source files, Python's version, the machine and its CPU's instruction-set
+    flags, which pick torch's kernels). Another torch, torchref edit or CPU is another entry,
+    so nothing read can be stale; the jaxgd side is always computed afresh and compared with
+    it. An unreadable entry, or one of the wrong shape, is computed again. The command line
+    (``jaxgd parity``) holds this around a command, in its cache directory, unless
+    ``--no-cache`` or ``JAXGD_NO_CACHE``."""
+    global _REFERENCE_DIR
+    before = _REFERENCE_DIR
+    _REFERENCE_DIR = os.path.join(os.fspath(directory), "torch-reference")
+    try:
+        yield _REFERENCE_DIR
+    finally:
+        _REFERENCE_DIR = before
+
+
+@functools.lru_cache(maxsize=1)
+def _torch_environment() -> str:
+    """What besides the job decides a torch run's numbers, without importing torch."""
+    import importlib.metadata
+    import platform
+    import sys
+
+    h = hashlib.sha256()
+    root = _torchref_root()
+    for name in sorted(f for f in os.listdir(root) if f.endswith(".py")):
+        with open(os.path.join(root, name), "rb") as f:
+            h.update(name.encode() + b"\0" + f.read() + b"\0")
+    return repr((importlib.metadata.version("torch"), np.__version__, h.hexdigest(), sys.version,
+                 platform.machine(), platform.processor(), _cpu_flags()))
+
+
+def _torchref_root() -> str:
+    """torchref's folder, found without importing it (it imports torch)."""
+    import importlib.util
+
+    return os.path.dirname(os.path.abspath(importlib.util.find_spec("torchref").origin))
+
+
+def _cpu_flags() -> str:
+    """The CPU's instruction-set flags (Linux's /proc/cpuinfo; "" elsewhere): they pick torch's kernels."""
+    try:
+        with open("/proc/cpuinfo") as f:
+            flags = next((line.split(":", 1)[1] for line in f if line.startswith(("flags", "Features"))), "")
+    except OSError:
+        return ""
+    return " ".join(sorted(flags.split()))
+
+
+def _reference_key(job: dict) -> str:
+    """The name of a torch run's entry: a hash of the job and ``_torch_environment``."""
+    h = hashlib.sha256(_torch_environment().encode())
+    for k in sorted(job):
+        v = job[k]
+        if isinstance(v, np.ndarray):
+            h.update(repr((k, str(v.dtype), v.shape)).encode())
+            h.update(np.ascontiguousarray(v).tobytes())
+        else:
+            h.update(repr((k, v)).encode())
+    return h.hexdigest()[:40]
+
+
+def _expected_shapes(job: dict) -> dict:
+    n, d = job["X"].shape
+    updates = job["epochs"] * -(-n // job["batch_size"])
+    return {"w_history": (job["epochs"] + 1, d, 1), "b_history": (job["epochs"] + 1, 1),
+            "epoch_loss": (job["epochs"] + 1,), "step_loss": (updates,)}
+
+
+def _kept_reference(job: dict) -> Optional[dict]:
+    """The kept torch run of ``job``, or None (no cache in force, no entry, or an unreadable one)."""
+    if _REFERENCE_DIR is None:
+        return None
+    try:
+        with np.load(os.path.join(_REFERENCE_DIR, _reference_key(job) + ".npz")) as entry:
+            ref = {k: entry[k] for k in _REFERENCE_FIELDS}
+        if any(ref[k].shape != shape for k, shape in _expected_shapes(job).items()):
+            return None
+        return ref
+    except Exception:  # none yet, truncated, another format: computed again
+        return None
+
+
+def _keep_reference(job: dict, ref: dict) -> None:
+    """Keep ``ref``, the torch run of ``job``, while a cache is in force; never fails."""
+    if _REFERENCE_DIR is None:
+        return
+    import tempfile
+
+    try:
+        os.makedirs(_REFERENCE_DIR, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=_REFERENCE_DIR, prefix=".ref-", suffix=".npz")
+        with os.fdopen(fd, "wb") as f:
+            np.savez(f, **{k: ref[k] for k in _REFERENCE_FIELDS})
+        os.replace(tmp, os.path.join(_REFERENCE_DIR, _reference_key(job) + ".npz"))  # atomic
+    except Exception:  # a read-only directory: not kept
+        pass
 
 
 def _jax_run(X, y, *, batch_size, lr, epochs, init, order, dtype="float32", optimizer=None, schedule=None):
@@ -226,8 +351,7 @@ def compare(X, y, *, batch_size, lr, epochs, init, order, dtype="float32", optim
     """
     case = dict(X=X, y=y, batch_size=batch_size, lr=lr, epochs=epochs, init=init, order=order, dtype=dtype,
                 optimizer=optimizer, schedule=schedule)
-    res, jax_out = _jax_run(**case)
-    return _report(case, res, jax_out, reference(**case))
+    return compare_many([case], workers=0)[0]
 
 
 WORKERS_FROM_UPDATES = 20_000
@@ -247,34 +371,39 @@ def compare_many(cases, *, workers=None) -> list[ParityReport]:
     Workers are started with ``spawn`` (never ``fork``: this process runs JAX's threads) and import
     only torch, numpy and ``torchref``. As with any ``spawn`` pool, a script that calls this at
     its top level needs the ``if __name__ == "__main__":`` guard (each worker imports the script).
+    Within ``reference_cache``, the torch runs it keeps are read, not run again.
     """
-    import os
-
-    import torchref.replay
-
     cases = [dict(case) for case in cases]
     jobs = [_torch_job(**case) for case in cases]
 
     def updates(job):  # epochs x batches per epoch
         return job["epochs"] * -(-len(job["X"]) // job["batch_size"])
 
-    if workers is None:
-        many = sum(map(updates, jobs)) >= WORKERS_FROM_UPDATES
-        workers = min(os.cpu_count() or 1, len(cases)) if many else 0
-    if workers < 0:
+    if workers is not None and workers < 0:
         raise ValueError(f"workers must be >= 0, got {workers}")
+    kept = [_kept_reference(job) for job in jobs]  # while reference_cache is in force
+    todo = [i for i in range(len(jobs)) if kept[i] is None]
+    marked = lambda i, report: report._replace(torch_kept=i not in todo)
+    if workers is None:
+        many = sum(updates(jobs[i]) for i in todo) >= WORKERS_FROM_UPDATES
+        workers = min(os.cpu_count() or 1, len(todo)) if many else 0
     if workers == 0:
-        return [compare(**case) for case in cases]
+        return [marked(i, _report(case, *_jax_run(**case), kept[i] if kept[i] is not None else reference(**case)))
+                for i, case in enumerate(cases)]
     import concurrent.futures
     import multiprocessing
+
+    import torchref.replay
 
     with concurrent.futures.ProcessPoolExecutor(
             workers, mp_context=multiprocessing.get_context("spawn"), initializer=torchref.replay.single_thread) as pool:
         # The longest torch runs first, so that the workers finish together.
-        futures = {i: pool.submit(torchref.replay.run_job, jobs[i])
-                   for i in sorted(range(len(jobs)), key=lambda i: -updates(jobs[i]))}
+        futures = {i: pool.submit(torchref.replay.run_job, jobs[i]) for i in sorted(todo, key=lambda i: -updates(jobs[i]))}
         jax_runs = [_jax_run(**case) for case in cases]
-        return [_report(case, *jax_runs[i], futures[i].result()) for i, case in enumerate(cases)]
+        for i, future in futures.items():
+            kept[i] = future.result()
+            _keep_reference(jobs[i], kept[i])
+        return [marked(i, _report(case, *jax_runs[i], kept[i])) for i, case in enumerate(cases)]
 
 
 # --- jaxgd.optim specs -> torch.optim / torch.optim.lr_scheduler (torch imported inside) ----------

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
+
 from jaxgd.cli import _common as c
 
 
@@ -73,7 +76,15 @@ def run(args):
     header += ["diverged", "parity"]
     cases = [dict(zip(("X", "y", "init", "order"), problems[dt]), batch_size=bs, lr=args.lr, epochs=args.epochs, dtype=dt, optimizer=spec, schedule=args.schedule)
              for spec in specs for bs in batch_sizes for dt in dtypes]
-    reports = iter(parity.compare_many(cases, workers=args.workers))
+    kept = contextlib.nullcontext()
+    if not (args.no_cache or os.environ.get("JAXGD_NO_CACHE")):  # torch's runs kept, as compiled programs are
+        from jaxgd.drivers._cache import cache_dir
+
+        kept = parity.reference_cache(cache_dir())
+    with kept as directory:
+        all_reports = parity.compare_many(cases, workers=args.workers)
+    reports = iter(all_reports)
+    reused = sum(r.torch_kept for r in all_reports)
     rows, records, notes, ok = [], [], [], True
     for spec in specs:
         for bs in batch_sizes:
@@ -106,6 +117,10 @@ def run(args):
                 f"{dt} {who} diverged at epoch": getattr(rep, f"{who}_diverged_at")
                 for dt, rep in divs for who in ("jax", "torch")}))
     c.print_table(header, rows)
+    if reused:
+        print(f"\ntorch's side: {reused} of {len(all_reports)} runs read from {directory}, where an earlier "
+              "parity run kept them (filed under the same inputs, torch, numpy, torchref source and CPU); "
+              "--no-cache runs them again")
     if notes:
         print(f"\ndiverged: {c.DIVERGED}; differences are taken before the first divergence of either run")
         for line in notes:
@@ -120,5 +135,6 @@ def run(args):
     config = c.run_config(args, specs[0])
     if len(specs) > 1:  # --optimizer all: each at torch's defaults, named in the rows
         config["optimizer"] = {"name": "all"}
-    c.write_json(args.json, {"rows": records, "ok": bool(ok), "notes": notes, "config": config})
+    c.write_json(args.json, {"rows": records, "ok": bool(ok), "notes": notes, "config": config,
+                              "torch_runs_read_from_cache": int(reused)})
     return 0 if ok else 1
