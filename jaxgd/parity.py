@@ -202,8 +202,8 @@ def reference_cache(directory):
     flags, which pick torch's kernels). Another torch, torchref edit or CPU is another entry,
     so nothing read can be stale; the jaxgd side is always computed afresh and compared with
     it. An unreadable entry, or one of the wrong shape, is computed again. The command line
-    (``jaxgd parity``) holds this around a command, in its cache directory, unless
-    ``--no-cache`` or ``JAXGD_NO_CACHE``."""
+    holds this around every command (``jaxgd parity``, ``jaxgd explore``'s check), in its cache
+    directory, unless ``--no-cache`` or ``JAXGD_NO_CACHE``."""
     global _REFERENCE_DIR
     before = _REFERENCE_DIR
     _REFERENCE_DIR = os.path.join(os.fspath(directory), "torch-reference")
@@ -211,6 +211,11 @@ def reference_cache(directory):
         yield _REFERENCE_DIR
     finally:
         _REFERENCE_DIR = before
+
+
+def reference_directory() -> Optional[str]:
+    """The folder ``reference_cache`` keeps torch's runs in while in force, else None."""
+    return _REFERENCE_DIR
 
 
 @functools.lru_cache(maxsize=1)

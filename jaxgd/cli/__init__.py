@@ -84,7 +84,12 @@ def main(argv=None):
 
                 directory = enable_compilation_cache()
                 if directory is not None:  # whole programs too: a warm run skips tracing and lowering
-                    kept = _aot.enabled(directory)
+                    kept = contextlib.ExitStack()
+                    kept.enter_context(_aot.enabled(directory))
+                    # torch's side of parity checks (parity, explore), read back instead of run again
+                    from jaxgd import parity
+
+                    kept.enter_context(parity.reference_cache(directory))
             args.mesh = _cluster.start(args) if _cluster.requested(args) else None
             with kept:
                 return args.func(args)

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
-import os
-
 from jaxgd.cli import _common as c
 
 
@@ -76,13 +73,8 @@ def run(args):
     header += ["diverged", "parity"]
     cases = [dict(zip(("X", "y", "init", "order"), problems[dt]), batch_size=bs, lr=args.lr, epochs=args.epochs, dtype=dt, optimizer=spec, schedule=args.schedule)
              for spec in specs for bs in batch_sizes for dt in dtypes]
-    kept = contextlib.nullcontext()
-    if not (args.no_cache or os.environ.get("JAXGD_NO_CACHE")):  # torch's runs kept, as compiled programs are
-        from jaxgd.drivers._cache import cache_dir
-
-        kept = parity.reference_cache(cache_dir())
-    with kept as directory:
-        all_reports = parity.compare_many(cases, workers=args.workers)
+    all_reports = parity.compare_many(cases, workers=args.workers)  # the command line holds reference_cache
+    directory = parity.reference_directory()
     reports = iter(all_reports)
     reused = sum(r.torch_kept for r in all_reports)
     rows, records, notes, ok = [], [], [], True
