@@ -174,11 +174,15 @@ def reference(X, y, *, batch_size, lr, epochs, init, order, dtype="float32", opt
     job = _torch_job(X, y, batch_size=batch_size, lr=lr, epochs=epochs, init=init, order=order, dtype=dtype,
                      optimizer=optimizer, schedule=schedule)
     ref = _kept_reference(job)
-    if ref is None:
-        import torchref.replay
+    return _run_and_keep(job) if ref is None else ref
 
-        ref = torchref.replay.run(**job)
-        _keep_reference(job, ref)
+
+def _run_and_keep(job: dict) -> dict:
+    """torch's run of ``job`` in this process, kept while ``reference_cache`` is in force."""
+    import torchref.replay
+
+    ref = torchref.replay.run(**job)
+    _keep_reference(job, ref)
     return ref
 
 
@@ -324,7 +328,7 @@ def _report(case, res, jax_out, ref) -> ParityReport:
     opt = optim.get(case.get("optimizer") or "sgd")
     plain = is_plain_sgd(opt, case.get("schedule"))
     dtype, epochs = case.get("dtype", "float32"), case["epochs"]
-    ref_out = [ref[k] for k in ("w_history", "b_history", "epoch_loss", "step_loss")]
+    ref_out = [ref[k] for k in _REFERENCE_FIELDS]
     jax_div, torch_div = diverged_at(jax_out[2]), diverged_at(ref_out[2])
     # Compare epochs 0 .. k-1, before either run diverged, and the updates that led to them.
     k = min([epochs + 1] + [e for e in (jax_div, torch_div) if e is not None])
@@ -393,7 +397,7 @@ def compare_many(cases, *, workers=None) -> list[ParityReport]:
         many = sum(updates(jobs[i]) for i in todo) >= WORKERS_FROM_UPDATES
         workers = min(os.cpu_count() or 1, len(todo)) if many else 0
     if workers == 0:
-        return [marked(i, _report(case, *_jax_run(**case), kept[i] if kept[i] is not None else reference(**case)))
+        return [marked(i, _report(case, *_jax_run(**case), kept[i] if kept[i] is not None else _run_and_keep(jobs[i])))
                 for i, case in enumerate(cases)]
     import concurrent.futures
     import multiprocessing
