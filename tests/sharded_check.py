@@ -19,8 +19,9 @@ import jaxgd  # noqa: E402
 
 
 def compiled_sweep_programs(X, y, seeds, batch_sizes, mesh, kw):
-    """The sweep's compiled programs for these arguments: run a sweep with a recording
-    ``programs`` (the sweep's own program cache answers, so nothing compiles again)."""
+    """The sweep's compiled programs for these arguments, ``([draw programs], [chunk programs])``:
+    run a sweep with a recording ``programs`` (the sweep's own program cache answers, so nothing
+    compiles again)."""
     from jaxgd.drivers import _sweep
 
     seen = []
@@ -36,8 +37,8 @@ def compiled_sweep_programs(X, y, seeds, batch_sizes, mesh, kw):
         jaxgd.sweep(X, y, seeds=seeds, batch_sizes=batch_sizes, mesh=mesh, **kw)
     finally:
         _sweep.programs = original
-    draw, chunks = seen[-1]
-    return [draw, *chunks]
+    (states, orders), chunks = seen[-1]
+    return [states, *([orders] if orders is not None else [])], chunks
 
 
 def sweep_cases():
@@ -67,13 +68,14 @@ def sweep_cases():
         }
         # The compiled programs (cached: no new compile) are partitioned over every device,
         # and the run programs need no communication (seeds never interact).
-        texts = [p.as_text() for p in compiled_sweep_programs(X, y, seeds, batch_sizes, mesh, kw)]
+        draws, chunks = compiled_sweep_programs(X, y, seeds, batch_sizes, mesh, kw)
+        texts = [p.as_text() for p in draws + chunks]
         out[f"sweep batch={','.join(map(str, batch_sizes))},seeds=3,mesh={'x'.join(map(str, shape))}"] = {
             "worst_over_tolerance": float(max(worst.values())),
             "shape": list(got.shape),
             "partitions": [int(re.search(r"num_partitions=(\d+)", t).group(1)) for t in texts],
             "run_collectives": sum(len(re.findall(r"all-reduce|all-gather|all-to-all|collective-permute", t))
-                                   for t in texts[1:]),
+                                   for t in texts[len(draws):]),
         }
     return out
 

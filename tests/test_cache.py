@@ -113,7 +113,7 @@ AOT_SCRIPT = textwrap.dedent("""
             r = jaxgd.train(d.X, d.y, batch_size=bs, epochs=3, optimizer=opt, lr=0.05)
             print(bs, opt, *(np.asarray(a).tobytes().hex()
                              for a in (r.w, r.b, r.w_history, r.b_history, r.epoch_loss, r.step_loss)))
-        # Adam's and AdamW's sweeps share their draw program (the same HLO), so with the persistent
+        # Adam's and AdamW's sweeps share their initial-states program (the same HLO), so with the persistent
         # cache on, AdamW's would be a program that cache holds: Adam's sweep has just written it
         for opt in ("adam", "adamw"):
             s = jaxgd.sweep(d.X, d.y, batch_sizes=[7, None], lrs=[0.01, 0.05], seeds=2, epochs=3, optimizer=opt,
@@ -132,10 +132,11 @@ def run_aot(cache, mode, persistent=False):
 
 @pytest.mark.slow
 def test_kept_programs_are_loaded_whole_and_give_bit_identical_results(tmp_path):
-    # train's programs (_aot.call) and two sweeps' (_aot.kept: each its draw and chunk programs in one entry)
+    # train's programs (_aot.call) and two sweeps' (_aot.kept: each its chunk programs in one entry, its
+    # draw programs in another)
     cold = run_aot(tmp_path, "cold")
     (folder,) = [p for p in tmp_path.iterdir() if p.name.startswith("aot-")]
-    assert len(list(folder.glob("*.bin"))) == 5  # one a run, one a sweep
+    assert len(list(folder.glob("*.bin"))) == 7  # one a run; a sweep's chunks and its draw (per optimizer)
     warm = run_aot(tmp_path, "warm")  # compiling is forbidden: every program comes from disk
     assert cold == warm == run_aot(tmp_path, "none")
     # unreadable entries: test_a_corrupt_cache_gives_one_warning_and_a_normal_run
@@ -185,5 +186,9 @@ def test_another_jax_jaxgd_or_source_is_another_kept_program(monkeypatch, tmp_pa
     monkeypatch.setenv("XLA_FLAGS", os.environ.get("XLA_FLAGS", "") + " --xla_cpu_enable_fast_math=false")
     assert key() != base
     monkeypatch.undo()
+    # The persistent cache's settings change no program: a key read while another thread
+    # compiles a kept program with that cache off is the key of a run that never turned it off.
+    with _aot._without_persistent_cache():
+        assert key() == base
     with _aot.enabled(tmp_path) as folder:  # entries are filed under the source tree's hash
         assert os.path.basename(folder) == f"aot-{source}"

@@ -110,13 +110,20 @@ def test_chunked_equals_unchunked(data, result):
 
 @pytest.mark.slow  # over ~5 s on the 2-core machine (benchmarks/suite-times); .ci/run runs it
 def test_compiles_once_per_batch_size(data, swept, counting_compiles):
-    # One program per batch size plus the shared draw program, whatever the numbers of lrs and
-    # seeds: 3 x 3 x 2 runs in chunks (the fixture) and 3 x 9 x 12 unchunked runs alike. Unseen
-    # epoch counts, so nothing comes from the compilation cache.
-    assert swept[1] == len(BATCH_SIZES) + 1
+    # One program per batch size plus the two draw programs (initial states, one epoch's
+    # orders), whatever the numbers of lrs and seeds: 3 x 3 x 2 runs in chunks (the fixture)
+    # and 3 x 9 x 12 unchunked runs alike. Unseen epoch counts, so nothing comes from the
+    # compilation cache.
+    assert swept[1] == len(BATCH_SIZES) + 2
+    lrs = list(np.linspace(0.01, 0.3, 9))
     with counting_compiles() as counter:
-        jaxgd.sweep(*data, batch_sizes=BATCH_SIZES, lrs=list(np.linspace(0.01, 0.3, 9)), seeds=12, epochs=5)
-    assert counter.count == len(BATCH_SIZES) + 1
+        jaxgd.sweep(*data, batch_sizes=BATCH_SIZES, lrs=lrs, seeds=12, epochs=5)
+    assert counter.count == len(BATCH_SIZES) + 2
+    # The draw depends on neither the batch sizes nor the epochs: another sweep of the same
+    # lrs and seeds compiles its chunk programs only (jaxgd batch-size runs 7 such a problem).
+    with counting_compiles() as counter:
+        jaxgd.sweep(*data, batch_sizes=[3, 5], lrs=lrs, seeds=12, epochs=7)
+    assert counter.count == 2
 
 
 def test_rows_and_csv(result, tmp_path):

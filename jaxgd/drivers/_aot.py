@@ -12,7 +12,8 @@ itself, filed under a key of everything that decides the program:
   each leaf's shape, dtype and weak type;
 - jax's, jaxlib's and jaxgd's versions, a hash of every jaxgd source file
   (``_cache.source_key``), Python's version, the backend (platform, version, devices), every
-  ``jax.config`` value and ``XLA_FLAGS``.
+  ``jax.config`` value that can change a program (not the persistent cache's, not logging's)
+  and ``XLA_FLAGS``.
 
 So another jaxgd, jax or source edit is another entry (tested), and entries of other sources
 are removed when a new one is written. Loading checks the arguments' structure again, and the
@@ -54,6 +55,14 @@ def enabled(directory):
         _LOADED.clear()
 
 
+def _program_config(name: str) -> bool:
+    """Whether the ``jax.config`` option ``name`` can change a compiled program. The persistent
+    cache's options and logging cannot, and ``_without_persistent_cache`` turns the cache off
+    while a thread compiles: a key read meanwhile in another thread (the batch-size study
+    compiles its timing programs beside its sweeps) must be the key a warm run reads."""
+    return "cache" not in name and name not in ("jax_log_compiles", "jax_debug_log_modules", "jax_logging_level")
+
+
 def _environment() -> str:
     import jaxlib
 
@@ -61,7 +70,7 @@ def _environment() -> str:
 
     backend = jax.devices()[0].client
     devices = tuple((d.platform, d.device_kind, d.id) for d in jax.devices())
-    config = sorted((k, repr(v)) for k, v in jax.config.values.items())
+    config = sorted((k, repr(v)) for k, v in jax.config.values.items() if _program_config(k))
     return repr((jax.__version__, jaxlib.__version__, jaxgd.__version__, sys.version, backend.platform,
                  backend.platform_version, devices, config, os.environ.get("XLA_FLAGS", "")))
 

@@ -149,7 +149,7 @@ def sweep(
         mesh=a.mesh, val_shapes=None if val_dev is None else tuple(tuple(v.shape) for v in val_dev),
     )
     t0 = time.perf_counter()
-    draw, chunks = programs(shape)
+    (initial_states, epoch_orders), chunks = programs(shape)
     compile_s = time.perf_counter() - t0
 
     seeds_arr = put(np.asarray(a.seeds + a.seeds[-1:] * (S_run - S), np.int32), "seeds")
@@ -164,10 +164,13 @@ def sweep(
         e0 = c * length
         valid = min(length, a.epochs - e0)
         t0 = time.perf_counter()
-        start, orders = jax.block_until_ready(draw(seeds_arr, put(np.int32(e0), "rep"), lrs_arr, specs))
-        draw_s += time.perf_counter() - t0
         if c == 0:  # every lr of a seed starts from the seed's draw, as train(seed=...) does
-            states = [start] * B
+            states = [jax.block_until_ready(initial_states(seeds_arr, lrs_arr, specs))] * B
+        orders = None
+        if epoch_orders is not None:  # the chunk's epochs [e0, e0 + length), one (S, n) array each
+            orders = jax.block_until_ready(tuple(epoch_orders(seeds_arr, put(np.int32(e), "rep"))
+                                                 for e in range(e0, e0 + length)))
+        draw_s += time.perf_counter() - t0
         trace_at = _trace_points(chunk_grid, c, valid * a.n, c == num_chunks - 1) if a.record_every else None
         for i, bs in enumerate(a.batch_sizes):
             t0 = time.perf_counter()

@@ -1,8 +1,11 @@
-"""The compiled programs of a sweep: one shared draw, and one chunk program per batch size.
+"""The compiled programs of a sweep: the draw, and one chunk program per batch size.
 
-* The draw, for every seed, gives the initial ``TrainState`` of every (lr, seed) run and the
-  epoch orders of one chunk. Random-number code is the most expensive part of a program to
-  compile, so it is compiled once per sweep rather than once per batch size.
+* The draw is two programs: one gives the initial ``TrainState`` of every (lr, seed) run, the
+  other every seed's order of one epoch (called once per epoch). Random-number code is the
+  most expensive part of a program to compile, so it is compiled once rather than once per
+  batch size, and since neither depends on the batch sizes, the epochs or the chunk length,
+  sweeps of other batch sizes or epochs on the same data (``jaxgd batch-size`` runs 7 per
+  problem) share them (``DrawShape``).
 * A chunk program runs ``core.run`` vmapped over seeds (outer) and learning rates (inner) for
   one chunk of epochs, from the states the previous chunk ended in: the whole ``TrainState``,
   optimizer state included, is handed on, so nothing restarts between chunks.
@@ -21,6 +24,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Optional
 
 import jax
+import jax.numpy as jnp
 import numpy as np
 
 from jaxgd import core
@@ -55,33 +59,58 @@ class SweepShape:
     def with_orders(self) -> bool:
         return any(not p.full_batch for p in self.plans)
 
+    def draw_shape(self) -> "DrawShape":
+        return DrawShape(self.n, self.d, self.dtype, self.num_lrs, self.num_seeds, self.specs, self.spec_leaves,
+                         self.with_orders, self.mesh)
 
-def _draw(seeds, e0, lrs, specs, *, shape: SweepShape):
-    """Every run's initial state (L, S, ...) and the orders of epochs [e0, e0 + chunk), (S, chunk, n).
-    ``specs``: the ``(optimizer, schedule)`` pytree specs every run shares."""
-    params = jax.vmap(lambda s: core.initial_params(s, shape.d, shape.dtype))(seeds)
+
+@dataclasses.dataclass(frozen=True)
+class DrawShape:
+    """Everything static about a sweep's draw programs: the cache key of ``draw_programs``."""
+
+    n: int
+    d: int
+    dtype: str
+    num_lrs: int
+    num_seeds: int
+    specs: jax.tree_util.PyTreeDef
+    spec_leaves: tuple
+    with_orders: bool
+    mesh: Optional[jax.sharding.Mesh] = None
+
+    def spec_args(self):
+        """``(optimizer, schedule)`` with ``ShapeDtypeStruct`` leaves: what the draw is lowered with."""
+        return jax.tree.unflatten(self.specs, [jax.ShapeDtypeStruct(s, d) for s, d in self.spec_leaves])
+
+
+def _initial_states(seeds, lrs, specs, *, d: int, dtype: str):
+    """Every run's initial state, (L, S, ...): run (lr, seed) starts from the seed's parameters,
+    as ``train(seed=...)`` does. ``specs``: the ``(optimizer, schedule)`` every run shares."""
+    params = jax.vmap(lambda s: core.initial_params(s, d, dtype))(seeds)
     optimizer, schedule = specs
 
     def state(lr, p):
-        return core.init_state(p, optimizer, lr, schedule=schedule, dtype=shape.dtype)
+        return core.init_state(p, optimizer, lr, schedule=schedule, dtype=dtype)
 
-    states = jax.vmap(lambda lr: jax.vmap(lambda p: state(lr, p))(params))(lrs)
-    if not shape.with_orders:
-        return states, None
+    return jax.vmap(lambda lr: jax.vmap(lambda p: state(lr, p))(params))(lrs)
+
+
+def _epoch_orders(seeds, epoch, *, n: int):
+    """Every seed's order of ``epoch``, (S, n): ``epoch_orders(seed, n)[epoch]`` for each."""
     # lax.map over seeds: vmapping the cycle walk of the permutation over every seed would run
-    # each lane for as many iterations as the longest walk among S * chunk * n values.
-    orders = jax.lax.map(
-        lambda s: core.orders_from_keys(core.order_keys(s, shape.n, shape.chunk_epochs, e0), shape.n), seeds
-    )
-    return states, orders
+    # each lane for as many iterations as the longest walk among S * n values.
+    return jax.lax.map(lambda s: core.orders_from_keys(core.order_keys(s, n, 1, epoch), n)[0], seeds)
 
 
 def _chunk(X, y, states, orders, valid, validation, *, plan: core.Plan, record: str):
     """``plan.epochs`` epochs of every (lr, seed) run from ``states`` (L, S, ...), visiting samples
-    in ``orders`` (S, epochs, n) (None for GD). Only the first ``valid`` epochs count: the states
-    returned are those after ``valid`` epochs, so a short last chunk reuses the same program.
-    ``validation``: the held-out ``(X_val, y_val)`` or None. Returns (states, outputs), every
-    leaf (L, S, ...); with ``plan.record_every``, the trace's losses on the chunk's own grid."""
+    in ``orders``, one (S, n) array per epoch (None for GD). Only the first ``valid`` epochs
+    count: the states returned are those after ``valid`` epochs, so a short last chunk reuses
+    the same program. ``validation``: the held-out ``(X_val, y_val)`` or None. Returns (states,
+    outputs), every leaf (L, S, ...); with ``plan.record_every``, the trace's losses on the
+    chunk's own grid."""
+    if orders is not None:
+        orders = jnp.stack(orders, axis=1)  # (S, epochs, n)
 
     def per_seed(state_s, order):
         def per_lr(state):
@@ -123,39 +152,68 @@ def _shardings(mesh):
     }
 
 
+def _draw_jits(shape: DrawShape):
+    """``(initial states, epoch orders or None)`` as jitted functions, and their arguments' specs."""
+    sds = jax.ShapeDtypeStruct
+    seeds_spec = sds((shape.num_seeds,), np.int32)
+    states_args = (seeds_spec, sds((shape.num_lrs,), np.dtype(shape.dtype)), shape.spec_args())
+    orders_args = (seeds_spec, sds((), np.int32))
+    states_kw, orders_kw = {}, {}
+    if shape.mesh is not None:
+        sh = _shardings(shape.mesh)
+        states_kw = dict(in_shardings=(sh["seeds"], sh["rep"], sh["rep"]), out_shardings=sh["runs"])
+        orders_kw = dict(in_shardings=(sh["seeds"], sh["rep"]), out_shardings=sh["seeds"])
+    states = jax.jit(functools.partial(_initial_states, d=shape.d, dtype=shape.dtype), **states_kw)
+    orders = jax.jit(functools.partial(_epoch_orders, n=shape.n), **orders_kw) if shape.with_orders else None
+    return (states, states_args), (orders, orders_args)
+
+
+@functools.lru_cache(maxsize=32)
+def draw_programs(shape: DrawShape):
+    """``(initial states, epoch orders or None)``, compiled for ``shape``; in a command, kept whole
+    on disk (``_aot.kept``; not a mesh's)."""
+    def build():
+        return _compile_all([jit.lower(*args) for jit, args in _draw_jits(shape) if jit is not None])
+
+    states, *orders = _aot.kept("sweep-draw", repr(shape), build) if shape.mesh is None else build()
+    return states, (orders[0] if orders else None)
+
+
 @functools.lru_cache(maxsize=32)
 def programs(shape: SweepShape):
-    """``(draw, [chunk program per plan])``, compiled for ``shape``; in a command, kept whole on
-    disk (``_aot.kept``, keyed by ``repr(shape)``: not a mesh's), so a warm command neither
-    traces, lowers nor compiles them."""
-    if shape.mesh is None:
-        draw, *chunks = _aot.kept("sweep", repr(shape), lambda: _compiled(shape))
-    else:
-        draw, *chunks = _compiled(shape)
+    """``((states, orders), [chunk program per plan])``, compiled for ``shape``; in a command,
+    kept whole on disk (``_aot.kept``, keyed by ``repr(shape)``: not a mesh's), so a warm
+    command neither traces, lowers nor compiles them."""
+    draw = draw_programs(shape.draw_shape())
+    chunks = _aot.kept("sweep", repr(shape), lambda: _compiled(shape)) if shape.mesh is None else _compiled(shape)
     return draw, chunks
 
 
 def _compiled(shape: SweepShape):
-    """``[draw, chunk program per plan]``, lowered in turn and compiled concurrently."""
-    dtype = np.dtype(shape.dtype)
-    L, S = shape.num_lrs, shape.num_seeds
+    """``[chunk program per plan]``, lowered in turn and compiled concurrently."""
     sds = jax.ShapeDtypeStruct
-    draw_args = (sds((S,), np.int32), sds((), np.int32), sds((L,), dtype), shape.spec_args())
-    draw_fn = functools.partial(_draw, shape=shape)
-    states_spec, orders_spec = jax.eval_shape(draw_fn, *draw_args)
-    draw_kw, chunk_kw = {}, {}
+    (states_jit, states_args), (orders_jit, orders_args) = _draw_jits(shape.draw_shape())
+    states_spec = jax.eval_shape(states_jit, *states_args)
+    orders_spec = None
+    if orders_jit is not None:
+        orders_spec = (jax.eval_shape(orders_jit, *orders_args),) * shape.chunk_epochs
+    chunk_kw = {}
     if shape.mesh is not None:
         sh = _shardings(shape.mesh)
         rep, seeds, runs = sh["rep"], sh["seeds"], sh["runs"]
-        draw_kw = dict(in_shardings=(seeds, rep, rep, rep), out_shardings=(runs, seeds if shape.with_orders else None))
         chunk_kw = dict(in_shardings=(rep, rep, runs, seeds, rep, rep), out_shardings=(runs, runs))
-    lowered = [jax.jit(draw_fn, **draw_kw).lower(*draw_args)]
     x_spec, y_spec = sds(shape.x_shape, shape.x_dtype), sds(shape.y_shape, shape.x_dtype)
     val_spec = None if shape.val_shapes is None else tuple(sds(s, shape.x_dtype) for s in shape.val_shapes)
+    lowered = []
     for plan in shape.plans:
         chunk = jax.jit(functools.partial(_chunk, plan=plan, record=shape.record), **chunk_kw)
         lowered.append(chunk.lower(x_spec, y_spec, states_spec, None if plan.full_batch else orders_spec,
                                    sds((), np.int32), val_spec))
+    return _compile_all(lowered)
+
+
+def _compile_all(lowered):
+    """The lowered programs compiled concurrently (XLA compiles without holding the GIL)."""
     with ThreadPoolExecutor(max_workers=min(len(lowered), os.cpu_count() or 1)) as pool:
         return list(pool.map(_compile, lowered))
 
