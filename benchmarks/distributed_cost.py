@@ -167,6 +167,8 @@ def main(argv=None):
     args = p.parse_args(argv)
     if args.worker:
         return worker(args)
+    from benchmarks.cli_latency import _commit, _cpu_model
+
     rows = []
     for P in args.processes:
         r = _launch(P, args)
@@ -181,6 +183,7 @@ def main(argv=None):
     if args.json:
         with open(args.json, "w") as f:
             json.dump({"launcher": args.launcher, "xla_flags": args.xla_flags, "cpus": os.cpu_count(),
+                       "cpu": _cpu_model(), "commit": _commit(), "repeats": args.repeats,
                        "date": time.strftime("%Y-%m-%d"), "results": rows}, f, indent=1)
 
 

@@ -1,13 +1,14 @@
 """Peak memory of each process when 2 processes train on one large data set (BENCHMARKS.md).
 
-    python -m benchmarks.distributed_memory [--n 10000000] [--d 32]
+    python -m benchmarks.distributed_memory [--n 10000000] [--d 32] [--json OUT]
 
 Writes X.npy (n x d float32) and y.npy to a temporary directory (block by block), then starts
 2 processes on localhost as one JAX cluster (``jaxgd.distributed``). Each loads the files with
 ``load_dataset(..., mesh=)`` (reading only its own rows), trains GD (2 epochs) and mini-batch
 SGD (batch 4096, 1 epoch) on the row-sharded global arrays, and reports its peak resident set
 (``VmHWM``: the whole process's lifetime peak, JAX runtime included) against the bytes of its
-shard of X and y. Prints one JSON line per process and a summary line.
+shard of X and y. Prints one JSON line per process and a summary line; ``--json OUT`` also
+writes them, with the date, commit and machine, for ``benchmarks/report.py --distributed-memory``.
 """
 
 from __future__ import annotations
@@ -82,6 +83,7 @@ def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--n", type=int, default=10_000_000)
     p.add_argument("--d", type=int, default=32)
+    p.add_argument("--json", default=None, help="also write the results here")
     p.add_argument("--worker", nargs=3, metavar=("PORT", "ID", "DIR"), help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     if args.worker:
@@ -103,6 +105,12 @@ def main(argv=None):
     print(f"n={args.n} d={args.d}, 2 processes: peak RSS / shard bytes = "
           f"{', '.join(str(r['peak_over_shard']) for r in lines)} (worst {worst}); above the runtime's "
           f"baseline: {', '.join(str(r['peak_above_baseline_over_shard']) for r in lines)}")
+    if args.json:
+        from benchmarks.cli_latency import _commit, _cpu_model
+
+        with open(args.json, "w") as f:
+            json.dump({"date": time.strftime("%Y-%m-%d"), "cpus": os.cpu_count(), "cpu": _cpu_model(),
+                       "commit": _commit(), "n": args.n, "d": args.d, "processes": lines}, f, indent=1)
 
 
 if __name__ == "__main__":

@@ -5,13 +5,14 @@ page's redraw time in a real browser (Debian's chromium, driven by selenium).
     PYTHONPATH=$PWD python benchmarks/explore_timing.py --page p.html --changes 500   # redraws only
     PYTHONPATH=$PWD python benchmarks/explore_timing.py --json explore_timing.json
 
-Build: ``python -m jaxgd explore --out PAGE`` in a fresh process, once to fill the persistent
-compilation cache (skipped with --page or --builds 1) and then ``--builds`` more times; the
-command's own lines (the sweeps' seconds, the parity check's seconds) are printed with the wall
-time. Redraw: the page is opened, and each of ``--changes`` control changes (batch size, lr,
-seed, optimizer, samples processed in turn, to pseudo-random values) redraws once; the page
-times each redraw with ``performance.now()`` (``window.jaxgdExplore.redrawTimes``) and the
-script prints the median, the 95th percentile and the largest, beside the 50 ms target.
+Build: ``python -m jaxgd explore --out PAGE`` in a fresh process, with its own empty
+``JAXGD_CACHE_DIR``: once cold, filling the caches (``build_cold_s``), then ``--builds`` more
+times warm (skipped with --page); the command's own lines (the sweeps' seconds, the parity
+check's seconds) are printed with the wall time. Redraw: the page is opened, and each of
+``--changes`` control changes (batch size, lr, seed, optimizer, samples processed in turn, to
+pseudo-random values) redraws once; the page times each redraw with ``performance.now()``
+(``window.jaxgdExplore.redrawTimes``) and the script prints the median, the 95th percentile and
+the largest, beside the 50 ms target.
 """
 
 from __future__ import annotations
@@ -28,12 +29,16 @@ import time
 
 import numpy as np
 
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from benchmarks.cli_latency import _commit, _cpu_model  # noqa: E402
+
 CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
 
 
-def build(page: str) -> tuple[float, str]:
+def build(page: str, cache: str) -> tuple[float, str]:
+    env = {**{k: v for k, v in os.environ.items() if k != "JAXGD_NO_CACHE"}, "JAXGD_CACHE_DIR": cache}
     start = time.perf_counter()
-    p = subprocess.run([sys.executable, "-m", "jaxgd", "explore", "--out", page], capture_output=True, text=True)
+    p = subprocess.run([sys.executable, "-m", "jaxgd", "explore", "--out", page], capture_output=True, text=True, env=env)
     seconds = time.perf_counter() - start
     if p.returncode != 0:
         raise SystemExit(f"jaxgd explore failed ({p.returncode}):\n{p.stderr[-4000:]}")
@@ -82,18 +87,21 @@ def main(argv=None):
     ap.add_argument("--changes", type=int, default=500, help="control changes to time (default 500)")
     ap.add_argument("--json", help="also write the numbers here")
     args = ap.parse_args(argv)
-    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
+    commit = _commit()
     out = {"date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"), "commit": commit,
+           "cpus": os.cpu_count(), "cpu": _cpu_model(),
            "machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}"}
     print(f"{out['date']}  commit {commit}  {out['machine']}")
     with tempfile.TemporaryDirectory() as tmp:
         page = args.page or os.path.join(tmp, "jaxgd_explore.html")
         if not args.page:
-            seconds, text = build(page)
-            print(f"build 1 (fills the compilation cache where it is empty): {seconds:.1f} s")
+            cache = os.path.join(tmp, "cache")  # empty: the first build is cold
+            seconds, text = build(page, cache)
+            out["build_cold_s"] = seconds
+            print(f"build 1 (cold: fills an empty cache): {seconds:.1f} s")
             warm = []
             for k in range(args.builds):
-                seconds, text = build(page)
+                seconds, text = build(page, cache)
                 warm.append(seconds)
                 print(f"build {k + 2} (warm): {seconds:.1f} s")
                 print("  " + text.strip().replace("\n", "\n  "))

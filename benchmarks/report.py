@@ -1,16 +1,26 @@
-"""Turn ``pytest benchmarks --benchmark-only --benchmark-json=bench.json`` output into markdown.
+"""Turn one run's raw JSON files into BENCHMARKS.md.
 
-    python benchmarks/report.py bench.json > BENCHMARKS.md          # add --no-hlo to skip HLO stats
-    python benchmarks/report.py bench.json later.json > BENCHMARKS.md   # later.json's groups replace bench.json's
+    python benchmarks/report.py --run-dir benchmarks/runs/DATE > BENCHMARKS.md   # every file of one run
+    python benchmarks/report.py bench.json [later.json ...] [--no-hlo]
+        [--latency cli_latency.json] [--explore explore_timing.json]
+        [--distributed distributed_cost.json] [--distributed-memory distributed_memory.json]
 
-Per group: every contender's median, jaxgd's speed-up over it, jaxgd / floor; then the targets,
-each marked met / MISSED, and for every missed target the compiled HLO's op counts
-(``benchmarks/hlo.py``) that bear on it.
+``bench.json``: ``pytest benchmarks --benchmark-only --benchmark-json=bench.json`` (a later file's
+groups replace the earlier one's). Per group: every contender's median, jaxgd's speed-up over it,
+jaxgd / floor. Then, for each optional file given, its section: ``--distributed``
+(``python -m benchmarks.distributed_cost --json``), ``--distributed-memory``
+(``python -m benchmarks.distributed_memory --json``), ``--latency`` (``python -m benchmarks.cli_latency
+--json``), ``--explore`` (``benchmarks/explore_timing.py --json``); ``--run-dir D`` reads
+D/bench.json, D/distributed_cost.json, D/distributed_memory.json, D/cli_latency.json and
+D/explore_timing.json where present (a file named explicitly wins). After each section's table
+comes the prose of ``benchmarks/notes/<section>.md`` where it exists: explanations only, no
+run's figures. Then the targets, each marked met / MISSED, and for every missed target the
+compiled HLO's op counts (``benchmarks/hlo.py``) that bear on it and ``benchmarks/NOTES.md``.
 """
 
 from __future__ import annotations
 
-import datetime
+import argparse
 import json
 import os
 import platform
@@ -82,10 +92,10 @@ def machine(data):
     ci = data.get("commit_info", {})
     lines.append(f"- Machine: {os.cpu_count()} cores, {model}, {ram} RAM, {platform.platform()}")
     lines.append(f"- Python {mi.get('python_version', platform.python_version())}; " + ", ".join(vers))
+    if not data:
+        return lines
     lines.append(f"- Run: {data.get('datetime', '?')} (UTC); commit {ci.get('id', '?')[:10]} on `{ci.get('branch', '?')}`"
                  f"{' (dirty)' if ci.get('dirty') else ''}")
-    lines.append("- Command: `pytest benchmarks --benchmark-only --benchmark-json=bench.json && "
-                 "python benchmarks/report.py bench.json > BENCHMARKS.md`")
     return lines
 
 
@@ -95,21 +105,63 @@ def table(rows, header):
     return out
 
 
+RUN_FILES = {"bench": "bench.json", "distributed": "distributed_cost.json", "distributed_memory": "distributed_memory.json",
+             "latency": "cli_latency.json", "explore": "explore_timing.json"}
+NOTES_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "notes")
+
+
+def parse_args(argv):
+    ap = argparse.ArgumentParser(description="One run's raw JSON files -> BENCHMARKS.md (markdown on stdout).")
+    ap.add_argument("bench", nargs="*", help="pytest-benchmark JSON files (pytest benchmarks --benchmark-only "
+                                             "--benchmark-json=F); a later file's groups replace an earlier one's")
+    ap.add_argument("--no-hlo", action="store_true", help="skip the HLO op counts of the missed targets")
+    ap.add_argument("--run-dir", metavar="D", help="read " + ", ".join(f"D/{f}" for f in RUN_FILES.values())
+                    + " where present (files named explicitly win; D/bench.json comes before positional files)")
+    ap.add_argument("--latency", metavar="F", help="python -m benchmarks.cli_latency --json F")
+    ap.add_argument("--explore", metavar="F", help="python benchmarks/explore_timing.py --json F")
+    ap.add_argument("--distributed", metavar="F", help="python -m benchmarks.distributed_cost --json F")
+    ap.add_argument("--distributed-memory", metavar="F", help="python -m benchmarks.distributed_memory --json F")
+    args = ap.parse_args(argv)
+    if args.run_dir:
+        if not os.path.isdir(args.run_dir):
+            ap.error(f"--run-dir {args.run_dir}: not a directory")
+        for key, name in RUN_FILES.items():
+            path = os.path.join(args.run_dir, name)
+            if not os.path.exists(path):
+                continue
+            if key == "bench":
+                args.bench = [path] + [b for b in args.bench if os.path.abspath(b) != os.path.abspath(path)]
+            elif getattr(args, key) is None:
+                setattr(args, key, path)
+    if not args.bench and not any(getattr(args, k) for k in RUN_FILES if k != "bench"):
+        ap.error("nothing to report: give bench JSON files, --run-dir or one of --latency/--explore/--distributed/"
+                 "--distributed-memory")
+    return args
+
+
+def notes(name):
+    """The prose of benchmarks/notes/<name>.md, or nothing."""
+    path = os.path.join(NOTES_DIR, name + ".md")
+    return [open(path).read().strip(), ""] if os.path.exists(path) else []
+
+
 def main(argv):
-    paths = [a for a in argv if not a.startswith("--")]
-    with_hlo = "--no-hlo" not in argv
-    data, groups = load(paths[0])
+    args = parse_args(argv)
+    with_hlo = not args.no_hlo
+    data, groups = load(args.bench[0]) if args.bench else ({}, {})
     extra = []
-    for p in paths[1:]:  # e.g. a later run of some files only: its groups replace the first's
+    for p in args.bench[1:]:  # e.g. a later run of some files only: its groups replace the first's
         d, _ = load(p, groups)
         ci = d.get("commit_info", {})
         extra.append(f"- Also from `{os.path.basename(p)}`: run {d.get('datetime', '?')} (UTC), commit "
                      f"{ci.get('id', '?')[:10]}{' (dirty)' if ci.get('dirty') else ''}: groups "
                      + ", ".join(sorted({b['group'] for b in d['benchmarks']})))
-    out = ["# jaxgd benchmarks", "", *machine(data), *extra, "",
-           "Medians of steady-state calls (after a warm-up call; `block_until_ready` on JAX results). "
-           "Speed-up = contender median / jaxgd median (jaxgd with its default, on-device drawn orders). "
-           "Every contender's answer is asserted equal to jaxgd's in the same run (see benchmarks/README.md).", ""]
+    out = ["# jaxgd benchmarks", "", *machine(data), *extra,
+           f"- Report: `python benchmarks/report.py {' '.join(argv)}` (every command: benchmarks/README.md)", ""]
+    if args.bench:
+        out += ["Medians of steady-state calls (after a warm-up call; `block_until_ready` on JAX results). "
+                "Speed-up = contender median / jaxgd median (jaxgd with its default, on-device drawn orders). "
+                "Every contender's answer is asserted equal to jaxgd's in the same run (see benchmarks/README.md).", ""]
     targets = []  # (name, value, limit, met, why-key)
 
     for g in SEED_GROUPS:
@@ -244,17 +296,31 @@ def main(argv):
         out += table(rows, ["contender", "variant", "X+y", "runtime baseline", "RSS before run", "peak RSS", "peak ÷ data",
                             "method"]) + [""]
 
+    if args.distributed:
+        out += distributed_section(args.distributed, targets)
+    if args.distributed_memory:
+        out += distributed_memory_section(args.distributed_memory, targets)
+    if args.latency:
+        out += latency_section(args.latency, targets)
+    if args.explore:
+        out += explore_section(args.explore, targets)
+
     out += ["## Targets", ""]
     out += table([[t[0], t[1], "met" if t[2] else "**MISSED**"] for t in targets], ["target", "measured", "status"]) + [""]
 
     missed = [t for t in targets if not t[2]]
     if missed:
         out += ["## Why the missed targets are missed", ""]
-        if with_hlo:
+        if with_hlo and any(t[3] and t[3][0] != "notes" for t in missed):
             out += hlo_section(groups, missed)
-        notes = os.path.join(os.path.dirname(os.path.abspath(__file__)), "NOTES.md")
-        if os.path.exists(notes):
-            out += ["", open(notes).read().strip(), ""]
+        if groups:
+            notes_md = os.path.join(os.path.dirname(os.path.abspath(__file__)), "NOTES.md")
+            if os.path.exists(notes_md):
+                out += ["", open(notes_md).read().strip(), ""]
+        below = sorted({t[3][1] for t in missed if t[3] and t[3][0] == "notes"})
+        if below:
+            out += ["Missed targets of the sections " + ", ".join(f'"{b}"' for b in below)
+                    + ": see the notes below those sections' tables.", ""]
     print("\n".join(out))
 
 
@@ -295,6 +361,151 @@ def optimizer_section(groups, targets):
     out += table(rows, ["group", "optimizer", "workload", "jaxgd median", "rounds", "jaxgd", "torch median", "rounds",
                         "jaxgd speed-up", "÷ plain SGD"]) + [""]
     return out
+
+
+def run_line(d, path, more=""):
+    """One italic line: the run's date, commit and machine, as far as its JSON has them, and the file."""
+    where = ", ".join(str(x) for x in (f"{d['cpus']} CPUs" if d.get("cpus") else None, d.get("cpu")) if x)
+    if not where and d.get("machine"):
+        where = d["machine"]
+    parts = [f"Run {d.get('date', '(date not recorded)')}"]
+    if d.get("commit"):
+        parts.append(f"at {d['commit']}")
+    if where:
+        parts.append(f"on {where}")
+    return f"_{' '.join(parts)}{more}; raw figures: `{path}`._"
+
+
+def fmt_g(x):
+    return f"{x:g}"
+
+
+def latency_section(path, targets):
+    """``python -m benchmarks.cli_latency --json``: every command's warm and cold seconds against importing JAX."""
+    d = json.load(open(path))
+    base = d["import_jax_s"]
+    goals, goal_s = d.get("goals", {}), d.get("goal_seconds", {})
+    out = ["## command latency (`python -m benchmarks.cli_latency`, against `python -c \"import jax\"` in the same run)", "",
+           run_line(d, path), ""]
+    rows, runs = [], {}
+    for name, r in d["commands"].items():
+        cmd = f"`jaxgd {'--help' if name == 'help' else name}`"
+        gw, gc = goals.get(name, (None, None))
+        cells = [cmd]
+        for kind, goal in (("warm", gw), ("cold", gc)):
+            s = r.get(f"{kind}_s")
+            ratio = None if s is None else s / base
+            cells += ["–" if s is None else f"{s:.2f}", "–" if ratio is None else f"{ratio:.1f}"]
+            if kind == "warm" and name in goal_s:  # a goal in seconds, not a multiple of import jax
+                lim = goal_s[name]
+                met = s is not None and s <= lim
+                cells.append(f"{fmt_g(lim)} s ({'met' if met else 'missed'})" if s is not None else f"{fmt_g(lim)} s")
+                if s is not None:
+                    targets.append((f"{cmd} {kind} ≤ {fmt_g(lim)} s", f"{s:.2f} s", met, ("notes", "command latency")))
+            elif goal is not None:
+                met = ratio is not None and ratio <= goal
+                cells.append(f"{fmt_g(goal)} ({'met' if met else 'missed'})" if ratio is not None else fmt_g(goal))
+                if ratio is not None:
+                    targets.append((f"{cmd} {kind} ≤ {fmt_g(goal)}× import jax", f"{ratio:.2f}×", met,
+                                    ("notes", "command latency")))
+            else:
+                cells.append("–")
+        rows.append(cells)
+        runs.setdefault(len(r.get("warm_runs", [])), []).append(cmd)
+    out += table(rows, ["command", "warm s", "× import jax", "goal", "cold s", "× import jax", "goal"]) + [""]
+    per = "; ".join(f"{k} for {', '.join(v)}" for k, v in sorted(runs.items(), reverse=True))
+    out += [f"`import jax`: {base:.2f} s, the median of {len(d.get('import_jax_runs', []))} runs interleaved with the "
+            f"commands. Each figure is the median of a command's runs ({per}).", ""]
+    return out + notes("latency") + notes("compile_cache")
+
+
+def explore_section(path, targets):
+    """``benchmarks/explore_timing.py --json``: the build's wall time, the page's size, its redraw times."""
+    d = json.load(open(path))
+    warm = d.get("build_warm_s") or []
+    head = (f"## jaxgd explore (the default grid; `python benchmarks/explore_timing.py"
+            f"{f' --builds {len(warm)}' if warm else ' --page PAGE'} --changes {d.get('changes', '?')}`)")
+    out = [head, "", run_line(d, path), ""]
+    rows = []
+    if warm:
+        slowest = max(warm)
+        rows.append([f"`jaxgd explore` warm (compilation cache filled), whole command, {len(warm)} build(s)",
+                     ", ".join(f"{s:.1f} s" for s in warm), "≤ 60 s"])
+        targets.append((f"`jaxgd explore` warm build ≤ 60 s (slowest of {len(warm)})", f"{slowest:.1f} s",
+                        slowest <= 60, ("notes", "jaxgd explore")))
+    if d.get("build_cold_s") is not None:
+        rows.append(["`jaxgd explore` cold (the first build, into an empty cache)", f"{d['build_cold_s']:.1f} s", ""])
+    rows.append(["the page", f"{d['page_mb']:.2f} MB", "≤ 5 MB"])
+    targets.append(("`jaxgd explore` page ≤ 5 MB", f"{d['page_mb']:.2f} MB", d["page_mb"] <= 5, ("notes", "jaxgd explore")))
+    if "page_load_s" in d:
+        rows.append([f"the page's load in headless chromium {d.get('chromium', '')}".rstrip(), f"{d['page_load_s']:.2f} s", ""])
+    rows.append([f"redraw after a control change, {d.get('recorded', d.get('changes'))} changes (`performance.now()`)",
+                 f"median {d['median_ms']:.1f} ms, 95th percentile {d['p95_ms']:.1f} ms, max {d['max_ms']:.1f} ms",
+                 "≤ 50 ms (max)"])
+    targets.append((f"`jaxgd explore` redraw ≤ 50 ms (slowest of {d.get('recorded', d.get('changes'))})",
+                    f"{d['max_ms']:.1f} ms", d["max_ms"] <= 50, ("notes", "jaxgd explore")))
+    out += table(rows, ["what", "measured", "target"]) + [""]
+    return out + notes("explore")
+
+
+DIST_LABELS = {"psum of 3 float32 (d + 2)": "psum of 3 float32 (d + 2)",
+               "update / all-reduce of d + 2": "update ÷ psum of d + 2"}
+
+
+def fmt_us(v):
+    v *= 1e6
+    return f"{v:,.0f}" if abs(v) >= 10 else f"{v:.1f}" if abs(v) >= 1 else f"{v:.2f}"
+
+
+def distributed_section(path, targets):
+    """``python -m benchmarks.distributed_cost --json``: per-call µs of the bare collectives and of an update."""
+    d = json.load(open(path))
+    res = d["results"]
+    procs = " ".join(str(r["processes"]) for r in res)
+    cmd = f"python -m benchmarks.distributed_cost --processes {procs}" + (f" --repeats {d['repeats']}" if d.get("repeats") else "")
+    if d.get("launcher") and d["launcher"] != "local":
+        cmd += f" --launcher {d['launcher']}"
+    more = f"; XLA_FLAGS `{d['xla_flags']}`" if d.get("xla_flags") else ""
+    out = [f"## several processes: an update against the bare all-reduce (`{cmd}`)", "", run_line(d, path, more), ""]
+    keys = [k for k in res[0] if k not in ("processes", "devices")]
+    rows = []
+    for k in keys:
+        if k.startswith("update /"):
+            rows.append([DIST_LABELS.get(k, k)] + [f"{r[k]:.2f}" if k in r else "–" for r in res])
+        else:
+            rows.append([DIST_LABELS.get(k, k)] + [fmt_us(r[k]) if k in r else "–" for r in res])
+    out += table(rows, ["per call (µs)"] + [f"P={r['processes']}" for r in res]) + [""]
+    two = [r for r in res if r["processes"] == 2]
+    if two:
+        ratio = two[0]["update / all-reduce of d + 2"]
+        targets.append(("P=2: mini-batch update ≤ 1.5× psum of d + 2", f"{ratio:.2f}×", ratio <= 1.5,
+                        ("notes", "several processes: an update")))
+    return out + notes("distributed")
+
+
+def distributed_memory_section(path, targets):
+    """``python -m benchmarks.distributed_memory --json``: each process's peak against its shard."""
+    d = json.load(open(path))
+    procs = d["processes"]
+    out = [f"## several processes: memory ({d['n']:,} × {d['d']} float32 over {len(procs)} processes on localhost; "
+           f"`python -m benchmarks.distributed_memory --n {d['n']} --d {d['d']}`)", "", run_line(d, path), ""]
+    rows = []
+    worst = None
+    for r in procs:
+        sw = r.get("seconds_with_compile", {})
+        mib = lambda v: "–" if v is None else f"{v:.1f} MiB"  # noqa: E731
+        rows.append([r["process"], f"{r['rows']:,}", mib(r["shard_MB"]), mib(r["baseline_MB"]), mib(r["after_load_MB"]),
+                     mib(sw.get("GD_hwm_MB")), mib(sw.get("mini-batch_hwm_MB")), f"{r['peak_over_shard']:.2f}",
+                     f"{r['peak_above_baseline_over_shard']:.2f}"])
+        above = ((sw["mini-batch_hwm_MB"] - r["baseline_MB"]) / r["shard_MB"] if "mini-batch_hwm_MB" in sw
+                 else r["peak_above_baseline_over_shard"])
+        worst = above if worst is None else max(worst, above)
+    out += table(rows, ["process", "rows", "shard (X, y)", "runtime baseline", "after loading its rows", "peak after GD",
+                        "peak after mini-batch", "peak ÷ shard", "(peak − baseline) ÷ shard"]) + [""]
+    targets.append((f"several processes: mini-batch peak above the runtime baseline ≤ 1.3× the shard "
+                    f"(worst of {len(procs)} processes)", f"{worst:.2f}×", worst <= 1.3,
+                    ("notes", "several processes: memory")))
+    return out + notes("distributed_memory")
 
 
 def hlo_section(groups, missed):
