@@ -159,12 +159,21 @@ def _draw_jits(shape: DrawShape):
     states_args = (seeds_spec, sds((shape.num_lrs,), np.dtype(shape.dtype)), shape.spec_args())
     orders_args = (seeds_spec, sds((), np.int32))
     states_kw, orders_kw = {}, {}
+    orders_fn = functools.partial(_epoch_orders, n=shape.n)
     if shape.mesh is not None:
+        from jax.sharding import PartitionSpec as P
+
         sh = _shardings(shape.mesh)
         states_kw = dict(in_shardings=(sh["seeds"], sh["rep"], sh["rep"]), out_shardings=sh["runs"])
         orders_kw = dict(in_shardings=(sh["seeds"], sh["rep"]), out_shardings=sh["seeds"])
+        # Each device draws its own seeds' orders: GSPMD cannot split the lax.map over seeds and
+        # all-gathered them instead, and 4 CPU devices calling such a program once an epoch
+        # could stall in its rendezvous. Seeds never interact: no collective is needed.
+        seeds_axis = P(tuple(shape.mesh.axis_names))
+        orders_fn = jax.shard_map(orders_fn, mesh=shape.mesh, in_specs=(seeds_axis, P()), out_specs=seeds_axis,
+                                  check_vma=False)
     states = jax.jit(functools.partial(_initial_states, d=shape.d, dtype=shape.dtype), **states_kw)
-    orders = jax.jit(functools.partial(_epoch_orders, n=shape.n), **orders_kw) if shape.with_orders else None
+    orders = jax.jit(orders_fn, **orders_kw) if shape.with_orders else None
     return (states, states_args), (orders, orders_args)
 
 
