@@ -48,7 +48,7 @@ class SweepResult:
     # step_loss="full": per batch size, (L, S, updates) with updates = epochs * ceil(n / b).
     step_loss: Optional[tuple]
     compile_seconds: float  # compiling every program of the sweep (concurrently)
-    draw_seconds: float  # drawing initial states and epoch orders, all chunks
+    draw_seconds: float  # drawing initial states and dispatching the epoch orders (their compute runs on into run_seconds)
     run_seconds: np.ndarray  # (B,) running each batch size's program, all chunks, host copies
     chunk_epochs: int  # epochs per compiled chunk
     optimizer: Any = None  # the jaxgd.optim spec every run used
