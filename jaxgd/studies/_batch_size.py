@@ -327,12 +327,17 @@ def _timing_runs(n, batch_sizes, rates, timing_examples, timing_updates):
     return runs
 
 
-def _compile_timing_programs(X, y, batch_sizes, lr, timing_examples, timing_updates):
-    """Runs each timed call once at ``lr`` (the smallest rate of the grid, which diverges
-    nowhere), so its program is compiled before ``time_updates`` needs it: the learning rate
-    is a runtime argument, so the timed calls, at their own rates, reuse the program."""
+_COMPILE_LR = 1e-9  # moves the parameters by next to nothing: a run at it cannot diverge, so it warns of nothing
+
+
+def _compile_timing_programs(X, y, batch_sizes, timing_examples, timing_updates):
+    """Runs each timed call once at ``_COMPILE_LR``, so its program is compiled before
+    ``time_updates`` needs it: the learning rate is a runtime argument, so the timed calls, at
+    their own rates, reuse the program. (A rate of the study's grid could diverge and warn, and
+    the filter of ``quiet_divergence`` is process-wide state, not to be set from a thread.)"""
     X, y = jax.device_put(np.asarray(X)), jax.device_put(np.asarray(y))
-    for kw, _ in _timing_runs(X.shape[0], batch_sizes, [lr] * len(batch_sizes), timing_examples, timing_updates):
+    rates = [_COMPILE_LR] * len(batch_sizes)
+    for kw, _ in _timing_runs(X.shape[0], batch_sizes, rates, timing_examples, timing_updates):
         jax.block_until_ready(train(X, y, **kw).w)
 
 
@@ -366,8 +371,7 @@ def measure(problem: Problem, *, batch_sizes=None, lrs=DEFAULT_LRS, seeds=4, tar
     # cold command is mostly XLA compiles, and between them (tracing, lowering, the runs) a core
     # would otherwise wait.
     compiling = ThreadPoolExecutor(max_workers=1)
-    timing_compiled = compiling.submit(_compile_timing_programs, X, y, batch_sizes, float(min(lrs)),
-                                       timing_examples, timing_updates)
+    timing_compiled = compiling.submit(_compile_timing_programs, X, y, batch_sizes, timing_examples, timing_updates)
     compiling.shutdown(wait=False)
     for epochs in sorted(set(epochs_run.tolist())):
         group = [i for i in range(B) if epochs_run[i] == epochs]
