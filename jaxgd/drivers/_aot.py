@@ -167,19 +167,27 @@ def _compile(jitted, static, args):
         return lowered.compile()
 
 
+def _entry(k: str, load, build):
+    """The executables kept under key ``k``: this process's, else ``load(path)``'s, else
+    ``build()``'s (then kept on disk). ``load`` and ``build`` return what ``kept``/``call``
+    hand out; ``build``'s result is stored as a list of executables."""
+    compiled = _LOADED.get(k)
+    if compiled is None:
+        path = os.path.join(_DIRECTORY, k + ".bin")
+        compiled = load(path)
+        if compiled is None:
+            compiled = build()
+            _store(path, compiled if isinstance(compiled, list) else [compiled])
+        _LOADED[k] = compiled
+    return compiled
+
+
 def call(jitted, static: dict, *args):
     """``jitted(*args, **static)``; while ``enabled``, through the executable kept on disk."""
     if _DIRECTORY is None:
         return jitted(*args, **static)
-    k = key(jitted, static, args)
-    compiled = _LOADED.get(k)
-    if compiled is None:
-        path = os.path.join(_DIRECTORY, k + ".bin")
-        compiled = _load(path, args)
-        if compiled is None:
-            compiled = _compile(jitted, static, args)
-            _store(path, [compiled])
-        _LOADED[k] = compiled
+    compiled = _entry(key(jitted, static, args), lambda path: _load(path, args),
+                      lambda: _compile(jitted, static, args))
     return compiled(*args)
 
 
@@ -191,14 +199,10 @@ def kept(name: str, static: str, build):
     argument's type when called."""
     if _DIRECTORY is None:
         return build()
+
+    def built():
+        with _without_persistent_cache():
+            return list(build())
+
     k = hashlib.sha256(repr((name, static, _environment())).encode()).hexdigest()[:40]
-    compiled = _LOADED.get(k)
-    if compiled is None:
-        path = os.path.join(_DIRECTORY, k + ".bin")
-        compiled = _load(path)
-        if compiled is None:
-            with _without_persistent_cache():
-                compiled = build()
-            _store(path, compiled)
-        _LOADED[k] = compiled
-    return compiled
+    return _entry(k, _load, built)
