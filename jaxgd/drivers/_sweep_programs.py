@@ -51,10 +51,6 @@ class SweepShape:
     mesh: Optional[jax.sharding.Mesh] = None
     val_shapes: Optional[tuple] = None  # ((m, d), (m, 1)) of the held-out set, if any
 
-    def spec_args(self):
-        """``(optimizer, schedule)`` with ``ShapeDtypeStruct`` leaves: what the draw is lowered with."""
-        return jax.tree.unflatten(self.specs, [jax.ShapeDtypeStruct(s, d) for s, d in self.spec_leaves])
-
     @property
     def with_orders(self) -> bool:
         return any(not p.full_batch for p in self.plans)
@@ -167,9 +163,10 @@ def _draw_jits(shape: DrawShape):
         sh = _shardings(shape.mesh)
         states_kw = dict(in_shardings=(sh["seeds"], sh["rep"], sh["rep"]), out_shardings=sh["runs"])
         orders_kw = dict(in_shardings=(sh["seeds"], sh["rep"]), out_shardings=sh["seeds"])
-        # Each device draws its own seeds' orders: GSPMD cannot split the lax.map over seeds and
-        # all-gathered them instead, and 4 CPU devices calling such a program once an epoch
-        # could stall in its rendezvous. Seeds never interact: no collective is needed.
+        # Each device draws its own seeds' orders. Left to GSPMD, the cycle walk's loop (it runs
+        # while any value is outside [0, n)) tests every device's seeds: an all-reduce per
+        # iteration (with lax.map over seeds, an all-gather of them), and 4 CPU devices calling
+        # such a program once an epoch could stall in its rendezvous. Seeds never interact.
         seeds_axis = P(tuple(shape.mesh.axis_names))
         orders_fn = jax.shard_map(orders_fn, mesh=shape.mesh, in_specs=(seeds_axis, P()), out_specs=seeds_axis,
                                   check_vma=False)
