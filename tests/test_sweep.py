@@ -170,6 +170,8 @@ def test_progress_bar_chunks_and_reports(data, capsys):
         (dict(step_loss="all"), "step_loss must be one of"),
         (dict(divergence_factor=0.5), "divergence_factor"),
         (dict(chunk_epochs=0), "chunk_epochs must be >= 1"),
+        (dict(fast_compile="yes"), "fast_compile must be True or False"),
+        (dict(fast_compile=1), "fast_compile must be True or False"),
     ],
 )
 def test_bad_arguments_raise_value_error(data, kwargs, message):
@@ -218,3 +220,53 @@ def test_a_real_compile_error_is_raised_not_retried(monkeypatch):
     with pytest.raises(jax.errors.JaxRuntimeError, match="RESOURCE_EXHAUSTED"):
         _sweep_programs._compile(Lowered())
     assert Lowered.calls == 1
+
+
+def _fields(r):
+    return [r.epoch_loss, r.w, r.b, r.diverged_epoch, r.trace_loss, r.trace_w, r.trace_b, *r.step_loss]
+
+
+def test_fast_compile_gives_the_same_bits_with_sgd(data, counting_compiles, monkeypatch):
+    # fast_compile compiles programs of its own (XLA:CPU's loop emitters: a sweep and its
+    # fast-compiled twin never share one), and with plain SGD they compute the default's bits:
+    # GD, a padded mini-batch and SGD, with the trace and every update's loss.
+    from jaxgd.drivers import _sweep_programs
+
+    flags = []
+    compile_ = _sweep_programs._compile
+    monkeypatch.setattr(_sweep_programs, "_compile", lambda low, fast=False: flags.append(fast) or compile_(low, fast))
+    kwargs = dict(batch_sizes=BATCH_SIZES, lrs=LRS[:2], seeds=SEEDS[:1], epochs=3, step_loss="full", record_every=10)
+    default = jaxgd.sweep(*data, **kwargs)
+    with counting_compiles() as counter:
+        fast = jaxgd.sweep(*data, fast_compile=True, **kwargs)
+    assert counter.count == len(BATCH_SIZES) + 2
+    assert flags == [False] * (len(BATCH_SIZES) + 2) + [True] * (len(BATCH_SIZES) + 2)
+    for got, want in zip(_fields(fast), _fields(default)):
+        np.testing.assert_array_equal(got, want)
+
+
+def test_fast_compile_reaches_xla():
+    # The option changes what XLA:CPU emits (the loop emitters' fusions): were it ignored or
+    # gone from XLA (the fallback compiles the default), the texts would be equal.
+    import jax.numpy as jnp
+
+    from jaxgd.drivers import _sweep_programs
+
+    if jax.default_backend() != "cpu":
+        pytest.skip("fast_compile is XLA:CPU's option; other backends compile the default")
+    x = np.ones((40, 3), np.float32)
+    lowered = jax.jit(lambda a, b: (jnp.sqrt(a * a + 1.0) - b).sum(axis=0)).lower(x, x)
+    assert _sweep_programs._compile(lowered, True).as_text() != _sweep_programs._compile(lowered, False).as_text()
+
+
+@pytest.mark.slow  # compiles 2 x 5 programs of adaptive optimizers
+@pytest.mark.parametrize("optimizer", ["rmsprop", "nadam"])
+def test_fast_compile_with_adaptive_optimizers_agrees_to_float32_rounding(data, optimizer):
+    # The two emitters round some of these updates' operations differently: measured at most
+    # 8e-8 relative (a float32 ulp) on 6-epoch runs; rtol 1e-6 allows a few ulps of drift over
+    # these 7 epochs and would catch any real difference.
+    kwargs = dict(batch_sizes=BATCH_SIZES, lrs=LRS[:2], seeds=SEEDS, epochs=EPOCHS, optimizer=optimizer,
+                  step_loss="full")
+    default, fast = jaxgd.sweep(*data, **kwargs), jaxgd.sweep(*data, fast_compile=True, **kwargs)
+    for got, want in zip(_fields(fast)[:3] + list(fast.step_loss), _fields(default)[:3] + list(default.step_loss)):
+        np.testing.assert_allclose(got, want, rtol=RTOL, atol=ATOL)

@@ -50,6 +50,7 @@ class SweepShape:
     plans: tuple  # one core.Plan per batch size, each of chunk_epochs epochs (and record_every)
     mesh: Optional[jax.sharding.Mesh] = None
     val_shapes: Optional[tuple] = None  # ((m, d), (m, 1)) of the held-out set, if any
+    fast_compile: bool = False  # XLA:CPU's loop emitters (``_compile``)
 
     @property
     def with_orders(self) -> bool:
@@ -57,7 +58,7 @@ class SweepShape:
 
     def draw_shape(self) -> "DrawShape":
         return DrawShape(self.n, self.d, self.dtype, self.num_lrs, self.num_seeds, self.specs, self.spec_leaves,
-                         self.with_orders, self.mesh)
+                         self.with_orders, self.mesh, self.fast_compile)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -73,6 +74,7 @@ class DrawShape:
     spec_leaves: tuple
     with_orders: bool
     mesh: Optional[jax.sharding.Mesh] = None
+    fast_compile: bool = False
 
     def spec_args(self):
         """``(optimizer, schedule)`` with ``ShapeDtypeStruct`` leaves: what the draw is lowered with."""
@@ -180,7 +182,8 @@ def draw_programs(shape: DrawShape):
     """``(initial states, epoch orders or None)``, compiled for ``shape``; in a command, kept whole
     on disk (``_aot.kept``; not a mesh's)."""
     def build():
-        return _compile_all([jit.lower(*args) for jit, args in _draw_jits(shape) if jit is not None])
+        return _compile_all([jit.lower(*args) for jit, args in _draw_jits(shape) if jit is not None],
+                            shape.fast_compile)
 
     states, *orders = _aot.kept("sweep-draw", repr(shape), build) if shape.mesh is None else build()
     return states, (orders[0] if orders else None)
@@ -216,13 +219,13 @@ def _compiled(shape: SweepShape):
         chunk = jax.jit(functools.partial(_chunk, plan=plan, record=shape.record), **chunk_kw)
         lowered.append(chunk.lower(x_spec, y_spec, states_spec, None if plan.full_batch else orders_spec,
                                    sds((), np.int32), val_spec))
-    return _compile_all(lowered)
+    return _compile_all(lowered, shape.fast_compile)
 
 
-def _compile_all(lowered):
+def _compile_all(lowered, fast_compile: bool):
     """The lowered programs compiled concurrently (XLA compiles without holding the GIL)."""
     with ThreadPoolExecutor(max_workers=min(len(lowered), os.cpu_count() or 1)) as pool:
-        return list(pool.map(_compile, lowered))
+        return list(pool.map(lambda low: _compile(low, fast_compile), lowered))
 
 
 # XLA:CPU hands the sweep's batched (seed, lr, batch) reductions and products to YNNPACK
@@ -230,13 +233,21 @@ def _compile_all(lowered):
 # runs: 490 ms against 100 ms); turned off for the sweep's programs only.
 _CPU_COMPILER_OPTIONS = {"xla_cpu_experimental_ynn_fusion_type": ""}
 
+# fast_compile: XLA:CPU's loop emitters instead of its MLIR fusion emitters. The batch-size
+# study's 12 chunk programs of one problem compile in 40% of the CPU time (6.6 against 16.5
+# CPU-s), and the 1000-run tutorial sweep runs ~11% slower (125 against 113 ms), with the same
+# bits for SGD (benchmarks/compile_emitters.py, 2026-12-03, Intel Xeon); float32's last bit
+# apart for some adaptive optimizers (tests/test_sweep.py).
+_FAST_COMPILE_OPTIONS = {"xla_cpu_use_fusion_emitters": False}
 
-def _compile(lowered):
+
+def _compile(lowered, fast_compile: bool = False):
     if jax.default_backend() != "cpu":
-        return lowered.compile()
+        return lowered.compile()  # fast_compile is XLA:CPU's: elsewhere, the default compile
+    options = dict(_CPU_COMPILER_OPTIONS, **(_FAST_COMPILE_OPTIONS if fast_compile else {}))
     try:
-        return lowered.compile(compiler_options=_CPU_COMPILER_OPTIONS)
+        return lowered.compile(compiler_options=options)
     except jax.errors.JaxRuntimeError as e:
         if "No such compile option" not in str(e):  # a real compile error: never hidden
             raise
-        return lowered.compile()  # an XLA without this option: its default fusions
+        return lowered.compile()  # an XLA without these options: its default fusions
