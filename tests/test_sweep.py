@@ -222,6 +222,30 @@ def test_a_real_compile_error_is_raised_not_retried(monkeypatch):
     assert Lowered.calls == 1
 
 
+def test_an_xla_without_an_option_drops_it_and_keeps_the_others(monkeypatch):
+    # An XLA that lost the loop emitters' option still gets the sweep's own options; one that
+    # knows neither compiles its defaults.
+    from jaxgd.drivers import _sweep_programs
+
+    class Lowered:
+        def __init__(self, known):
+            self.known, self.seen = known, []
+
+        def compile(self, compiler_options=None):
+            self.seen.append(dict(compiler_options or {}))
+            unknown = set(compiler_options or {}) - self.known
+            if unknown:
+                raise jax.errors.JaxRuntimeError(f"INVALID_ARGUMENT: No such compile option: '{min(unknown)}'")
+            return "compiled"
+
+    monkeypatch.setattr(jax, "default_backend", lambda: "cpu")
+    own, fast = _sweep_programs._CPU_COMPILER_OPTIONS, _sweep_programs._FAST_COMPILE_OPTIONS
+    low = Lowered(known=set(own))
+    assert _sweep_programs._compile(low, True) == "compiled" and low.seen == [own | fast, own]
+    low = Lowered(known=set())
+    assert _sweep_programs._compile(low, True) == "compiled" and low.seen == [own | fast, own, {}]
+
+
 def _fields(r):
     return [r.epoch_loss, r.w, r.b, r.diverged_epoch, r.trace_loss, r.trace_w, r.trace_b, *r.step_loss]
 

@@ -244,10 +244,13 @@ _FAST_COMPILE_OPTIONS = {"xla_cpu_use_fusion_emitters": False}
 def _compile(lowered, fast_compile: bool = False):
     if jax.default_backend() != "cpu":
         return lowered.compile()  # fast_compile is XLA:CPU's: elsewhere, the default compile
-    options = dict(_CPU_COMPILER_OPTIONS, **(_FAST_COMPILE_OPTIONS if fast_compile else {}))
-    try:
-        return lowered.compile(compiler_options=options)
-    except jax.errors.JaxRuntimeError as e:
-        if "No such compile option" not in str(e):  # a real compile error: never hidden
-            raise
-        return lowered.compile()  # an XLA without these options: its default fusions
+    tries = [_CPU_COMPILER_OPTIONS, {}]  # an XLA without an option: without it, then its defaults
+    if fast_compile:
+        tries.insert(0, _CPU_COMPILER_OPTIONS | _FAST_COMPILE_OPTIONS)
+    for options in tries[:-1]:
+        try:
+            return lowered.compile(compiler_options=options)
+        except jax.errors.JaxRuntimeError as e:
+            if "No such compile option" not in str(e):  # a real compile error: never hidden
+                raise
+    return lowered.compile()
