@@ -90,7 +90,8 @@ def run_grid(X, y, *, batch_sizes=DEFAULT_BATCH_SIZES, lrs=DEFAULT_LRS, seeds=DE
     every = record_every(n, epochs, points)
     t0 = time.perf_counter()
     results = [sweep(X, y, batch_sizes=bs, lrs=list(lrs), seeds=seeds, epochs=epochs, optimizer=name,
-                     step_loss="none", progress=False, record_every=every, validation=validation, mesh=mesh)
+                     step_loss="none", progress=False, record_every=every, validation=validation, mesh=mesh,
+                     fast_compile=True)  # each runs once: its compile outweighs its run
                for name in names]
     seconds = time.perf_counter() - t0
     r0 = results[0]
