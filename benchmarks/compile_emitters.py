@@ -21,6 +21,7 @@ machine and load; compare the two columns of one run.
 import argparse
 import functools
 import json
+import os
 import resource
 import sys
 import time
@@ -33,6 +34,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import jaxgd  # noqa: E402
 from jaxgd.drivers import _sweep_programs as SP  # noqa: E402
 from jaxgd.studies import _batch_size as BS  # noqa: E402
+from benchmarks.cli_latency import _commit, _cpu_model  # noqa: E402
 
 
 def _cpu_seconds():
@@ -106,8 +108,8 @@ def main(argv=None):
     args = parser.parse_args(argv)
     jax.config.update("jax_enable_compilation_cache", False)
     lowered = _study_chunks(BS.ill_conditioned_problem())
-    out = {"study_chunks": compile_costs(lowered), "sweep_1000_runs": run_costs(), "cpu": _cpu_name(),
-           "jax": jax.__version__}
+    out = {"date": time.strftime("%Y-%m-%d"), "cpus": os.cpu_count(), "cpu": _cpu_model(), "commit": _commit(),
+           "jax": jax.__version__, "study_chunks": compile_costs(lowered), "sweep_1000_runs": run_costs()}
     c, r = out["study_chunks"], out["sweep_1000_runs"]
     print(f"{'':28}{'default':>10}{'fast_compile':>14}")
     print(f"{'study chunks: compile CPU s':28}{c['default']['cpu_seconds']:10.2f}{c['fast_compile']['cpu_seconds']:14.2f}"
@@ -122,16 +124,6 @@ def main(argv=None):
     print(f"same bits (SGD): {r['same_bits']}")
     if args.json:
         Path(args.json).write_text(json.dumps(out, indent=1) + "\n")
-
-
-def _cpu_name():
-    try:
-        for line in open("/proc/cpuinfo"):
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return "unknown"
 
 
 if __name__ == "__main__":

@@ -111,7 +111,7 @@ def table(rows, header):
 
 
 RUN_FILES = {"bench": "bench.json", "distributed": "distributed_cost.json", "distributed_memory": "distributed_memory.json",
-             "latency": "cli_latency.json", "explore": "explore_timing.json"}
+             "latency": "cli_latency.json", "explore": "explore_timing.json", "emitters": "compile_emitters.json"}
 NOTES_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "notes")
 
 
@@ -126,6 +126,7 @@ def parse_args(argv):
     ap.add_argument("--explore", metavar="F", help="python benchmarks/explore_timing.py --json F")
     ap.add_argument("--distributed", metavar="F", help="python -m benchmarks.distributed_cost --json F")
     ap.add_argument("--distributed-memory", metavar="F", help="python -m benchmarks.distributed_memory --json F")
+    ap.add_argument("--emitters", metavar="F", help="python benchmarks/compile_emitters.py --json F")
     args = ap.parse_args(argv)
     if args.run_dir:
         if not os.path.isdir(args.run_dir):
@@ -307,6 +308,8 @@ def main(argv):
         out += distributed_memory_section(args.distributed_memory, targets)
     if args.latency:
         out += latency_section(args.latency, targets)
+    if args.emitters:
+        out += emitters_section(args.emitters)
     if args.explore:
         out += explore_section(args.explore, targets)
 
@@ -422,6 +425,27 @@ def latency_section(path, targets):
     out += [f"`import jax`: {base:.2f} s, the median of {len(d.get('import_jax_runs', []))} runs interleaved with the "
             f"commands. Each figure is the median of a command's runs ({per}).", ""]
     return out + notes("latency") + notes("compile_cache")
+
+
+def emitters_section(path):
+    """``benchmarks/compile_emitters.py --json``: ``sweep(fast_compile=True)`` against the default."""
+    d = json.load(open(path))
+    c, r = d["study_chunks"], d["sweep_1000_runs"]
+    out = ["## a sweep compiled to run once (`sweep(fast_compile=True)`; `python benchmarks/compile_emitters.py`)", "",
+           run_line(d, path), ""]
+    rows = [[f"compile, CPU s: the {c['default']['programs']} chunk programs of one `jaxgd batch-size` problem",
+             f"{c['default']['cpu_seconds']:.2f}", f"{c['fast_compile']['cpu_seconds']:.2f}",
+             f"{c['fast_compile']['cpu_seconds'] / c['default']['cpu_seconds']:.2f}"],
+            ["compile, wall s: the same", f"{c['default']['wall_seconds']:.2f}", f"{c['fast_compile']['wall_seconds']:.2f}",
+             f"{c['fast_compile']['wall_seconds'] / c['default']['wall_seconds']:.2f}"],
+            ["run, ms: the 1000-run tutorial sweep, median", f"{r['default']['run_median_seconds'] * 1e3:.1f}",
+             f"{r['fast_compile']['run_median_seconds'] * 1e3:.1f}",
+             f"{r['fast_compile']['run_median_seconds'] / r['default']['run_median_seconds']:.2f}"]]
+    out += table(rows, ["what", "default", "fast_compile", "ratio"]) + [""]
+    out += [f"The same bits with SGD: {'yes' if r['same_bits'] else '**no**'} (the 1000 runs' losses and parameters). "
+            "The commands that run each sweep once (`batch-size`, `claims`, `optimizers`, `explore`) compile this "
+            "way; `jaxgd.sweep`'s default is the faster run.", ""]
+    return out
 
 
 def explore_section(path, targets):
