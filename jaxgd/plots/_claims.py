@@ -25,8 +25,11 @@ def claims_figure(result, sec_per_epoch, rel, path):
     with np.errstate(invalid="ignore", over="ignore"):
         excess = result.excess_loss[:, 0]  # (3, S, E + 1)
     target = rel * np.median(excess[..., 0])  # the initial loss is finite in every run
-    fig = _figure(figsize=(12, 9), layout="constrained")
-    axes = fig.subplots(2, 2)
+    # A fixed layout (margins in figure fractions, room below for the legend): constrained
+    # layout's pass over every text cost ~0.5 s of a ~0.9 s savefig (the same as in compare).
+    fig = _figure(figsize=(12, 9))
+    axes = fig.subplots(2, 2, gridspec_kw=dict(left=0.07, right=0.985, top=0.92, bottom=0.165, wspace=0.2,
+                                               hspace=0.27))
     panels = [
         # (title, x label, x of epoch ends, x scale, first epoch drawn): updates + 1 on a log axis
         # draws the start (update 0) at 1; wall time has no such point (0 s is off a log axis).
@@ -73,10 +76,10 @@ def claims_figure(result, sec_per_epoch, rel, path):
     title = f"median line and 90% band over {S} seeds, losses measured at epoch ends"
     if diverged.any():
         title += f"; diverged: loss non-finite or above {result.divergence_factor:g}x the initial loss"
-    fig.legend(handles=handles, loc="outside lower center", ncol=2, fontsize=9, frameon=False,
+    fig.legend(handles=handles, loc="lower center", bbox_to_anchor=(0.5, 0.005), ncol=2, fontsize=9, frameon=False,
                title=title, title_fontsize=9)
     fig.suptitle(
         f"GD vs mini-batch vs SGD, lr={lr:g}, n={result.n}: excess loss 1/(2n)Σ(ŷ−y)² − optimum",
-        fontsize=12,
+        fontsize=12, y=0.975,
     )
     return _finish(fig, None if path is None else str(path), dpi=100)
