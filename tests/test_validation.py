@@ -64,7 +64,7 @@ def test_bad_input_raises_a_named_value_error(overrides, match):
 
 def test_valid_edge_cases_train():
     # One sample, batch = n = 1, one epoch: all three variants coincide and nothing breaks.
-    r = jaxgd.train(np.ones((1, 1)), np.ones(1), batch_size=1, lr=0.1, epochs=1)
+    r = jaxgd.train(np.ones((1, 1), np.float32), np.ones(1, np.float32), batch_size=1, lr=0.1, epochs=1)
     assert r.updates == 1 and np.isfinite(np.asarray(r.epoch_loss)).all()
     r = jaxgd.train(X, y, batch_size=20, lr=0.1, epochs=1, order=np.tile(np.arange(20), (1, 1)))
     assert r.config.variant == "GD"
