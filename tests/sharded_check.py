@@ -102,7 +102,12 @@ def record_cases():
     for f in ("val_loss", "trace_loss", "trace_val_loss"):
         a, b = getattr(ref, f).astype(np.float64), getattr(got, f)
         worst = max(worst, float(np.max(np.abs(a - b) / (1e-6 + 1e-5 * np.abs(a)))))
-    out["record validation+trace mesh=4"] = {"worst_over_tolerance": worst}
+    # fast_compile under a mesh (jaxgd explore's sweeps): the same bits as the mesh's default.
+    fast = jaxgd.sweep(X, y, mesh=mesh, fast_compile=True, **sw_kw)
+    fields = ("epoch_loss", "w", "b", "val_loss", "trace_loss", "trace_val_loss", "trace_w", "trace_b")
+    out["record validation+trace mesh=4"] = {
+        "worst_over_tolerance": worst,
+        "fast_compile_same_bits": all(np.array_equal(getattr(fast, f), getattr(got, f)) for f in fields)}
     return out
 
 

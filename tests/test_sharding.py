@@ -75,6 +75,8 @@ def test_held_out_loss_and_trace_under_a_mesh(sharded_results):
     # padded mini-batch, n = 41 on 4 devices) and sweep(mesh=, ...) equal the runs without a
     # mesh: val_loss and every trace field within the float32 parity tolerance above.
     assert sharded_results["record validation+trace mesh=4"]["worst_over_tolerance"] <= 1.0
+    # sweep(fast_compile=True) under the mesh (XLA:CPU's loop emitters): plain SGD, so bit for bit.
+    assert sharded_results["record validation+trace mesh=4"]["fast_compile_same_bits"]
 
 
 def test_an_update_moves_its_gradient_not_its_rows(sharded_results):
