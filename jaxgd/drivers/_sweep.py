@@ -117,9 +117,9 @@ def sweep(
         the whole run), so the grid runs on across chunk boundaries; each chunk keeps its
         runs' per-update parameters (memory O(runs * updates * d)): meant for small data.
       fast_compile: compile for a sweep that runs once (on CPU; elsewhere ignored). XLA:CPU's
-        loop emitters instead of its default fusion emitters compile the programs in about
-        half the CPU time, and they run up to ~15% slower; worth it where compiling outweighs
-        running, as in a command's sweeps. Results are the default's bit for bit with plain
+        loop emitters instead of its default fusion emitters compile the programs in about 40%
+        of the CPU time, and they run about 10% slower (``benchmarks/compile_emitters.py``);
+        worth it where compiling outweighs running, as in a command's sweeps. Results are the default's bit for bit with plain
         SGD; with optimizers that divide by a running average (RMSprop, NAdam, ...) they may
         differ in float32's last bit, as the two emitters round some operations differently.
 

@@ -234,20 +234,20 @@ def _compile_all(lowered, fast_compile: bool):
 _CPU_COMPILER_OPTIONS = {"xla_cpu_experimental_ynn_fusion_type": ""}
 
 # fast_compile: XLA:CPU's loop emitters instead of its MLIR fusion emitters. The batch-size
-# study's 12 chunk programs of one problem compile in 40% of the CPU time (6.6 against 16.5
-# CPU-s), and the 1000-run tutorial sweep runs ~11% slower (125 against 113 ms), with the same
-# bits for SGD (benchmarks/compile_emitters.py, 2026-12-03, Intel Xeon); float32's last bit
-# apart for some adaptive optimizers (tests/test_sweep.py).
+# study's 12 chunk programs of one problem compile in 40% of the CPU time (5.85 against 14.48
+# CPU-s), and the 1000-run tutorial sweep runs 9% slower (108.6 against 99.2 ms), with the same
+# bits for SGD (benchmarks/runs/2026-12-03b/compile_emitters.json, from
+# benchmarks/compile_emitters.py); float32's last bit apart for some adaptive optimizers
+# (tests/test_sweep.py).
 _FAST_COMPILE_OPTIONS = {"xla_cpu_use_fusion_emitters": False}
 
 
 def _compile(lowered, fast_compile: bool = False):
     if jax.default_backend() != "cpu":
         return lowered.compile()  # fast_compile is XLA:CPU's: elsewhere, the default compile
-    tries = [_CPU_COMPILER_OPTIONS, {}]  # an XLA without an option: without it, then its defaults
-    if fast_compile:
-        tries.insert(0, _CPU_COMPILER_OPTIONS | _FAST_COMPILE_OPTIONS)
-    for options in tries[:-1]:
+    # An XLA without an option: the sweep's own options without it, then XLA's defaults.
+    tries = ([_CPU_COMPILER_OPTIONS | _FAST_COMPILE_OPTIONS] if fast_compile else []) + [_CPU_COMPILER_OPTIONS]
+    for options in tries:
         try:
             return lowered.compile(compiler_options=options)
         except jax.errors.JaxRuntimeError as e:

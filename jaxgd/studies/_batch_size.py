@@ -379,7 +379,7 @@ def measure(problem: Problem, *, batch_sizes=None, lrs=DEFAULT_LRS, seeds=4, tar
         steps_grid[group] = R
         # Each sweep runs once a command, so its compile outweighs its run: unroll=1 (unroll 4
         # compiled ~11% longer for ~5% less run time here) and fast_compile (the chunk programs
-        # in ~45% of the CPU time); the results are the same bits.
+        # in ~40% of the CPU time); the results are the same bits.
         r = sweep(X, y, batch_sizes=[batch_sizes[i] for i in group], lrs=list(lrs), seeds=seeds, epochs=epochs,
                   step_loss="none", record_every=R, progress=False, unroll=1, fast_compile=True)
         updates = np.asarray(r.trace_updates).reshape(-1, len(r.trace_samples))
